@@ -1,0 +1,1 @@
+"""The gex command-line interface."""

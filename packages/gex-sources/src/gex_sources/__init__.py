@@ -1,0 +1,1 @@
+"""Readers from vendor chain files to the canonical chain schema."""

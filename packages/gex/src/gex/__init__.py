@@ -1,0 +1,1 @@
+"""Dealer gamma exposure analytics core (pure: arrays and frames in, arrays and frames out)."""
