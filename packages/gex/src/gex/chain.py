@@ -59,6 +59,13 @@ CHAIN_SCHEMA: dict[str, pl.DataType] = {
 
 CHAIN_COLUMNS: tuple[str, ...] = tuple(CHAIN_SCHEMA)
 
+#: Rows a reader rejected: where they were and why.
+REJECT_SCHEMA: dict[str, pl.DataType] = {
+    "source_line": pl.Int64(),  # 1-based line (or record) number in the source file
+    "raw": pl.String(),  # the raw text of the line (or JSON record)
+    "reason": pl.String(),  # short machine-friendly reason, e.g. "non-numeric strike"
+}
+
 
 class ChainSchemaError(ValueError):
     """A frame does not conform to :data:`CHAIN_SCHEMA`."""
@@ -93,6 +100,9 @@ class ChainSnapshot:
         Long name in the vendor header ("Standard & Poors 500 Index").
     warnings:
         Human-readable notes the reader raised (never errors: those raise).
+    rejects:
+        Source rows the reader could not turn into contracts, schema :data:`REJECT_SCHEMA`
+        (line number, raw text, reason); never silently dropped.
     """
 
     frame: pl.DataFrame
@@ -106,6 +116,7 @@ class ChainSnapshot:
     source_format: str = ""
     underlying_name: str = ""
     warnings: tuple[str, ...] = field(default_factory=tuple)
+    rejects: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=REJECT_SCHEMA))
 
 
 def empty_chain() -> pl.DataFrame:

@@ -1,0 +1,60 @@
+"""Human-readable rendering of analysis results for the terminal (rich)."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+
+from gex.analysis import Analysis
+from gex.calendar import NEW_YORK
+
+
+def bn(usd: float) -> str:
+    """Dollars as signed $bn with 4 decimals, e.g. ``-10.9987``."""
+    return f"{usd / 1e9:+,.4f}"
+
+
+def price(x: float | None) -> str:
+    return "none" if x is None else f"{x:,.2f}"
+
+
+def print_analysis(a: Analysis, console: Console | None = None) -> None:
+    """Print the summary of one analysis."""
+    con = console or Console(highlight=False)
+    c = a.conventions
+    valued = a.valuation_ts.astimezone(NEW_YORK).strftime("%Y-%m-%d %H:%M %Z")
+    con.print(f"[bold]{a.underlying}[/bold] as of session [bold]{a.as_of}[/bold]  (valued at {valued})   source: {a.source}")
+    con.print(f"preset [bold]{c.name}[/bold]: dealers {c.dealer_positioning}, r = {c.rate:.4f}, day count {c.day_count}, "
+              f"spot total from {c.spot_gamma} gamma")
+
+    t = Table(show_header=False, box=None, pad_edge=False)
+    t.add_column(style="bold")
+    t.add_column()
+    t.add_row("Spot", price(a.spot))
+    t.add_row("Total GEX", f"{bn(a.total_gex)} $bn per 1% move  (calls {bn(a.call_gex)}, puts {bn(a.put_gex)})")
+    if c.spot_gamma == "vendor":
+        t.add_row("", f"model profile at spot: {bn(a.gex_at_spot_model)} $bn (vendor gamma differs from the model)")
+    meaning = {"positive": "dealers long gamma: they dampen moves", "negative": "dealers short gamma: they amplify moves",
+               "neutral": "exactly zero"}[a.regime]
+    t.add_row("Regime", f"{a.regime} ({meaning})")
+    if a.gamma_flip is None:
+        t.add_row("Gamma flip", f"none in {price(a.flip_window[0])} - {price(a.flip_window[1])}")
+    else:
+        t.add_row("Gamma flip", f"{price(a.gamma_flip)}  ({a.flip_distance_pct:+.2f}% from spot)")
+    if len(a.flip_crossings) > 1 or (a.flip_crossings and a.gamma_flip is None):
+        t.add_row("All crossings", ", ".join(price(x) for x in a.flip_crossings))
+    lv = a.levels
+    t.add_row("Call wall", f"{price(lv.call_wall)}  (strike >= spot with the largest call GEX)")
+    t.add_row("Put wall", f"{price(lv.put_wall)}  (strike <= spot with the most negative put GEX)")
+    t.add_row("Abs gamma strike", f"{price(lv.abs_gamma_strike)}  (largest |call| + |put| GEX)")
+    t.add_row("DEX / VEX / CEX", f"{bn(a.dex_usd)} $bn delta, {bn(a.vex_usd_per_volpt)} $bn per vol pt, "
+              f"{bn(a.cex_usd_per_day)} $bn per day")
+    t.add_row("0-DTE share", f"{100 * a.zero_dte_gamma_share:.1f}% of gross gamma")
+    if a.vendor_model_gamma_gap is not None:
+        t.add_row("Vendor vs model", f"{100 * a.vendor_model_gamma_gap:.1f}% exposure-weighted gamma gap")
+    excl = a.excluded_counts()
+    detail = ", ".join(f"{k}: {v}" for k, v in excl.items()) or "none"
+    t.add_row("Contracts", f"{a.contracts.height:,} used; {sum(excl.values()):,} excluded ({detail})")
+    con.print(t)
+    for w in a.warnings:
+        con.print(f"[yellow]warning:[/yellow] {w}")

@@ -1,0 +1,426 @@
+"""One chain snapshot in, one complete dealer-gamma analysis out (pure: frames in, frames out).
+
+Pipeline (each step a small function, so the warehouse and flows can reuse them one by one):
+
+1. :func:`contract_tenors` - time to settlement under the conventions' day count;
+2. :func:`screen_contracts` - which contracts a model can value, and why the others are excluded;
+3. :func:`resolve_vols` - vendor IV where valid, else solved from the bid/ask mid (with the parity
+   forward as carry);
+4. :func:`price_contracts` - Black-Scholes greeks per contract;
+5. dealer exposures and aggregations (:mod:`gex.gex`), the sticky-strike profile and the flip
+   (:mod:`gex.flip`), levels and regime (:mod:`gex.levels`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import numpy as np
+import polars as pl
+
+from gex import greeks
+from gex.calendar import NEW_YORK
+from gex.chain import ChainSnapshot
+from gex.conventions import NATIVE, Conventions
+from gex.coverage import Coverage, chain_coverage
+from gex.flip import GammaProfile, first_grid_crossing, solve_flip
+from gex.forwards import parity_forwards
+from gex.gex import contract_exposures, exposure_totals, per_dte_bucket_gex, per_expiry_gex, per_strike_gex
+from gex.iv import IVReason, implied_vol
+from gex.levels import LEVEL_DEFINITIONS, Levels, Regime, key_levels, regime_of
+
+_SECONDS_PER_YEAR = 365.0 * 86_400.0
+
+#: Exclusion reasons, in the order they are checked (a contract gets the first that applies).
+EXCLUSION_REASONS = (
+    "missing open interest",
+    "invalid strike",
+    "expired",
+    "no valid implied volatility",
+)
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """Everything computed for one snapshot under one set of conventions.
+
+    Money amounts: GEX in dollars per 1% move of the underlying; DEX in dollars of underlying; VEX in
+    dollars of delta per +1 vol point; CEX in dollars of delta per calendar day. Levels and the flip in
+    underlying price units.
+    """
+
+    underlying: str
+    as_of: dt.date
+    spot: float
+    valuation_ts: dt.datetime
+    conventions: Conventions
+    total_gex: float
+    call_gex: float
+    put_gex: float
+    dex_usd: float
+    vex_usd_per_volpt: float
+    cex_usd_per_day: float
+    gex_at_spot_model: float
+    gamma_flip: float | None
+    flip_crossings: tuple[float, ...]
+    flip_window: tuple[float, float]
+    regime: Regime
+    levels: Levels
+    zero_dte_gamma_share: float
+    vendor_model_gamma_gap: float | None
+    coverage: Coverage
+    contracts: pl.DataFrame
+    excluded: pl.DataFrame
+    by_strike: pl.DataFrame
+    by_expiry: pl.DataFrame
+    by_dte: pl.DataFrame
+    profile: pl.DataFrame
+    forwards: pl.DataFrame
+    warnings: tuple[str, ...] = field(default_factory=tuple)
+    source: str = ""
+
+    @property
+    def flip_distance_pct(self) -> float | None:
+        """Distance from spot to the flip in % of spot (positive: flip above spot)."""
+        return None if self.gamma_flip is None else 100.0 * (self.gamma_flip - self.spot) / self.spot
+
+    def excluded_counts(self) -> dict[str, int]:
+        """Number of excluded contracts per reason (only reasons that occurred)."""
+        counts = self.excluded.group_by("exclude_reason").len().rows()
+        return {reason: int(n) for reason, n in sorted(counts)}
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON-ready summary (dollar amounts in dollars per 1% move; dates ISO)."""
+        return {
+            "as_of": self.as_of.isoformat(),
+            "underlying": self.underlying,
+            "spot": self.spot,
+            "valuation_ts": self.valuation_ts.isoformat(),
+            "total_gex": self.total_gex,
+            "call_gex": self.call_gex,
+            "put_gex": self.put_gex,
+            "gex_units": "USD per 1% move of the underlying",
+            "gex_at_spot_model": self.gex_at_spot_model,
+            "dex_usd": self.dex_usd,
+            "vex_usd_per_volpt": self.vex_usd_per_volpt,
+            "cex_usd_per_day": self.cex_usd_per_day,
+            "gamma_flip": self.gamma_flip,
+            "flip_crossings": list(self.flip_crossings),
+            "flip_window": list(self.flip_window),
+            "flip_distance_pct": self.flip_distance_pct,
+            "call_wall": self.levels.call_wall,
+            "put_wall": self.levels.put_wall,
+            "most_negative_net_strike": self.levels.most_negative_net_strike,
+            "abs_gamma_strike": self.levels.abs_gamma_strike,
+            "level_definitions": dict(LEVEL_DEFINITIONS),
+            "regime": self.regime,
+            "zero_dte_gamma_share": self.zero_dte_gamma_share,
+            "vendor_model_gamma_gap": self.vendor_model_gamma_gap,
+            "partial_chain": self.coverage.partial,
+            "partial_chain_reason": self.coverage.reason,
+            "expirations": self.coverage.expirations,
+            "preset": self.conventions.name,
+            "conventions": self.conventions.as_record(),
+            "contracts_used": self.contracts.height,
+            "contracts_excluded": self.excluded_counts(),
+            "warnings": list(self.warnings),
+            "source": self.source,
+        }
+
+
+# ---------------------------------------------------------------------------------------------
+# steps
+
+
+def time_origin(snapshot: ChainSnapshot, conv: Conventions) -> dt.datetime:
+    """Instant (UTC) that tenors are measured from under ``conv.time_origin``."""
+    if conv.time_origin == "valuation":
+        return snapshot.valuation_ts
+    if conv.time_origin == "header_date":
+        if snapshot.header_date is None:
+            raise ValueError(f"{snapshot.source}: preset {conv.name!r} needs the header date, which this source lacks")
+        return dt.datetime.combine(snapshot.header_date, dt.time(0), NEW_YORK).astimezone(dt.timezone.utc)
+    if conv.time_origin == "utc_minus_delay":
+        if snapshot.snapshot_ts is None:
+            raise ValueError(f"{snapshot.source}: preset {conv.name!r} needs the snapshot timestamp")
+        return snapshot.snapshot_ts - dt.timedelta(minutes=conv.delay_minutes)
+    raise ValueError(f"unknown time origin {conv.time_origin!r}")
+
+
+def contract_tenors(frame: pl.DataFrame, origin: dt.datetime, conv: Conventions) -> pl.Series:
+    """Tenor of each contract in years under ``conv.day_count`` (may be <= 0 for expired contracts).
+
+    ``act365``: seconds from ``origin`` to ``settlement_ts`` / (365 * 86400). ``bus262``/``bus252``:
+    ``numpy.busday_count(origin date in New York, expiration)`` (weekdays, no holidays, as the popular
+    scripts count them) / 262 or 252; a count of exactly 0 becomes one period under
+    ``zero_tenor="one_period"``.
+    """
+    if conv.day_count == "act365":
+        seconds = (frame["settlement_ts"] - pl.lit(origin)).dt.total_microseconds() / 1e6
+        return (seconds / _SECONDS_PER_YEAR).alias("tenor_years")
+    start = np.datetime64(origin.astimezone(NEW_YORK).date(), "D")
+    days = np.busday_count(start, frame["expiration"].to_numpy().astype("datetime64[D]")).astype(np.float64)
+    if conv.zero_tenor == "one_period":
+        days[days == 0] = 1.0
+    return pl.Series("tenor_years", days / conv.periods_per_year)
+
+
+def screen_contracts(frame: pl.DataFrame, conv: Conventions) -> pl.DataFrame:
+    """Add ``exclude_reason`` (null for contracts a model can value), the first that applies of
+    :data:`EXCLUSION_REASONS` except the IV check, which :func:`resolve_vols` does."""
+    expired = pl.col("tenor_years") <= 0 if not conv.include_expired else pl.col("tenor_years") < 0
+    if conv.include_expired and conv.zero_tenor == "exclude":
+        expired = pl.col("tenor_years") <= 0
+    reason = (
+        pl.when(pl.col("open_interest").is_null())
+        .then(pl.lit(EXCLUSION_REASONS[0]))
+        .when(pl.col("strike").is_null() | (pl.col("strike") <= 0))
+        .then(pl.lit(EXCLUSION_REASONS[1]))
+        .when(expired | pl.col("tenor_years").is_null())
+        .then(pl.lit(EXCLUSION_REASONS[2]))
+    )
+    return frame.with_columns(exclude_reason=reason)
+
+
+def resolve_vols(frame: pl.DataFrame, spot: float, conv: Conventions) -> pl.DataFrame:
+    """Choose each contract's volatility: ``sigma`` (decimal per year) and ``iv_source``.
+
+    Vendor IV when inside ``(iv_min, iv_max]``; otherwise, if allowed, the IV solved from the bid/ask
+    mid with the contract's rate and dividend yield; otherwise ``exclude_reason`` is set (with the
+    solver's reason code in ``iv_reason``).
+    """
+    vendor_ok = pl.col("vendor_iv").is_not_null() & (pl.col("vendor_iv") > conv.iv_min) & (pl.col("vendor_iv") <= conv.iv_max)
+    frame = frame.with_columns(
+        sigma=pl.when(vendor_ok).then(pl.col("vendor_iv")).otherwise(None),
+        iv_source=pl.when(vendor_ok).then(pl.lit("vendor")).otherwise(None),
+        iv_reason=pl.lit(None, dtype=pl.String),
+    )
+    need = frame["exclude_reason"].is_null() & frame["sigma"].is_null()
+    if conv.solve_iv_from_mid and need.any():
+        sub = frame.filter(need)
+        bid, ask = sub["bid"].to_numpy(), sub["ask"].to_numpy()
+        two_sided = (bid > 0) & (ask >= bid)
+        mid = np.where(two_sided, 0.5 * (bid + ask), np.nan)
+        iv, code = implied_vol(
+            mid,
+            spot,
+            sub["strike"].to_numpy(),
+            sub["rate"].to_numpy(),
+            sub["tenor_years"].to_numpy(),
+            (sub["right"] == "C").to_numpy(),
+            sub["dividend_yield"].to_numpy(),
+            return_reason=True,
+        )
+        ok = np.isfinite(iv) & (iv > conv.iv_min) & (iv <= conv.iv_max)
+        code_names = np.array([r.name.lower() for r in IVReason], dtype=object)[np.asarray(code, dtype=np.int64)]
+        why = np.where(~two_sided, "no two-sided quote", np.where(ok, None, np.where(np.isfinite(iv), "solved iv out of bounds", code_names)))
+        solved = pl.DataFrame(
+            {
+                "_row": np.flatnonzero(need.to_numpy()),
+                "_sigma": np.where(ok, iv, np.nan),
+                "_why": why.astype(object),
+            },
+            schema={"_row": pl.UInt32, "_sigma": pl.Float64, "_why": pl.String},
+        )
+        frame = (
+            frame.with_row_index("_row")
+            .join(solved, on="_row", how="left")
+            .with_columns(
+                sigma=pl.coalesce("sigma", pl.col("_sigma").fill_nan(None)),
+                iv_source=pl.when(pl.col("_sigma").is_not_nan()).then(pl.lit("mid")).otherwise(pl.col("iv_source")),
+                iv_reason=pl.col("_why"),
+            )
+            .drop("_row", "_sigma", "_why")
+        )
+    return frame.with_columns(
+        exclude_reason=pl.when(pl.col("exclude_reason").is_null() & pl.col("sigma").is_null())
+        .then(pl.lit(EXCLUSION_REASONS[3]))
+        .otherwise(pl.col("exclude_reason"))
+    )
+
+
+def price_contracts(frame: pl.DataFrame, spot: float) -> pl.DataFrame:
+    """Model greeks at ``spot`` for valuable contracts: ``gamma`` (per point), ``delta``, ``vanna``
+    (per unit sigma), ``charm`` (per year). Inputs: ``strike``, ``sigma``, ``tenor_years``, ``rate``,
+    ``dividend_yield``, ``right``."""
+    args = (
+        spot,
+        frame["strike"].to_numpy(),
+        frame["rate"].to_numpy(),
+        frame["sigma"].to_numpy(),
+        frame["tenor_years"].to_numpy(),
+    )
+    q = frame["dividend_yield"].to_numpy()
+    is_call = (frame["right"] == "C").to_numpy()
+    return frame.with_columns(
+        gamma=pl.Series(np.asarray(greeks.bs_gamma(*args, dividend_yield=q), dtype=np.float64)),
+        delta=pl.Series(np.asarray(greeks.bs_delta(*args, is_call, dividend_yield=q), dtype=np.float64)),
+        vanna=pl.Series(np.asarray(greeks.bs_vanna(*args, dividend_yield=q), dtype=np.float64)),
+        charm=pl.Series(np.asarray(greeks.bs_charm(*args, is_call, dividend_yield=q), dtype=np.float64)),
+    )
+
+
+def attach_carry(frame: pl.DataFrame, spot: float, conv: Conventions) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Per-contract ``rate`` and ``dividend_yield`` (decimal per year, continuous): the flat rate, and
+    the parity-implied carry of the contract's expiry where available, else ``conv.dividend_yield``."""
+    frame = frame.with_columns(rate=pl.lit(conv.rate, dtype=pl.Float64))
+    if not conv.forward_from_parity:
+        empty = pl.DataFrame(schema={"expiration": pl.Date, "settlement": frame.schema["settlement"], "forward": pl.Float64,
+                                     "parity_dividend_yield": pl.Float64, "parity_pairs": pl.UInt32})
+        return frame.with_columns(dividend_yield=pl.lit(conv.dividend_yield, dtype=pl.Float64)), empty
+    fwd = parity_forwards(frame.filter(pl.col("exclude_reason").is_null()), spot)
+    frame = frame.join(fwd.select("expiration", "settlement", "parity_dividend_yield"), on=["expiration", "settlement"], how="left")
+    frame = frame.with_columns(dividend_yield=pl.col("parity_dividend_yield").fill_null(conv.dividend_yield)).drop(
+        "parity_dividend_yield"
+    )
+    return frame, fwd
+
+
+# ---------------------------------------------------------------------------------------------
+# the whole analysis
+
+
+def analyze(snapshot: ChainSnapshot, conventions: Conventions = NATIVE, *, rate: float | None = None) -> Analysis:
+    """Analyse one snapshot: exposures, profile, flip, levels and regime under ``conventions``.
+
+    Parameters
+    ----------
+    snapshot:
+        A canonical chain snapshot (see :mod:`gex.chain`).
+    conventions:
+        Modelling conventions (default :data:`gex.conventions.NATIVE`).
+    rate:
+        Risk-free rate (decimal per year, continuous) overriding ``conventions.rate``.
+    """
+    conv = conventions if rate is None else conventions.with_(rate=float(rate))
+    spot = float(snapshot.spot)
+    if not np.isfinite(spot) or spot <= 0:
+        raise ValueError(f"{snapshot.source}: spot must be a positive number, got {snapshot.spot!r}")
+    warnings: list[str] = list(snapshot.warnings)
+
+    frame = snapshot.frame
+    if conv.drop_expired_first_expiry:
+        frame = _drop_expired_first_expiry(frame, snapshot, conv)
+    frame = frame.with_columns(contract_tenors(frame, time_origin(snapshot, conv), conv))
+    frame = screen_contracts(frame, conv)
+    frame, forwards = attach_carry(frame, spot, conv)
+    frame = resolve_vols(frame, spot, conv)
+
+    used = frame.filter(pl.col("exclude_reason").is_null())
+    excluded = frame.filter(pl.col("exclude_reason").is_not_null())
+    exposures = contract_exposures(price_contracts(used, spot), spot, conv.dealer_positioning)
+
+    if conv.spot_gamma == "vendor":
+        spot_rows = _vendor_gamma_rows(frame, spot, conv)
+    else:
+        spot_rows = exposures
+    totals = exposure_totals(spot_rows)
+    by_strike = per_strike_gex(spot_rows)
+
+    profile = GammaProfile.from_contracts(
+        exposures["strike"].to_numpy(),
+        exposures["sigma"].to_numpy(),
+        exposures["tenor_years"].to_numpy(),
+        exposures["dealer_shares_per_point"].to_numpy(),
+        rate=exposures["rate"].to_numpy(),
+        dividend_yield=exposures["dividend_yield"].to_numpy(),
+    )
+    lo, hi = conv.profile_window[0] * spot, conv.profile_window[1] * spot
+    levels_grid = np.linspace(lo, hi, conv.profile_levels)
+    curve = np.asarray(profile.gex(levels_grid), dtype=np.float64)
+    gex_at_spot_model = float(profile.gex(spot))
+    if conv.flip_method == "root":
+        solved = solve_flip(profile, spot, lo, hi)
+        flip, crossings = solved.flip, tuple(solved.crossings)
+        regime = regime_of(gex_at_spot_model)
+    else:
+        flip = first_grid_crossing(levels_grid, curve)
+        crossings = _grid_crossings(levels_grid, curve)
+        regime = regime_of(totals["net_gex_usd_per_1pct"])
+
+    coverage = chain_coverage(snapshot.frame, snapshot.session)
+    if coverage.partial:
+        warnings.append(f"partial chain: {coverage.reason}; totals cover only these expirations")
+    n_expired = excluded.filter(pl.col("exclude_reason") == "expired").height
+    if n_expired:
+        warnings.append(f"{n_expired} expired contracts excluded (settled before the valuation time)")
+
+    gross = exposures["gex_usd_per_1pct"].abs().sum()
+    zero_dte = exposures.filter(pl.col("expiration") == pl.col("session"))["gex_usd_per_1pct"].abs().sum()
+    return Analysis(
+        underlying=snapshot.underlying,
+        as_of=snapshot.session,
+        spot=spot,
+        valuation_ts=snapshot.valuation_ts,
+        conventions=conv,
+        total_gex=totals["net_gex_usd_per_1pct"],
+        call_gex=totals["call_gex_usd_per_1pct"],
+        put_gex=totals["put_gex_usd_per_1pct"],
+        dex_usd=totals["dex_usd"],
+        vex_usd_per_volpt=totals["vex_usd_per_volpt"],
+        cex_usd_per_day=totals["cex_usd_per_day"],
+        gex_at_spot_model=gex_at_spot_model,
+        gamma_flip=flip,
+        flip_crossings=crossings,
+        flip_window=(lo, hi),
+        regime=regime,
+        levels=key_levels(by_strike, spot),
+        zero_dte_gamma_share=float(zero_dte / gross) if gross > 0 else 0.0,
+        vendor_model_gamma_gap=_vendor_model_gap(exposures),
+        coverage=coverage,
+        contracts=exposures,
+        excluded=excluded,
+        by_strike=by_strike,
+        by_expiry=per_expiry_gex(spot_rows),
+        by_dte=per_dte_bucket_gex(spot_rows),
+        profile=pl.DataFrame({"spot_level": levels_grid, "gex_usd_per_1pct": curve}),
+        forwards=forwards,
+        warnings=tuple(warnings),
+        source=snapshot.source,
+    )
+
+
+def _grid_crossings(levels: np.ndarray, values: np.ndarray) -> tuple[float, ...]:
+    """Every sign change of a grid profile, linearly interpolated (the presets' crossings)."""
+    out = []
+    for i in np.flatnonzero(np.diff(np.sign(values))):
+        x = first_grid_crossing(levels[i : i + 2], values[i : i + 2])
+        if x is not None:
+            out.append(float(x))
+    return tuple(out)
+
+
+def _vendor_model_gap(exposures: pl.DataFrame) -> float | None:
+    """Exposure-weighted relative gap between vendor and model gamma: sum|w|*|g_vendor - g_model| /
+    sum|w|*g_model over contracts with a vendor gamma; ``None`` when there are none."""
+    with_vendor = exposures.filter(pl.col("vendor_gamma").is_not_null())
+    if with_vendor.is_empty():
+        return None
+    w = pl.col("dealer_shares_per_point").abs()
+    num, den = with_vendor.select(
+        (w * (pl.col("vendor_gamma") - pl.col("gamma")).abs()).sum(), (w * pl.col("gamma")).sum()
+    ).row(0)
+    return float(num / den) if den > 0 else None
+
+
+def _vendor_gamma_rows(frame: pl.DataFrame, spot: float, conv: Conventions) -> pl.DataFrame:
+    """Rows priced with the vendor's gamma column (popular scripts' spot total): every row the preset
+    keeps, with greeks other than gamma set to 0 (those scripts compute none)."""
+    rows = frame.filter(pl.col("open_interest").is_not_null()).with_columns(
+        gamma=pl.col("vendor_gamma").fill_null(0.0),
+        delta=pl.lit(0.0),
+        vanna=pl.lit(0.0),
+        charm=pl.lit(0.0),
+    )
+    return contract_exposures(rows, spot, conv.dealer_positioning)
+
+
+def _drop_expired_first_expiry(frame: pl.DataFrame, snapshot: ChainSnapshot, conv: Conventions) -> pl.DataFrame:
+    """gflows: drop the nearest expiration when its settlement is before the time origin."""
+    first = frame["expiration"].min()
+    if first is None:
+        return frame
+    origin = time_origin(snapshot, conv)
+    settled = frame.filter(pl.col("expiration") == first)["settlement_ts"].max()
+    return frame.filter(pl.col("expiration") != first) if settled is not None and settled <= origin else frame

@@ -1,0 +1,95 @@
+"""Key strikes (walls, absolute gamma strike) and the dealer-gamma regime, each definition named.
+
+Definitions (recorded verbatim with every result, see :data:`LEVEL_DEFINITIONS`):
+
+- call wall: the strike at or above spot with the largest call GEX magnitude;
+- put wall: the strike at or below spot with the largest put GEX magnitude (the most negative put GEX
+  under the classic convention);
+- most negative net strike: the strike with the most negative net GEX (anywhere);
+- absolute gamma strike: the strike with the largest ``|call GEX| + |put GEX|`` (not netted).
+
+Magnitudes make the definitions independent of the dealer-positioning sign convention; under the
+classic convention they are exactly "largest call GEX" and "most negative put GEX".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import polars as pl
+
+LEVEL_DEFINITIONS: dict[str, str] = {
+    "call_wall": "strike >= spot with the largest |call GEX|",
+    "put_wall": "strike <= spot with the largest |put GEX|",
+    "most_negative_net_strike": "strike with the most negative net GEX",
+    "abs_gamma_strike": "strike with the largest |call GEX| + |put GEX| (not netted)",
+    "regime": "sign of total GEX at spot from the same model as the profile",
+}
+
+Regime = Literal["positive", "negative", "neutral"]
+
+
+@dataclass(frozen=True)
+class Levels:
+    """Key strikes, currency per share; ``None`` when no strike qualifies."""
+
+    call_wall: float | None
+    put_wall: float | None
+    most_negative_net_strike: float | None
+    abs_gamma_strike: float | None
+
+
+def _arg_strike(frame: pl.DataFrame, score: pl.Expr, *, largest: bool) -> float | None:
+    scored = frame.with_columns(score=score).filter(pl.col("score").is_not_null() & (pl.col("score") != 0))
+    if scored.is_empty():
+        return None
+    # ties go to the strike nearest the middle of the list deterministically: sort by score then strike
+    best = scored.sort(["score", "strike"], descending=[largest, False]).row(0, named=True)
+    return float(best["strike"])
+
+
+def key_levels(by_strike: pl.DataFrame, spot: float) -> Levels:
+    """Walls and absolute gamma strike from a by-strike GEX table.
+
+    Parameters
+    ----------
+    by_strike:
+        Output of :func:`gex.gex.per_strike_gex` (one row per strike; ``call_gex_usd_per_1pct``,
+        ``put_gex_usd_per_1pct``, ``net_gex_usd_per_1pct``; dollars per 1% move).
+    spot:
+        Underlying price, currency per share.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> t = pl.DataFrame({"strike": [90.0, 95.0, 100.0, 105.0, 110.0],
+    ...     "call_gex_usd_per_1pct": [1.0, 2.0, 6.0, 9.0, 3.0],
+    ...     "put_gex_usd_per_1pct": [-8.0, -12.0, -5.0, -1.0, 0.0]})
+    >>> t = t.with_columns(net_gex_usd_per_1pct=pl.col("call_gex_usd_per_1pct") + pl.col("put_gex_usd_per_1pct"))
+    >>> key_levels(t, spot=101.0)
+    Levels(call_wall=105.0, put_wall=95.0, most_negative_net_strike=95.0, abs_gamma_strike=95.0)
+    """
+    call, put, net = pl.col("call_gex_usd_per_1pct"), pl.col("put_gex_usd_per_1pct"), pl.col("net_gex_usd_per_1pct")
+    above = by_strike.filter(pl.col("strike") >= spot)
+    below = by_strike.filter(pl.col("strike") <= spot)
+    most_negative = _arg_strike(by_strike, net, largest=False)
+    return Levels(
+        call_wall=_arg_strike(above, call.abs(), largest=True),
+        put_wall=_arg_strike(below, put.abs(), largest=True),
+        most_negative_net_strike=most_negative if by_strike.select(net.min()).item() < 0 else None,
+        abs_gamma_strike=_arg_strike(by_strike, call.abs() + put.abs(), largest=True),
+    )
+
+
+def regime_of(gex_at_spot: float) -> Regime:
+    """``positive`` (dealers long gamma: they dampen moves), ``negative`` (they amplify), or ``neutral``.
+
+    >>> regime_of(2.5e9), regime_of(-1.0), regime_of(0.0)
+    ('positive', 'negative', 'neutral')
+    """
+    if gex_at_spot > 0:
+        return "positive"
+    if gex_at_spot < 0:
+        return "negative"
+    return "neutral"

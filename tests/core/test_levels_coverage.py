@@ -1,0 +1,49 @@
+import datetime as dt
+
+import polars as pl
+
+from gex.coverage import chain_coverage
+from gex.levels import key_levels, regime_of
+
+
+def _table(strikes, calls, puts):
+    t = pl.DataFrame({"strike": strikes, "call_gex_usd_per_1pct": calls, "put_gex_usd_per_1pct": puts})
+    return t.with_columns(net_gex_usd_per_1pct=pl.col("call_gex_usd_per_1pct") + pl.col("put_gex_usd_per_1pct"))
+
+
+def test_walls_respect_spot_side():
+    t = _table([90.0, 100.0, 110.0], [50.0, 5.0, 3.0], [-1.0, -2.0, -40.0])
+    lv = key_levels(t, spot=100.0)
+    # The biggest call GEX is below spot and the biggest put GEX above: walls take the right side only.
+    assert lv.call_wall == 100.0 and lv.put_wall == 100.0
+    assert lv.abs_gamma_strike == 90.0 and lv.most_negative_net_strike == 110.0
+
+
+def test_no_qualifying_strike_gives_none():
+    t = _table([90.0, 95.0], [1.0, 2.0], [-1.0, -2.0])
+    lv = key_levels(t, spot=100.0)
+    assert lv.call_wall is None and lv.put_wall == 95.0
+    assert key_levels(_table([90.0], [1.0], [0.0]), spot=100.0).most_negative_net_strike is None
+
+
+def test_regime_sign():
+    assert [regime_of(x) for x in (1e-3, -5e9, 0.0)] == ["positive", "negative", "neutral"]
+
+
+def test_full_chain_is_not_partial():
+    session = dt.date(2024, 1, 5)
+    exps = [session + dt.timedelta(days=d) for d in (0, 3, 7, 14, 42, 70, 105, 350, 714)]
+    cov = chain_coverage(pl.DataFrame({"expiration": exps}), session)
+    assert not cov.partial and cov.expirations == 9 and cov.last_expiration == exps[-1]
+
+
+def test_month_filtered_chain_is_partial():
+    exps = [dt.date(2025, 1, d) for d in (6, 7, 8, 10, 17, 24, 31)]
+    cov = chain_coverage(pl.DataFrame({"expiration": exps}), dt.date(2025, 1, 6))
+    assert cov.partial and "January 2025" in cov.reason
+
+
+def test_short_horizon_chain_is_partial():
+    exps = [dt.date(2025, 1, 10), dt.date(2025, 2, 7)]
+    cov = chain_coverage(pl.DataFrame({"expiration": exps}), dt.date(2025, 1, 6))
+    assert cov.partial and "days out" in cov.reason
