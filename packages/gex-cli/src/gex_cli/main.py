@@ -13,8 +13,6 @@ from typing import Annotated
 
 import typer
 
-from gex_cli import render
-
 EXIT_OK, EXIT_BAD_INPUT, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
 app = typer.Typer(
@@ -77,7 +75,45 @@ def analyze(
     if as_json:
         typer.echo(json.dumps(result.to_dict(), indent=2, default=str))
     else:
-        render.print_analysis(result)
+        from gex_cli.render import print_analysis
+
+        print_analysis(result)
+
+
+@app.command()
+def sample(
+    out: Annotated[Path, typer.Option("--out", "-o", help="Where to write the Cboe quote-table CSV.")] = Path("warehouse/sample_spx.csv"),
+    session: Annotated[
+        str | None, typer.Option("--session", help="Trading session YYYY-MM-DD (default: the latest completed session).")
+    ] = None,
+    spot: Annotated[float, typer.Option("--spot", help="Closing index level, points.")] = 5000.0,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed; the same seed gives the same file.")] = 7,
+    contracts: Annotated[int | None, typer.Option("--contracts", help="Thin the chain to about this many contracts.")] = None,
+) -> None:
+    """Write a realistic SPX-like option chain (the project's seeded generator) as a Cboe quote table."""
+    import datetime as dt
+
+    from gex import calendar
+    from gex_market import generate_chain, write_cboe_quote_table
+
+    if session is None:
+        now = dt.datetime.now(dt.timezone.utc)
+        day = calendar.as_of_session(now)
+        day = day if not calendar.is_intraday(now) else calendar.previous_session(day)
+    else:
+        try:
+            day = dt.date.fromisoformat(session)
+        except ValueError:
+            raise _fail(f"--session {session!r} is not a date like 2024-01-05", EXIT_USAGE) from None
+        if not calendar.is_session(day):
+            raise _fail(f"--session {day} is not an NYSE trading session", EXIT_USAGE)
+    if spot <= 0:
+        raise _fail("--spot must be positive", EXIT_USAGE)
+    snapshot = generate_chain(day, spot, seed=seed, max_contracts=contracts)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    write_cboe_quote_table(snapshot, out)
+    typer.echo(f"wrote {snapshot.frame.height:,} contracts of a synthetic {snapshot.underlying} chain for session {day} "
+               f"(seed {seed}) to {out}")
 
 
 def run() -> None:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.console import Console
 from rich.table import Table
 
-from gex.analysis import Analysis
-from gex.calendar import NEW_YORK
+if TYPE_CHECKING:  # keep `gex --help` fast: the models load only when a command needs them
+    from gex.analysis import Analysis
 
 
 def bn(usd: float) -> str:
@@ -20,6 +22,8 @@ def price(x: float | None) -> str:
 
 def print_analysis(a: Analysis, console: Console | None = None) -> None:
     """Print the summary of one analysis."""
+    from gex.calendar import NEW_YORK
+
     con = console or Console(highlight=False)
     c = a.conventions
     valued = a.valuation_ts.astimezone(NEW_YORK).strftime("%Y-%m-%d %H:%M %Z")

@@ -293,13 +293,15 @@ def analyze(snapshot: ChainSnapshot, conventions: Conventions = NATIVE, *, rate:
     rate:
         Risk-free rate (decimal per year, continuous) overriding ``conventions.rate``.
     """
-    conv = conventions if rate is None else conventions.with_(rate=float(rate))
+    conv = conventions if rate is None else conventions.with_rate(float(rate))
     spot = float(snapshot.spot)
     if not np.isfinite(spot) or spot <= 0:
         raise ValueError(f"{snapshot.source}: spot must be a positive number, got {snapshot.spot!r}")
     warnings: list[str] = list(snapshot.warnings)
 
     frame = snapshot.frame
+    if conv.truncate_json_strikes and snapshot.source_format == "cboe_json":
+        frame = frame.with_columns(pl.col("strike").floor())
     if conv.drop_expired_first_expiry:
         frame = _drop_expired_first_expiry(frame, snapshot, conv)
     frame = frame.with_columns(contract_tenors(frame, time_origin(snapshot, conv), conv))
@@ -399,7 +401,7 @@ def _vendor_model_gap(exposures: pl.DataFrame) -> float | None:
         return None
     w = pl.col("dealer_shares_per_point").abs()
     num, den = with_vendor.select(
-        (w * (pl.col("vendor_gamma") - pl.col("gamma")).abs()).sum(), (w * pl.col("gamma")).sum()
+        num=(w * (pl.col("vendor_gamma") - pl.col("gamma")).abs()).sum(), den=(w * pl.col("gamma")).sum()
     ).row(0)
     return float(num / den) if den > 0 else None
 
@@ -417,10 +419,17 @@ def _vendor_gamma_rows(frame: pl.DataFrame, spot: float, conv: Conventions) -> p
 
 
 def _drop_expired_first_expiry(frame: pl.DataFrame, snapshot: ChainSnapshot, conv: Conventions) -> pl.DataFrame:
-    """gflows: drop the nearest expiration when its settlement is before the time origin."""
+    """gflows: drop the nearest expiration (only that one) when it is already past at the time origin.
+
+    "Past" is judged at ``conv.expiry_cutoff``: the latest settlement instant of that expiration, or
+    16:00 New York on expiration day (gflows' rule, whatever the settlement style).
+    """
     first = frame["expiration"].min()
     if first is None:
         return frame
     origin = time_origin(snapshot, conv)
-    settled = frame.filter(pl.col("expiration") == first)["settlement_ts"].max()
-    return frame.filter(pl.col("expiration") != first) if settled is not None and settled <= origin else frame
+    if conv.expiry_cutoff == "close_16":
+        cutoff = dt.datetime.combine(first, dt.time(16, 0), NEW_YORK)
+    else:
+        cutoff = frame.filter(pl.col("expiration") == first)["settlement_ts"].max()
+    return frame.filter(pl.col("expiration") != first) if origin > cutoff else frame

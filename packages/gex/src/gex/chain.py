@@ -95,7 +95,7 @@ class ChainSnapshot:
     source:
         Path or name of the source, for messages.
     source_format:
-        Reader that produced it ("cboe_quote_table", "cboe_dat", "cboe_json", ...).
+        Reader that produced it ("cboe_csv", "cboe_dat", "cboe_json", ...).
     underlying_name:
         Long name in the vendor header ("Standard & Poors 500 Index").
     warnings:

@@ -14,6 +14,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, replace
 from typing import Literal
 
+import numpy as np
+
 DealerPositioning = Literal["classic", "all_short", "signed"]
 TimeOrigin = Literal["valuation", "header_date", "utc_minus_delay"]
 DayCount = Literal["act365", "bus262", "bus252"]
@@ -75,6 +77,17 @@ class Conventions:
         ``grid_first_crossing``: linear interpolation at the first sign change of the grid profile.
     delay_minutes:
         Data delay subtracted from the UTC timestamp with ``time_origin="utc_minus_delay"``.
+    expiry_cutoff:
+        When an expiry counts as past for ``drop_expired_first_expiry``: ``settlement`` (the
+        contract's settlement instant) or ``close_16`` (16:00 New York on expiration day, whatever the
+        settlement style, as gflows does).
+    truncate_json_strikes:
+        gflows reads strikes of delayed-quotes JSON from the OSI symbol with a regex that keeps only
+        the integer part (607.5 -> 607). Emulated for JSON sources only, to reproduce its numbers.
+    rate_float32_percent:
+        gflows takes r from the 10-year yield quoted in percent through a float32 feed
+        (4.51 -> 4.510000228881836 -> r = 0.04510000228881836). When set, a supplied rate is passed
+        through that rounding, so ``--rate 0.0451`` reproduces gflows bit for bit.
     """
 
     name: str = "native"
@@ -95,10 +108,25 @@ class Conventions:
     profile_levels: int = 241
     flip_method: FlipMethod = "root"
     delay_minutes: int = 0
+    expiry_cutoff: Literal["settlement", "close_16"] = "settlement"
+    truncate_json_strikes: bool = False
+    rate_float32_percent: bool = False
 
     def with_(self, **changes: object) -> Conventions:
         """A copy with some fields changed (e.g. ``NATIVE.with_(rate=0.045)``)."""
         return replace(self, **changes)
+
+    def with_rate(self, rate: float) -> Conventions:
+        """A copy with the flat rate set (decimal per year), through the preset's rate quirk if any.
+
+        >>> GFLOWS.with_rate(0.0451).rate
+        0.04510000228881836
+        >>> NATIVE.with_rate(0.0451).rate
+        0.0451
+        """
+        if self.rate_float32_percent:
+            rate = float(np.float32(rate * 100.0)) / 100.0
+        return replace(self, rate=float(rate))
 
     def as_record(self) -> dict[str, object]:
         """Plain dict recorded with every result."""
@@ -136,8 +164,9 @@ PERFILIEV = Conventions(
 #: The early version of the same script: 0-day tenors are not replaced, so those contracts drop out.
 PERFILIEV_EARLY = PERFILIEV.with_(name="perfiliev-early", zero_tenor="exclude")
 
-#: gflows dashboard: T = weekdays / 252 with 0 -> 1/252, supplied r, q = 0, 300 levels on 0.5-1.5 x spot,
-#: as-of = UTC timestamp in New York minus a 15-minute delay, first expiry dropped when already expired.
+#: gflows dashboard: T = weekdays / 252 with 0 -> 1/252, supplied r (10-year yield through a float32 feed),
+#: q = 0, 300 levels on 0.5-1.5 x spot, as-of = UTC timestamp in New York minus a 15-minute delay, first
+#: expiry dropped when already past 16:00 New York, JSON strikes truncated to their integer part.
 GFLOWS = Conventions(
     name="gflows",
     time_origin="utc_minus_delay",
@@ -155,6 +184,9 @@ GFLOWS = Conventions(
     profile_levels=300,
     flip_method="grid_first_crossing",
     delay_minutes=15,
+    expiry_cutoff="close_16",
+    truncate_json_strikes=True,
+    rate_float32_percent=True,
 )
 
 PRESETS: dict[str, Conventions] = {c.name: c for c in (NATIVE, PERFILIEV, PERFILIEV_EARLY, GFLOWS)}

@@ -1,0 +1,198 @@
+"""Cboe delayed-quotes JSON (format C): ``cdn.cboe.com/api/global/delayed_quotes/options/{SYM}.json``.
+
+::
+
+    {"timestamp": "2025-06-08 12:49:38",               <- UTC
+     "data": {"symbol": "SPY", "current_price": 599.14, ...,
+              "options": [{"option": "SPY250609C00400000", "bid": .., "ask": .., "iv": .., "open_interest": ..,
+                           "volume": .., "delta": .., "gamma": .., "vega": .., "theta": ..,
+                           "last_trade_price": .., ...}, ...]}}
+
+One object per contract. Root, expiration, right and strike all come from the OSI symbol (the order of the
+records means nothing). ``source_line`` is the 1-based index of the record in ``data.options``;
+``header_date`` is the New York calendar date of ``timestamp``. Vega and theta are kept as Cboe publishes
+them; ``last`` is ``last_trade_price``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+from collections import Counter
+from os import PathLike
+from typing import Any
+
+import polars as pl
+from gex.calendar import NEW_YORK, UTC
+from gex.chain import ChainSnapshot
+
+from gex_sources import assemble
+from gex_sources.errors import SourceError
+from gex_sources.osi import osi_columns
+from gex_sources.rawfile import load_bytes
+
+FORMAT_JSON = "cboe_json"
+
+#: Canonical column -> JSON key of an option record.
+FLOAT_FIELDS: dict[str, str] = {
+    "bid": "bid",
+    "ask": "ask",
+    "last": "last_trade_price",
+    "vendor_iv": "iv",
+    "vendor_delta": "delta",
+    "vendor_gamma": "gamma",
+    "vendor_vega": "vega",
+    "vendor_theta": "theta",
+}
+INT_FIELDS: dict[str, str] = {"volume": "volume", "open_interest": "open_interest"}  # floats like 212.0 in the file
+
+
+def sniff_json(text: str) -> bool:
+    """Whether the start of a file looks like a Cboe JSON chain (a JSON object)."""
+    return text.lstrip().startswith("{")
+
+
+def _number(value: Any) -> tuple[float | None, bool]:
+    """(value as float or None, whether it is acceptable): numbers and null pass; strings, bools do not."""
+    if value is None:
+        return None, True
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None, False
+    v = float(value)
+    return v, math.isfinite(v)
+
+
+def _snapshot_header(path: str | PathLike[str], doc: dict[str, Any], body: dict[str, Any]) -> assemble.SnapshotHeader:
+    text = doc.get("timestamp")
+    if text is None:
+        raise SourceError(path, "JSON has no 'timestamp'")
+    try:
+        instant = dt.datetime.fromisoformat(str(text).strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise SourceError(path, "cannot parse JSON timestamp", text=str(text)) from None
+    instant = instant.replace(tzinfo=UTC) if instant.tzinfo is None else instant  # Cboe stamps in UTC
+    spot, ok = _number(body.get("current_price"))
+    if not ok or spot is None or spot <= 0:
+        raise SourceError(path, "missing spot: data.current_price is", text=repr(body.get("current_price")))
+    symbol = body.get("symbol") or doc.get("symbol")  # "SPY", or "_SPX" for indices; no long name in JSON
+    ticker = str(symbol) if symbol else None
+    return assemble.SnapshotHeader(instant, instant.astimezone(NEW_YORK).date(), spot, ticker=ticker)
+
+
+_NUMERIC = frozenset({int, float, type(None)})
+
+
+def _numeric_column(name: str, values: list[Any], reasons: dict[int, str], integer: bool) -> pl.Series:
+    """``values`` as Float64; bad values (strings, bools, nan/inf, fractional or negative counts) become null
+    and give their record a reason (the first one found per record wins)."""
+    kind = "non-integer" if integer else "non-numeric"
+    if set(map(type, values)) <= _NUMERIC:  # the usual case: one C-level pass, no per-value Python
+        series = pl.Series(name, values, dtype=pl.Float64, strict=True)
+        bad = ~series.is_finite()
+        if integer:
+            bad = bad | (series != series.round()) | (series < 0)
+        bad_idx = bad.fill_null(False).arg_true().to_list()
+    else:
+        parsed = [_number(v) for v in values]
+        series = pl.Series(name, [v for v, _ in parsed], dtype=pl.Float64)
+        bad_idx = [i for i, (v, ok) in enumerate(parsed) if not ok or (integer and v is not None and v != round(v))]
+        bad_idx += [i for i, (v, ok) in enumerate(parsed) if integer and ok and v is not None and v < 0]
+    for i in bad_idx:
+        reasons.setdefault(i, f"{kind} {name}: {values[i]!r}")
+    if bad_idx:
+        series = series.scatter(sorted(set(bad_idx)), None)
+    return series
+
+
+def _records(options: list[Any]) -> tuple[pl.DataFrame, dict[int, str]]:
+    """Typed columns of the records, and a reject reason per bad record (by 0-based index).
+
+    Built column by column (list comprehensions and strict polars construction), not record by record:
+    the per-value Python path only runs for a column that holds something other than numbers.
+    """
+    reasons = {i: "record is not an object" for i, rec in enumerate(options) if type(rec) is not dict}
+    records = [rec if type(rec) is dict else {} for rec in options]
+    symbols = [rec.get("option") for rec in records]
+    for i, symbol in enumerate(symbols):
+        if type(symbol) is not str:
+            reasons.setdefault(i, f"malformed OSI symbol: {symbol!r}")
+    columns = {"symbol": pl.Series("symbol", [v if type(v) is str else None for v in symbols], dtype=pl.String)}
+    for col, key in (*FLOAT_FIELDS.items(), *INT_FIELDS.items()):
+        values = [rec.get(key) for rec in records]
+        columns[col] = _numeric_column(key, values, reasons, integer=col in INT_FIELDS).alias(col)
+    frame = pl.DataFrame(columns).with_columns(
+        pl.col("symbol").str.strip_chars(), source_line=pl.int_range(1, len(options) + 1, dtype=pl.Int64)
+    )
+    return frame, reasons
+
+
+def read_cboe_json(path: str | PathLike[str]) -> ChainSnapshot:
+    """Read a Cboe delayed-quotes option-chain JSON.
+
+    Returns
+    -------
+    ChainSnapshot
+        One contract per valid record; bad records (malformed symbol, non-numeric field, unknown root) in
+        ``rejects`` with the record's JSON text as ``raw``.
+
+    Raises
+    ------
+    SourceError
+        Invalid JSON, no ``data`` object, no ``data.options`` list, unusable ``timestamp``, missing spot.
+    """
+    data = load_bytes(path)
+    try:
+        doc = json.loads(data)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        line = getattr(exc, "lineno", None)
+        raise SourceError(path, f"invalid JSON: {getattr(exc, 'msg', exc)}", line=line) from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("data"), dict):
+        raise SourceError(path, "JSON has no 'data' object (not a Cboe delayed-quotes chain)")
+    body = doc["data"]
+    options = body.get("options")
+    if not isinstance(options, list):
+        raise SourceError(path, "JSON 'data' has no 'options' list")
+    header = _snapshot_header(path, doc, body)
+    times = assemble.snapshot_times(path, header.instant)
+
+    frame, reasons = _records(options)
+    osi = osi_columns(pl.col("symbol"))
+    frame = frame.with_columns(
+        osi_ok=osi.valid,
+        root=osi.root,
+        expiration=osi.expiration,
+        right=osi.right,
+        strike=osi.strike_milli / 1000,
+    )
+    for i, symbol in frame.filter(~pl.col("osi_ok")).select(pl.col("source_line") - 1, "symbol").iter_rows():
+        reasons.setdefault(i, f"malformed OSI symbol: {symbol!r}")
+    good = frame.filter(~pl.col("source_line").is_in([i + 1 for i in reasons]))
+
+    root_counts = Counter(dict(good["root"].value_counts().iter_rows()))
+    underlying, warnings = assemble.resolve_underlying(path, root_counts, header)
+    styles, root_reasons = assemble.root_settlements(root_counts, underlying)
+    if root_reasons:
+        for line, root in (
+            good.filter(pl.col("root").is_in(list(root_reasons))).select("source_line", "root").iter_rows()
+        ):
+            reasons[line - 1] = root_reasons[root]
+        good = good.filter(~pl.col("root").is_in(list(root_reasons)))
+
+    rejects = assemble.rejects_frame(
+        (i + 1 for i in reasons),
+        (json.dumps(options[i], separators=(",", ":")) for i in reasons),
+        reasons.values(),
+    )
+    contracts = good.with_columns(pl.col("volume", "open_interest").cast(pl.Int64))
+    return assemble.finish(
+        contracts,
+        path=path,
+        source_format=FORMAT_JSON,
+        header=header,
+        times=times,
+        underlying=underlying,
+        styles=styles,
+        rejects=rejects,
+        warnings=warnings,
+    )
