@@ -95,26 +95,25 @@ def is_session(day: dt.date) -> bool:
     return bool(i < len(sessions) and sessions[i] == d)
 
 
-def session_open(session: dt.date) -> dt.datetime:
-    """Opening instant (UTC) of ``session``; 09:30 New York for dates outside the calendar's span."""
-    sessions, opens, _ = _session_table()
+def _session_instant(session: dt.date, instants: np.ndarray, regular: dt.time) -> dt.datetime:
+    sessions = _session_table()[0]
     i = np.searchsorted(sessions, np.datetime64(session, "D"))
     if i < len(sessions) and sessions[i] == np.datetime64(session, "D"):
-        return _from_epoch_us(opens[i])
+        return _from_epoch_us(instants[i])
     if _in_span(session):
         raise ValueError(f"{session} is not an NYSE session")
-    return dt.datetime.combine(session, REGULAR_OPEN, NEW_YORK).astimezone(UTC)
+    return dt.datetime.combine(session, regular, NEW_YORK).astimezone(UTC)
+
+
+def session_open(session: dt.date) -> dt.datetime:
+    """Opening instant (UTC) of ``session``; 09:30 New York for dates outside the calendar's span."""
+    return _session_instant(session, _session_table()[1], REGULAR_OPEN)
 
 
 def session_close(session: dt.date) -> dt.datetime:
-    """Closing instant (UTC) of ``session``, early closes included (13:00 New York on half days)."""
-    sessions, _, closes = _session_table()
-    i = np.searchsorted(sessions, np.datetime64(session, "D"))
-    if i < len(sessions) and sessions[i] == np.datetime64(session, "D"):
-        return _from_epoch_us(closes[i])
-    if _in_span(session):
-        raise ValueError(f"{session} is not an NYSE session")
-    return dt.datetime.combine(session, REGULAR_CLOSE, NEW_YORK).astimezone(UTC)
+    """Closing instant (UTC) of ``session``, early closes included (13:00 New York on half days);
+    16:00 New York for dates outside the calendar's span."""
+    return _session_instant(session, _session_table()[2], REGULAR_CLOSE)
 
 
 def as_of_session(instant: dt.datetime) -> dt.date:

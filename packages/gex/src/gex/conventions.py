@@ -167,22 +167,13 @@ PERFILIEV_EARLY = PERFILIEV.with_(name="perfiliev-early", zero_tenor="exclude")
 #: gflows dashboard: T = weekdays / 252 with 0 -> 1/252, supplied r (10-year yield through a float32 feed),
 #: q = 0, 300 levels on 0.5-1.5 x spot, as-of = UTC timestamp in New York minus a 15-minute delay, first
 #: expiry dropped when already past 16:00 New York, JSON strikes truncated to their integer part.
-GFLOWS = Conventions(
+GFLOWS = PERFILIEV.with_(
     name="gflows",
     time_origin="utc_minus_delay",
     day_count="bus252",
-    zero_tenor="one_period",
-    include_expired=True,
     drop_expired_first_expiry=True,
-    spot_gamma="vendor",
-    rate=0.0,
-    forward_from_parity=False,
-    iv_min=0.0,
-    iv_max=float("inf"),
-    solve_iv_from_mid=False,
     profile_window=(0.5, 1.5),
     profile_levels=300,
-    flip_method="grid_first_crossing",
     delay_minutes=15,
     expiry_cutoff="close_16",
     truncate_json_strikes=True,
