@@ -53,7 +53,7 @@ def print_analysis(a: Analysis, console: Console | None = None) -> None:
     t.add_row("Abs gamma strike", f"{price(lv.abs_gamma_strike)}  (largest |call| + |put| GEX)")
     t.add_row("DEX / VEX / CEX", f"{bn(a.dex_usd)} $bn delta, {bn(a.vex_usd_per_volpt)} $bn per vol pt, "
               f"{bn(a.cex_usd_per_day)} $bn per day")
-    t.add_row("0-DTE share", f"{100 * a.zero_dte_gamma_share:.1f}% of gross gamma")
+    t.add_row("0-DTE share", f"{100 * a.zero_dte_gamma_share:.1f}% of gross gamma settles by the next close")
     if a.vendor_model_gamma_gap is not None:
         t.add_row("Vendor vs model", f"{100 * a.vendor_model_gamma_gap:.1f}% exposure-weighted gamma gap")
     excl = a.excluded_counts()

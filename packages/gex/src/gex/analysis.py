@@ -20,7 +20,7 @@ import numpy as np
 import polars as pl
 
 from gex import greeks
-from gex.calendar import NEW_YORK
+from gex.calendar import NEW_YORK, as_of_session, next_session, session_close
 from gex.chain import ChainSnapshot
 from gex.conventions import NATIVE, Conventions
 from gex.coverage import Coverage, chain_coverage
@@ -67,7 +67,7 @@ class Analysis:
     flip_window: tuple[float, float]
     regime: Regime
     levels: Levels
-    zero_dte_gamma_share: float
+    zero_dte_gamma_share: float  # share of gross |GEX| settling by the next close (see next_close)
     vendor_model_gamma_gap: float | None
     coverage: Coverage
     contracts: pl.DataFrame
@@ -318,6 +318,7 @@ def analyze(snapshot: ChainSnapshot, conventions: Conventions = NATIVE, *, rate:
     else:
         spot_rows = exposures
     totals = exposure_totals(spot_rows)
+    model_totals = exposure_totals(exposures)  # DEX/VEX/CEX: the scripts have no such greeks, so always the model
     by_strike = per_strike_gex(spot_rows)
 
     profile = GammaProfile.from_contracts(
@@ -349,7 +350,8 @@ def analyze(snapshot: ChainSnapshot, conventions: Conventions = NATIVE, *, rate:
         warnings.append(f"{n_expired} expired contracts excluded (settled before the valuation time)")
 
     gross = exposures["gex_usd_per_1pct"].abs().sum()
-    zero_dte = exposures.filter(pl.col("expiration") == pl.col("session"))["gex_usd_per_1pct"].abs().sum()
+    front = exposures.filter(pl.col("settlement_ts") <= next_close(snapshot.valuation_ts))
+    zero_dte = front["gex_usd_per_1pct"].abs().sum()
     return Analysis(
         underlying=snapshot.underlying,
         as_of=snapshot.session,
@@ -359,9 +361,9 @@ def analyze(snapshot: ChainSnapshot, conventions: Conventions = NATIVE, *, rate:
         total_gex=totals["net_gex_usd_per_1pct"],
         call_gex=totals["call_gex_usd_per_1pct"],
         put_gex=totals["put_gex_usd_per_1pct"],
-        dex_usd=totals["dex_usd"],
-        vex_usd_per_volpt=totals["vex_usd_per_volpt"],
-        cex_usd_per_day=totals["cex_usd_per_day"],
+        dex_usd=model_totals["dex_usd"],
+        vex_usd_per_volpt=model_totals["vex_usd_per_volpt"],
+        cex_usd_per_day=model_totals["cex_usd_per_day"],
         gex_at_spot_model=gex_at_spot_model,
         gamma_flip=flip,
         flip_crossings=crossings,
@@ -381,6 +383,15 @@ def analyze(snapshot: ChainSnapshot, conventions: Conventions = NATIVE, *, rate:
         warnings=tuple(warnings),
         source=snapshot.source,
     )
+
+
+def next_close(valuation_ts: dt.datetime) -> dt.datetime:
+    """The first session close after ``valuation_ts``: today's close intraday, the next session's
+    close for an end-of-day valuation. Contracts settling by then are the "0-DTE" gamma: today's
+    expiries intraday, and after the close the ones that are 0-DTE on the next session."""
+    session = as_of_session(valuation_ts)
+    close = session_close(session)
+    return close if valuation_ts < close else session_close(next_session(session))
 
 
 def _grid_crossings(levels: np.ndarray, values: np.ndarray) -> tuple[float, ...]:
