@@ -77,6 +77,7 @@ class Analysis:
     by_dte: pl.DataFrame
     profile: pl.DataFrame
     forwards: pl.DataFrame
+    gamma_profile: GammaProfile  # the sticky-strike model behind profile, flip and regime
     warnings: tuple[str, ...] = field(default_factory=tuple)
     source: str = ""
 
@@ -214,12 +215,12 @@ def resolve_vols(frame: pl.DataFrame, spot: float, conv: Conventions) -> pl.Data
         )
         ok = np.isfinite(iv) & (iv > conv.iv_min) & (iv <= conv.iv_max)
         code_names = np.array([r.name.lower() for r in IVReason], dtype=object)[np.asarray(code, dtype=np.int64)]
-        why = np.where(~two_sided, "no two-sided quote", np.where(ok, None, np.where(np.isfinite(iv), "solved iv out of bounds", code_names)))
+        why = np.where(~two_sided, "no two-sided quote", np.where(np.isfinite(iv), "solved iv out of bounds", code_names))
         solved = pl.DataFrame(
             {
                 "_row": np.flatnonzero(need.to_numpy()),
                 "_sigma": np.where(ok, iv, np.nan),
-                "_why": why.astype(object),
+                "_why": [None if good else str(w) for good, w in zip(ok, why)],
             },
             schema={"_row": pl.UInt32, "_sigma": pl.Float64, "_why": pl.String},
         )
@@ -380,6 +381,7 @@ def analyze(snapshot: ChainSnapshot, conventions: Conventions = NATIVE, *, rate:
         by_dte=per_dte_bucket_gex(spot_rows),
         profile=pl.DataFrame({"spot_level": levels_grid, "gex_usd_per_1pct": curve}),
         forwards=forwards,
+        gamma_profile=profile,
         warnings=tuple(warnings),
         source=snapshot.source,
     )
