@@ -387,8 +387,8 @@ def test_detection_uses_content_not_extension(tmp_path: Path, make_csv: MakeCsv,
     assert detect_format(make_csv(name="chain.txt")) == "cboe_csv"
     assert detect_format(write_lines(tmp_path / "chain.csv", DAT_LINES)) == "cboe_dat"
     assert detect_format(make_json(name="chain.csv")) == "cboe_json"
-    with pytest.raises(SourceError, match=r"unrecognised format .*'date,price,dix,gex'"):
-        detect_format(write_lines(tmp_path / "dix.csv", ["date,price,dix,gex", "2020-01-02,3257.85,0.42,1.2e9"]))
+    with pytest.raises(SourceError, match=r"unrecognised format .*'foo,bar,baz'"):
+        detect_format(write_lines(tmp_path / "mystery.csv", ["foo,bar,baz", "1,2,3"]))
 
 
 def test_explicit_format_overrides_detection(make_csv: MakeCsv) -> None:

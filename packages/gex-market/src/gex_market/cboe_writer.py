@@ -63,32 +63,49 @@ def expiration_text(day: dt.date) -> str:
     return f"{_DAYS[day.weekday()]} {_MONTHS[day.month - 1][:3]} {day.day:02d} {day.year}"
 
 
-def _side(value: dict[str, object], prefix: str) -> list[str]:
+def _num_expr(column: str, decimals: int) -> pl.Expr:
+    """Vectorised :func:`_num`: ``column`` rounded to ``decimals``, trailing zeros dropped, nulls as "0".
+
+    polars writes a float with its shortest round-trip representation ("0.05", "1.0", "-0.0"); once the
+    value is rounded to ``decimals`` that is the text ``_num`` gives, up to a ".0" suffix and the sign of
+    zero, which are normalised here.
+    """
+    text = pl.col(column).cast(pl.Float64).round(decimals).cast(pl.String)
+    text = text.str.strip_suffix(".0")
+    return pl.when(text == "-0").then(pl.lit("0")).otherwise(text).fill_null("0")
+
+
+def _int_expr(column: str) -> pl.Expr:
+    return pl.col(column).cast(pl.Int64).fill_null(0).cast(pl.String)
+
+
+def _side_exprs(prefix: str) -> list[pl.Expr]:
+    """The 10 text cells of one side (call or put) of a quote line, in file order."""
     return [
-        str(value[f"{prefix}symbol"]),
-        _num(value[f"{prefix}last"], 2),
-        "0",  # Net change: not in the canonical schema
-        _num(value[f"{prefix}bid"], 2),
-        _num(value[f"{prefix}ask"], 2),
-        str(value[f"{prefix}volume"] or 0),
-        _num(value[f"{prefix}vendor_iv"], 4),
-        _num(value[f"{prefix}vendor_delta"], 4),
-        _num(value[f"{prefix}vendor_gamma"], 4),
-        str(value[f"{prefix}open_interest"] or 0),
+        pl.col(f"{prefix}symbol").cast(pl.String),
+        _num_expr(f"{prefix}last", 2),
+        pl.lit("0"),  # Net change: not in the canonical schema
+        _num_expr(f"{prefix}bid", 2),
+        _num_expr(f"{prefix}ask", 2),
+        _int_expr(f"{prefix}volume"),
+        _num_expr(f"{prefix}vendor_iv", 4),
+        _num_expr(f"{prefix}vendor_delta", 4),
+        _num_expr(f"{prefix}vendor_gamma", 4),
+        _int_expr(f"{prefix}open_interest"),
     ]
 
 
-def write_cboe_quote_table(snapshot: ChainSnapshot, path: Path, *, change: float = 0.0) -> Path:
-    """Write ``snapshot`` to ``path`` as a Cboe quote-table CSV and return ``path``.
+def _strike_expr() -> pl.Expr:
+    """Strike with exactly 2 decimals ("4700.00"), from integer cents so no float formatting is involved."""
+    cents = (pl.col("strike") * 100.0).round(0).cast(pl.Int64)
+    return pl.concat_str((cents // 100).cast(pl.String), pl.lit("."), (cents % 100).cast(pl.String).str.zfill(2))
 
-    Parameters
-    ----------
-    snapshot:
-        Canonical chain snapshot; every (expiration, root, strike) must have both a call and a put.
-    path:
-        Destination file (overwritten). Written as UTF-8 with ``\\n`` line endings.
-    change:
-        Index net change printed in the header (``Change:``), points.
+
+def quote_table_text(snapshot: ChainSnapshot, *, change: float = 0.0) -> str:
+    """The text :func:`write_cboe_quote_table` writes (``\\n`` line endings, final newline).
+
+    Vectorised with polars string expressions (no Python loop over lines): ~10,000 quote lines in a few
+    milliseconds.
 
     Raises
     ------
@@ -110,18 +127,45 @@ def write_cboe_quote_table(snapshot: ChainSnapshot, path: Path, *, change: float
 
     spot = _num(snapshot.spot, 4)
     sign = " " if change >= 0 else ""
-    out = [
+    head = [
         "",
         f"{snapshot.underlying_name or snapshot.underlying},Last: {spot},Change: {sign}{_num(change, 4)}",
         f'"Date: {header_timestamp_text(snapshot)}",Bid: {spot},Ask: {spot},Size: 1*1,Volume: 0',
         TABLE_HEADER,
     ]
-    for row in lines.iter_rows(named=True):
-        out.append(
-            ",".join(
-                [expiration_text(row["expiration"]), *_side(row, ""), f"{row['strike']:.2f}", *_side(row, "p_")]
-            )
-        )
+    days = lines["expiration"].unique().to_list()
+    texts = pl.DataFrame(
+        {"expiration": days, "expiration_text": [expiration_text(d) for d in days]},
+        schema={"expiration": pl.Date(), "expiration_text": pl.String()},
+    )
+    body = (
+        lines.join(texts, on="expiration", how="left", maintain_order="left")
+        .select(
+            pl.concat_str(
+                [pl.col("expiration_text"), *_side_exprs(""), _strike_expr(), *_side_exprs("p_")], separator=","
+            ).alias("line")
+        )["line"]
+    )
+    return "\n".join(head) + "\n" + "".join(line + "\n" for line in body.to_list())
+
+
+def write_cboe_quote_table(snapshot: ChainSnapshot, path: Path, *, change: float = 0.0) -> Path:
+    """Write ``snapshot`` to ``path`` as a Cboe quote-table CSV and return ``path``.
+
+    Parameters
+    ----------
+    snapshot:
+        Canonical chain snapshot; every (expiration, root, strike) must have both a call and a put.
+    path:
+        Destination file (overwritten). Written as UTF-8 with ``\\n`` line endings.
+    change:
+        Index net change printed in the header (``Change:``), points.
+
+    Raises
+    ------
+    ValueError
+        When a strike has a call without a put or the reverse, or the snapshot has no timestamp.
+    """
     path = Path(path)
-    path.write_text("\n".join(out) + "\n", encoding="utf-8", newline="")
+    path.write_text(quote_table_text(snapshot, change=change), encoding="utf-8", newline="")
     return path

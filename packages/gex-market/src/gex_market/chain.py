@@ -264,8 +264,9 @@ def atm_vol(tenor_years: np.ndarray | float, base_vol: float = 0.15) -> np.ndarr
     return base_vol * (0.80 + 0.35 * (1.0 - np.exp(-t / 0.75)))
 
 
-def smile_vol(log_moneyness: np.ndarray, tenor_years: float, *, base_vol: float = 0.15) -> np.ndarray:
-    """Implied volatility, decimal per year, of strikes at ``log_moneyness = ln(K/F)``.
+def smile_vol(log_moneyness: np.ndarray, tenor_years: np.ndarray | float, *, base_vol: float = 0.15) -> np.ndarray:
+    """Implied volatility, decimal per year, of strikes at ``log_moneyness = ln(K/F)``; ``tenor_years`` is
+    one tenor or one per strike.
 
     With ``k = ln(K/F) / sqrt(T)`` (T floored at one day), ``atm = atm_vol(T)``,
     ``skew(T) = -base_vol * (1.4 + 0.4 * exp(-T / 0.25))`` (steeper at the front) and a call-side
@@ -279,7 +280,7 @@ def smile_vol(log_moneyness: np.ndarray, tenor_years: float, *, base_vol: float 
     The wings are bounded so that quoted prices stay free of vertical-spread arbitrage (call values
     decrease and put values increase with the strike). Floored at ``0.6 * atm``, capped at 1.0.
     """
-    t = max(tenor_years, 1.0 / 365.0)
+    t = np.maximum(np.asarray(tenor_years, dtype=float), 1.0 / 365.0)  # per contract or one per expiry
     k = np.asarray(log_moneyness, dtype=float) / np.sqrt(t)
     atm = atm_vol(t, base_vol)
     skew = -base_vol * (1.4 + 0.4 * np.exp(-t / 0.25))
@@ -310,15 +311,15 @@ def quote_contracts(
     spot: float,
     strikes: np.ndarray,
     is_call: np.ndarray,
-    tenor_years: float,
+    tenor_years: np.ndarray | float,
     sigma: np.ndarray,
     rng: np.random.Generator,
     *,
-    rate: float = 0.045,
+    rate: np.ndarray | float = 0.045,
     dividend_yield: float = 0.013,
     base_vol: float = 0.15,
 ) -> dict[str, np.ndarray]:
-    """Quotes and vendor greeks for the contracts of one expiry.
+    """Quotes and vendor greeks for the contracts of one expiry (or of many: per-contract tenors and rates).
 
     The theoretical value is Black-Scholes with continuous ``rate`` and ``dividend_yield`` (forward
     ``spot * exp((rate - q) T)``); expired contracts (``tenor_years <= 0``) are worth their intrinsic value
@@ -337,7 +338,9 @@ def quote_contracts(
     strikes, is_call, sigma:
         Per contract: strike (points), call flag, implied volatility (decimal per year).
     tenor_years:
-        Time to settlement, years.
+        Time to settlement, years: one for all contracts, or one per contract.
+    rate:
+        Risk-free rate, decimal per year, continuous: one, or one per contract.
     rng:
         Source of the spread jitter, the last sale and nothing else.
 
@@ -349,21 +352,23 @@ def quote_contracts(
     """
     n = len(strikes)
     sigma = np.round(sigma, 4)  # the published IV is the one the values and greeks come from
-    if tenor_years > 0:
-        args = (float(spot), strikes, rate, sigma, float(tenor_years))
-        theo = greeks.bs_price(*args, is_call, dividend_yield)
-        delta = greeks.bs_delta(*args, is_call, dividend_yield)
-        gamma = greeks.bs_gamma(*args, dividend_yield)
-        iv = sigma
-    else:
-        theo = np.where(is_call, np.maximum(spot - strikes, 0.0), np.maximum(strikes - spot, 0.0))
-        iv = delta = gamma = np.zeros(n)
-    theo = np.maximum(theo, 0.0)
-    sd = base_vol * np.sqrt(max(tenor_years, 2.0 / 365.0))
-    distance = np.minimum(np.abs(np.log(strikes / spot)) / sd, 8.0)
+    tenor = np.broadcast_to(np.asarray(tenor_years, dtype=float), (n,))
+    live = tenor > 0
     intrinsic = np.where(is_call, np.maximum(spot - strikes, 0.0), np.maximum(strikes - spot, 0.0))
+    theo, iv, delta, gamma = intrinsic.copy(), np.zeros(n), np.zeros(n), np.zeros(n)
+    if live.any():
+        r = np.broadcast_to(np.asarray(rate, dtype=float), (n,))[live]
+        args = (float(spot), strikes[live], r, sigma[live], tenor[live])
+        theo[live] = greeks.bs_price(*args, is_call[live], dividend_yield)
+        delta[live] = greeks.bs_delta(*args, is_call[live], dividend_yield)
+        gamma[live] = greeks.bs_gamma(*args, dividend_yield)
+        iv[live] = sigma[live]
+    theo = np.maximum(theo, 0.0)
+    sd = base_vol * np.sqrt(np.maximum(tenor, 2.0 / 365.0))
+    distance = np.minimum(np.abs(np.log(strikes / spot)) / sd, 8.0)
     time_value = np.maximum(theo - intrinsic, 0.0)
-    width = 0.10 + 0.003 * intrinsic + time_value * (0.008 + 0.006 * distance) * (1.0 + 4.0 * max(tenor_years - 0.5, 0.0))
+    long_dated = 1.0 + 4.0 * np.maximum(tenor - 0.5, 0.0)
+    width = 0.10 + 0.003 * intrinsic + time_value * (0.008 + 0.006 * distance) * long_dated
     width = width * rng.uniform(0.75, 1.25, n)
     bid = np.maximum(_round_down(theo - width / 2), 0.0)
     ask = np.maximum(_round_up(theo + width / 2), 0.05)
@@ -406,6 +411,42 @@ def expiry_open_interest(expiry: Expiry, session: dt.date, tenor_years: float) -
     return 1.5e5 * np.exp(-days / 5.0) + 1.0e3
 
 
+def open_interest_density(
+    x: np.ndarray,
+    is_call: np.ndarray,
+    *,
+    put_peak: float = -1.5,
+    put_width: float = 1.6,
+    call_peak: float = 0.5,
+    call_width: float = 0.9,
+) -> np.ndarray:
+    """Relative density of open interest over standardised moneyness ``x = ln(K/anchor) / (vol sqrt(T))``.
+
+    Puts peak ``-put_peak`` s.d. below the anchor (default 1.5) with a long left tail, calls ``call_peak``
+    s.d. above it (0.5) with a thin right tail; in the money both decay fast. Unnormalised (one value per
+    strike, before spacing and roundness).
+    """
+    put_density = np.exp(-0.5 * ((x - put_peak) / put_width) ** 2) + 0.06 * np.exp(-0.5 * (x / 5.0) ** 2) * (x < 0)
+    call_density = np.exp(-0.5 * ((x - call_peak) / call_width) ** 2) + 0.01 * np.exp(-0.5 * (x / 4.0) ** 2) * (x > 0)
+    return np.where(is_call, call_density, put_density)
+
+
+def strike_roundness(strikes: np.ndarray, unit: float) -> np.ndarray:
+    """Attraction of round strikes: x5.5 for multiples of ``20 * unit``, x2.5 of ``10 * unit``, x1.5 of
+    ``5 * unit`` (100, 50 and 25 points for SPX), else 1."""
+    return (
+        1.0
+        + 3.0 * _is_multiple(strikes, 20 * unit)
+        + _is_multiple(strikes, 10 * unit)
+        + 0.5 * _is_multiple(strikes, 5 * unit)
+    )
+
+
+def nice_unit(spot: float) -> float:
+    """Finest strike increment for an index at ``spot``, points (5 for SPX near 5000)."""
+    return _nice_unit(spot)
+
+
 def open_interest_profile(
     strikes: np.ndarray,
     is_call: np.ndarray,
@@ -434,16 +475,11 @@ def open_interest_profile(
     """
     s = base_vol * np.sqrt(max(tenor_years, 3.0 / 365.0))
     x = np.log(strikes / anchor) / s
-    put_density = np.exp(-0.5 * ((x + 1.5) / 1.6) ** 2) + 0.06 * np.exp(-0.5 * (x / 5.0) ** 2) * (x < 0)
-    call_density = np.exp(-0.5 * ((x - 0.5) / 0.9) ** 2) + 0.01 * np.exp(-0.5 * (x / 4.0) ** 2) * (x > 0)
     unit = _nice_unit(anchor)
     grid, where = np.unique(strikes, return_inverse=True)
     spacing = (np.gradient(grid) if len(grid) > 1 else np.full(1, unit))[where]
     spacing = np.minimum(spacing, 40 * unit)
-    roundness = (
-        1.0 + 3.0 * _is_multiple(strikes, 20 * unit) + _is_multiple(strikes, 10 * unit) + 0.5 * _is_multiple(strikes, 5 * unit)
-    )
-    weight = np.where(is_call, call_density, put_density) * spacing * roundness
+    weight = open_interest_density(x, is_call) * spacing * strike_roundness(strikes, unit)
     oi = np.zeros(len(strikes), dtype=np.int64)
     for call, share in ((True, 1.0 - put_share), (False, put_share)):
         side = is_call == call

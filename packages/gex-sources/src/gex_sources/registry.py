@@ -1,29 +1,71 @@
 """The registry of source formats: name -> reader and content sniffer.
 
-Adding a format is one :func:`register_format` call with a reader ``path -> ChainSnapshot`` and a sniffer
-that recognises the format from the first lines of a file. Sniffers are tried in registration order, so a
-more specific format must be registered before a more permissive one.
+Adding a format is one :func:`register_format` call with a reader and a sniffer that recognises the format
+from the start of a file. Sniffers are tried in registration order, so a more specific format must be
+registered before a more permissive one.
+
+Two kinds of formats:
+
+- ``"chain"``: option chains. ``read(path, **options) -> ChainSnapshot``; formats that may hold several
+  snapshots (DataShop, IvyDB, canonical) also give ``iterate(path, **options) -> Iterator[ChainSnapshot]``
+  and their ``read`` refuses a file holding more than one;
+- ``"reference"``: reference data (open interest, rates, closes, external GEX, third-party results).
+  ``read(path, **options) -> gex.reference.ReferenceData``; ``reference_kind`` says which kind.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import itertools
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from os import PathLike
+from typing import Any
 
 from gex.chain import ChainSnapshot
 
-from gex_sources import cboe_json, cboe_quote_table
+from gex_sources import (
+    canonical,
+    cboe_json,
+    cboe_quote_table,
+    closes,
+    datashop,
+    gflows_derived,
+    ivydb,
+    occ_oi,
+    rates,
+    squeezemetrics,
+)
+from gex_sources.csvtable import header_names
+from gex_sources.errors import SourceError
 
-Reader = Callable[[str | PathLike[str]], ChainSnapshot]
+Reader = Callable[..., Any]
+Iterate = Callable[..., Iterator[ChainSnapshot]]
 
 
 @dataclass(frozen=True)
 class FileHead:
-    """What sniffers see: the decoded start of a file (BOM removed) and its complete lines."""
+    """What sniffers see: the decoded start of a file (BOM removed) and its complete lines.
+
+    Attributes
+    ----------
+    text, lines:
+        Decoded head and its complete lines (empty for binary formats such as Parquet).
+    path:
+        The file, for sniffers that must look further (a Parquet footer).
+    magic:
+        The first bytes of the file, undecoded.
+    """
 
     text: str
     lines: list[str]
+    path: str | None = None
+    magic: bytes = b""
+
+    @property
+    def names(self) -> list[str]:
+        """Normalised CSV header names (first non-blank line), empty when there is none."""
+        found = header_names(self.lines)
+        return found[0] if found else []
 
 
 @dataclass(frozen=True)
@@ -33,38 +75,103 @@ class SourceFormat:
     Attributes
     ----------
     name:
-        Registry key and ``ChainSnapshot.source_format`` value ("cboe_csv").
+        Registry key and ``source_format`` value ("cboe_csv").
     read:
-        Reader turning a path into a :class:`gex.chain.ChainSnapshot`.
+        ``path -> ChainSnapshot`` (kind "chain") or ``path -> ReferenceData`` (kind "reference");
+        keyword options are passed through.
     sniff:
         Whether a file head is in this format.
     description:
         One line for help texts.
+    kind:
+        ``"chain"`` or ``"reference"``.
+    iterate:
+        For multi-snapshot chain formats: ``path -> Iterator[ChainSnapshot]``.
+    reference_kind:
+        For reference formats: the ``ReferenceData.kind`` they produce.
     """
 
     name: str
     read: Reader
     sniff: Callable[[FileHead], bool]
     description: str
+    kind: str = "chain"
+    iterate: Iterate | None = None
+    reference_kind: str | None = None
 
 
 #: Registered formats, in sniffing order.
 FORMATS: dict[str, SourceFormat] = {}
 
 
+class _Kinds(Mapping[str, str]):
+    """Live view of :data:`FORMATS`: format name -> ``"chain"`` | ``"reference"``."""
+
+    def __getitem__(self, name: str) -> str:
+        return FORMATS[name].kind
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(FORMATS)
+
+    def __len__(self) -> int:
+        return len(FORMATS)
+
+    def __repr__(self) -> str:
+        return repr(dict(self))
+
+
+#: Format name -> ``"chain"`` | ``"reference"`` (follows :func:`register_format`).
+FORMAT_KINDS: Mapping[str, str] = _Kinds()
+
+
 def register_format(fmt: SourceFormat, *, replace: bool = False) -> SourceFormat:
     """Add ``fmt`` to :data:`FORMATS` (``replace=True`` to override an existing name)."""
     if fmt.name in FORMATS and not replace:
         raise ValueError(f"source format {fmt.name!r} is already registered")
+    if fmt.kind not in ("chain", "reference"):
+        raise ValueError(f"format kind must be 'chain' or 'reference', not {fmt.kind!r}")
     FORMATS[fmt.name] = fmt
     return fmt
+
+
+def single_snapshot(iterate: Iterate, name: str) -> Reader:
+    """A ``read`` for a multi-snapshot format: the file's only snapshot, or a SourceError naming the first two
+    and pointing to :func:`gex_sources.iter_chains` when there are more."""
+
+    def read(path: str | PathLike[str], **options: Any) -> ChainSnapshot:
+        snapshots = iterate(path, **options)
+        try:
+            got = list(itertools.islice(snapshots, 2))
+        finally:
+            snapshots.close()  # type: ignore[attr-defined]  # removes temporary files at once
+        if len(got) > 1:
+            a, b = got
+            raise SourceError(
+                path,
+                f"holds more than one snapshot ({a.underlying} {a.session}, {b.underlying} {b.session}, ...): "
+                "read it with gex_sources.iter_chains() or `gex ingest`",
+            )
+        return got[0]
+
+    read.__name__ = f"read_{name}"
+    read.__doc__ = f"Read a single-snapshot {name} file (see iter_chains for several snapshots)."
+    return read
+
+
+def _chain(name: str, iterate: Iterate, sniff: Callable[[FileHead], bool], description: str) -> SourceFormat:
+    return SourceFormat(name, single_snapshot(iterate, name), sniff, description, "chain", iterate)
+
+
+def _reference(name: str, read: Reader, sniff: Callable[[FileHead], bool], description: str, kind: str) -> SourceFormat:
+    return SourceFormat(name, read, sniff, description, "reference", None, kind)
 
 
 register_format(
     SourceFormat(
         cboe_json.FORMAT_JSON,
         cboe_json.read_cboe_json,
-        lambda head: cboe_json.sniff_json(head.text),
+        # a JSON object that is not a third-party results file
+        lambda head: cboe_json.sniff_json(head.text) and not gflows_derived.sniff_gflows(head.text),
         "Cboe delayed-quotes option chain JSON",
     )
 )
@@ -82,5 +189,96 @@ register_format(
         cboe_quote_table.read_cboe_csv,
         lambda head: cboe_quote_table.sniff_quote_table(head.lines) == cboe_quote_table.FORMAT_CSV,
         "Cboe quotedata.csv quote table (2021 onward)",
+    )
+)
+register_format(
+    _chain(
+        datashop.FORMAT_DATASHOP,
+        datashop.iter_datashop,
+        lambda head: datashop.sniff_datashop(head.names),
+        "Cboe DataShop Option EOD Summary, with or without Calcs (many underlyings and dates per file)",
+    )
+)
+register_format(
+    _chain(
+        ivydb.FORMAT_IVYDB,
+        ivydb.iter_ivydb,
+        lambda head: ivydb.sniff_ivydb(head.names),
+        "OptionMetrics IvyDB option price file (needs its security price file for spot)",
+    )
+)
+register_format(
+    _reference(
+        ivydb.FORMAT_IVYDB_SECPRD,
+        ivydb.read_security_prices,
+        lambda head: ivydb.sniff_secprd(head.names),
+        "OptionMetrics IvyDB security price file (underlying closes by secid)",
+        "closes",
+    )
+)
+
+
+def _sniff_canonical(head: FileHead) -> bool:
+    if head.magic.startswith(canonical.PARQUET_MAGIC):
+        import polars as pl
+
+        try:
+            return head.path is not None and canonical.sniff_names(list(pl.read_parquet_schema(head.path)))
+        except Exception:  # noqa: BLE001 - an unreadable footer is simply not this format
+            return False
+    return bool(head.lines) and canonical.sniff_names(head.names)
+
+
+register_format(
+    _chain(
+        canonical.FORMAT_CANONICAL,
+        canonical.iter_canonical,
+        _sniff_canonical,
+        "canonical chain columns (gex.chain.CHAIN_SCHEMA), CSV or Parquet, one or many snapshots",
+    )
+)
+register_format(
+    _reference(
+        occ_oi.FORMAT_OCC_OI,
+        occ_oi.read_occ_oi,
+        lambda head: occ_oi.sniff_occ_oi(head.names),
+        "OCC-style open interest: date,symbol,open_interest",
+        "open_interest",
+    )
+)
+register_format(
+    _reference(
+        rates.FORMAT_RATES,
+        rates.read_rates,
+        lambda head: rates.sniff_rates(head.names),
+        "risk-free rates: date,tenor,rate",
+        "rates",
+    )
+)
+register_format(
+    _reference(
+        squeezemetrics.FORMAT_DIX,
+        squeezemetrics.read_dix,
+        lambda head: squeezemetrics.sniff_dix(head.names),
+        "SqueezeMetrics DIX.csv: date,price,dix,gex",
+        "external_gex",
+    )
+)
+register_format(
+    _reference(
+        closes.FORMAT_CLOSES,
+        closes.read_closes,
+        lambda head: closes.sniff_closes(head.names),
+        "underlying daily bars: date,underlying,close[,open,high,low]",
+        "closes",
+    )
+)
+register_format(
+    _reference(
+        gflows_derived.FORMAT_GFLOWS,
+        gflows_derived.read_gflows_derived,
+        lambda head: gflows_derived.sniff_gflows(head.text),
+        "gflows-style results JSON (per-strike GEX and zero gamma by expiry group), kept for comparison",
+        "derived_results",
     )
 )

@@ -1,0 +1,256 @@
+"""Steps shared by the multi-snapshot readers (DataShop, IvyDB, canonical): roots, settlement, snapshots.
+
+These formats state the underlying explicitly on every row, so unlike the Cboe quote tables (which infer
+it from the roots, :mod:`gex_sources.assemble`) they screen each row's root against its stated underlying
+**inside the lazy plan** (:func:`root_screen`), where a bad row can still be rejected with its raw text.
+Settlement, timestamps and spot are then added for a whole bucket of rows at once (calendar lookups once
+per distinct expiration or session, joins rather than per-snapshot Python), before the bucket is split into
+snapshots (:func:`split_by_key`).
+
+End-of-day snapshots (DataShop, IvyDB) are stamped at the session close: ``snapshot_ts = valuation_ts =
+session close`` (early closes included), ``oi_date = previous session`` (OCC publishes each morning the
+open interest of the previous close, and these vendors print that figure).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from os import PathLike
+
+import polars as pl
+from gex.calendar import (
+    UnknownSettlementError,
+    previous_session,
+    session_close,
+    settlement_instant,
+    settlement_style,
+)
+from gex.chain import CHAIN_SCHEMA, REJECT_SCHEMA, ChainSnapshot
+
+from gex_sources.errors import SourceError
+from gex_sources.roots import ROOT_UNDERLYING
+
+#: Shares per contract when a format does not say.
+DEFAULT_MULTIPLIER = 100.0
+
+
+def ticker_expr(symbol: pl.Expr) -> pl.Expr:
+    """Vectorised :func:`gex_sources.roots.normalise_ticker`: upper case, no ``^ _ $`` prefix, no ``.X``."""
+    t = symbol.str.strip_chars().str.to_uppercase().str.strip_chars_start("^_$")
+    return pl.when(t.str.ends_with(".X")).then(t.str.head(-2)).otherwise(t)
+
+
+def family_expr(root: pl.Expr) -> pl.Expr:
+    """Vectorised :func:`gex_sources.roots.underlying_for_root` (roots already upper case)."""
+    stripped = root.str.strip_chars_end("0123456789")
+    # a when/then chain, not Expr.replace: replace is not a streaming operation (it would buffer the file)
+    chain = pl.when(pl.lit(False)).then(pl.lit(None, pl.String))
+    for r, u in ROOT_UNDERLYING.items():
+        chain = chain.when(root == r).then(pl.lit(u))
+    return chain.when(stripped != "").then(stripped).otherwise(root)
+
+
+def root_screen(root: pl.Expr, underlying: pl.Expr, strict: pl.Expr | bool = True) -> tuple[pl.Expr, pl.Expr]:
+    """Whether a row's option root is unusable, and the reason's wording: ``(flag, reason)``.
+
+    Mirrors :func:`gex_sources.assemble.root_settlements` and :func:`gex.calendar.settlement_style`, as
+    expressions: under ``strict`` (index underlyings), a root of another underlying is rejected, and so is a
+    root whose settlement the calendar does not know (rather than guess AM or PM). Non-strict rows
+    (equities and ETFs, whose roots may differ from the ticker after corporate actions) always pass and
+    settle PM. The flag uses only comparisons (it runs on every row); the wording runs on rejects only.
+
+    A root is usable under ``strict`` exactly when its family (:func:`family_expr`) is the underlying: the
+    mapped weekly roots (SPXW...) are all in the calendar's PM table, and any other root whose family is
+    the underlying is the underlying's own root (settlement_style: PM, or AM for the AM table's roots).
+    """
+    stripped = root.str.strip_chars_end("0123456789")
+    ok = pl.when(pl.lit(False)).then(pl.lit(None, pl.Boolean))
+    for r, u in ROOT_UNDERLYING.items():
+        ok = ok.when(root == r).then(underlying == u)
+    ok = ok.otherwise(stripped == underlying)
+    strict_e = pl.lit(strict) if isinstance(strict, bool) else strict
+    flag = (strict_e & ~ok).fill_null(False)
+    family = family_expr(root)
+    reason = (
+        pl.when(family.str.starts_with(underlying))
+        .then(pl.format("unknown settlement: root '{}' is not a known {} root", root, underlying))
+        .otherwise(pl.format("root of another underlying: '{}' is {}, snapshot is {}", root, family, underlying))
+    )
+    return flag, reason
+
+
+def root_styles(roots: Iterable[str], underlying: str) -> dict[str, str]:
+    """Settlement style per root; roots the calendar does not know (screened as non-strict) settle PM."""
+    styles = {}
+    for root in roots:
+        try:
+            styles[root] = settlement_style(root, underlying)
+        except UnknownSettlementError:
+            styles[root] = "PM"  # equity/ETF option on a renamed root: equity options settle at the close
+    return styles
+
+
+def osi_symbol(root: pl.Expr, expiration: pl.Expr, right: pl.Expr, strike: pl.Expr) -> pl.Expr:
+    """Unpadded OSI symbol ``ROOT YYMMDD C|P strike*1000`` (8 digits), e.g. ``SPXW240119C04700000``."""
+    milli = (strike * 1000).round().cast(pl.Int64, strict=False).cast(pl.String).str.zfill(8)
+    return pl.concat_str(root, expiration.dt.strftime("%y%m%d"), right, milli)
+
+
+def fill_missing(
+    frame: pl.DataFrame, target: str, on: list[str], fn: Callable[..., object], dtype: pl.DataType
+) -> pl.DataFrame:
+    """Fill the nulls of ``target`` (added if absent) with ``fn(*row[on])``, computed once per distinct ``on``
+    among the rows that need it; a no-op when ``target`` has no null."""
+    if target in frame.columns and frame[target].null_count() == 0:
+        return frame
+    need = frame.filter(pl.col(target).is_null()) if target in frame.columns else frame
+    distinct = need.select(on).unique().drop_nulls()
+    table = distinct.with_columns(pl.Series("_fill", [fn(*row) for row in distinct.iter_rows()], dtype=dtype))
+    joined = frame.join(table, on=on, how="left", nulls_equal=False, maintain_order="left")
+    filled = pl.coalesce(pl.col(target).cast(dtype), "_fill") if target in frame.columns else pl.col("_fill")
+    return joined.with_columns(filled.alias(target)).drop("_fill")
+
+
+def add_settlement(frame: pl.DataFrame) -> pl.DataFrame:
+    """Fill ``settlement`` (added if absent, nulls filled) from ``root`` and ``underlying`` with
+    :func:`gex.calendar.settlement_style` (PM for equity roots it does not know), then ``settlement_ts``
+    (likewise) from ``expiration`` and ``settlement`` with :func:`gex.calendar.settlement_instant`."""
+    enum, ts = CHAIN_SCHEMA["settlement"], CHAIN_SCHEMA["settlement_ts"]
+    if "settlement" in frame.columns:
+        frame = frame.with_columns(pl.col("settlement").cast(pl.String).cast(enum))
+    frame = fill_missing(frame, "settlement", ["root", "underlying"], lambda r, u: root_styles([r], u)[r], enum)
+    return fill_missing(
+        frame, "settlement_ts", ["expiration", "settlement"], lambda e, st: settlement_instant(e, str(st)), ts
+    )
+
+
+def add_eod_times(frame: pl.DataFrame) -> pl.DataFrame:
+    """End-of-day stamps from ``session``: ``snapshot_ts = valuation_ts`` = the session close (early
+    closes included), ``oi_date`` = the previous session."""
+    frame = fill_missing(frame, "snapshot_ts", ["session"], session_close, CHAIN_SCHEMA["snapshot_ts"])
+    frame = fill_missing(frame, "oi_date", ["session"], previous_session, pl.Date())
+    return frame.with_columns(valuation_ts=pl.col("snapshot_ts"))
+
+
+def spot_table(frame: pl.DataFrame, keys: Sequence[str], price: str = "und_price") -> pl.DataFrame:
+    """Per key: ``spot``, the most common positive price of its rows (smallest on ties; null if none), and
+    ``n_prices``, how many distinct positive prices the rows give."""
+    p = pl.col(price)
+    positive = p.filter(p.is_finite() & (p > 0))
+    return frame.group_by(list(keys)).agg(spot=positive.mode().min(), n_prices=positive.n_unique())
+
+
+def spot_notes(key: tuple[object, ...], spot: float, n_prices: int, n_rows: int) -> list[str]:
+    """Warnings about a snapshot's spot."""
+    if n_rows and n_prices == 0:
+        return [f"no underlying price for {key[0]} on {key[1]} in the file; spot is NaN"]
+    if n_prices > 1:
+        return [f"rows disagree on the underlying price ({n_prices} values); spot is the most common, {spot}"]
+    return []
+
+
+@dataclass(frozen=True)
+class Orphans:
+    """Rejected lines of a bucket that belong to no snapshot of the file (their key did not parse, or every
+    line of their key was rejected)."""
+
+    rejects: pl.DataFrame
+
+
+def make_snapshot(
+    frame: pl.DataFrame,
+    rejects: pl.DataFrame,
+    *,
+    path: str | PathLike[str],
+    source_format: str,
+    underlying: str,
+    spot: float,
+    warnings: Sequence[str],
+    header_date: dt.date | None = None,
+) -> ChainSnapshot:
+    """Wrap one snapshot's conformed rows; ``session``/timestamps are read from its first row."""
+    notes = list(warnings)
+    if rejects.height:
+        notes.append(f"{rejects.height} source rows rejected (see snapshot.rejects)")
+        rejects = rejects.select(list(REJECT_SCHEMA)).cast(REJECT_SCHEMA)  # type: ignore[arg-type]
+    else:
+        rejects = _EMPTY_REJECTS  # frames are immutable: one shared empty frame saves two queries a snapshot
+    session = frame["session"][0]
+    return ChainSnapshot(
+        frame=frame,
+        underlying=underlying,
+        spot=spot,
+        session=session,
+        snapshot_ts=frame["snapshot_ts"][0],
+        valuation_ts=frame["valuation_ts"][0],
+        header_date=header_date if header_date is not None else session,
+        source=str(path),
+        source_format=source_format,
+        warnings=tuple(notes),
+        rejects=rejects,
+    )
+
+
+_EMPTY_REJECTS = pl.DataFrame(schema=REJECT_SCHEMA)
+
+
+def split_by_key(
+    conformed: pl.DataFrame, rejects: pl.DataFrame, keys: Sequence[str]
+) -> Iterator[tuple[tuple[object, ...], pl.DataFrame, pl.DataFrame] | Orphans]:
+    """Per key of the good rows: ``(key, rows, rejects of that key)``, sorted by key, rows in line order;
+    then the rejects whose key has no good row, as :class:`Orphans`."""
+    keys = list(keys)
+    groups = conformed.sort("source_line").partition_by(keys, as_dict=True, maintain_order=True)
+    bad_groups = rejects.partition_by(keys, as_dict=True, maintain_order=True) if rejects.height else {}
+    empty = rejects.clear()
+    for key in sorted(groups):
+        yield key, groups[key], bad_groups.get(key, empty)
+    orphans = [frame for key, frame in bad_groups.items() if key not in groups]
+    if orphans:
+        yield Orphans(pl.concat(orphans))
+
+
+def with_orphans(path: str | PathLike[str], items: Iterable[ChainSnapshot | Orphans]) -> Iterator[ChainSnapshot]:
+    """Snapshots, with every orphan reject attached to the **last** snapshot (held back until the end), so
+    that no rejected line is lost whatever the file's order.
+
+    Raises
+    ------
+    SourceError
+        When the file yields no snapshot at all (no data line, or every line rejected).
+    """
+    lost: list[pl.DataFrame] = []
+    pending: ChainSnapshot | None = None
+    for item in items:
+        if isinstance(item, Orphans):
+            lost.append(item.rejects.select(list(REJECT_SCHEMA)))
+            continue
+        if pending is not None:
+            yield pending
+        pending = item
+    orphans = pl.concat(lost).sort("source_line") if lost else pl.DataFrame(schema=REJECT_SCHEMA)
+    if pending is None:
+        if orphans.height:
+            first = orphans.row(0, named=True)
+            raise SourceError(
+                path,
+                f"no usable row: all {orphans.height} data lines rejected; the first,",
+                line=first["source_line"],
+                text=first["raw"] or "",
+                detail=first["reason"],
+            )
+        raise SourceError(path, "no data lines after the header")
+    if orphans.height:
+        pending = dataclasses.replace(
+            pending,
+            rejects=pl.concat([pending.rejects, orphans.cast(REJECT_SCHEMA)]).sort("source_line"),  # type: ignore
+            warnings=(
+                *pending.warnings,
+                f"{orphans.height} rejected lines belong to no snapshot of the file (unusable underlying or "
+                "date, or all their rows rejected); they are listed in this snapshot's rejects",
+            ),
+        )
+    yield pending
