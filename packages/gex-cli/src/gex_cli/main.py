@@ -13,6 +13,8 @@ from typing import Annotated
 
 import typer
 
+from gex_cli import generate_cmd, ingest_cmd
+
 EXIT_OK, EXIT_BAD_INPUT, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
 app = typer.Typer(
@@ -114,6 +116,10 @@ def sample(
     write_cboe_quote_table(snapshot, out)
     typer.echo(f"wrote {snapshot.frame.height:,} contracts of a synthetic {snapshot.underlying} chain for session {day} "
                f"(seed {seed}) to {out}")
+
+
+app.command("ingest")(ingest_cmd.ingest)
+app.command("generate")(generate_cmd.generate)
 
 
 def run() -> None:

@@ -1,0 +1,114 @@
+"""``gex generate``: write a seeded SPX-like market (chains, OCC open interest, closes, rates) into a landing folder.
+
+Exit codes follow :mod:`gex_cli.main`: 0 written; 2 usage error (bad option value), with a one-line message.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+EXIT_USAGE = 2
+#: Start dates accepted: the burn-in needs ~3 months of calendar before, LEAPS ~3 years after.
+START_RANGE = (dt.date(1991, 1, 1), dt.date(2040, 12, 31))
+MAX_SESSIONS = 2520  # ten years
+
+
+def _fail(message: str, code: int) -> typer.Exit:
+    typer.echo(f"gex: error: {message}", err=True)
+    return typer.Exit(code)
+
+
+def generate(
+    sessions: Annotated[int, typer.Option("--sessions", "-n", help="Number of NYSE sessions to generate.")] = 252,
+    contracts: Annotated[
+        int | None,
+        typer.Option(
+            "--contracts", "-c", help="Approximate contracts per session (calls + puts). Default: the full listing, ~20,000."
+        ),
+    ] = None,
+    seed: Annotated[
+        int, typer.Option("--seed", "-s", help="Random seed; the same seed gives byte-identical files.")
+    ] = 0,
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="Landing folder (created if missing; files are overwritten).")
+    ] = Path("landing"),
+    start: Annotated[
+        str | None,
+        typer.Option("--start", help="First session YYYY-MM-DD (the next session if not one). Default: 2025-01-02."),
+    ] = None,
+    underlying: Annotated[
+        str, typer.Option("--underlying", "-u", help="SPX, NDX or RUT (roots and header name).")
+    ] = "SPX",
+    spot: Annotated[float, typer.Option("--spot", help="Index close before the first session, points.")] = 5000.0,
+) -> None:
+    """Generate a seeded market: per session a Cboe quote table and an OCC open-interest file, plus closes and rates.
+
+    Layout: OUT/chains/<UNDERLYING>_<date>_quotedata.csv, OUT/oi/occ_oi_<date>.csv, OUT/reference/closes.csv,
+    OUT/reference/rates.csv (see docs/market-generator.md).
+    """
+    from gex_market.chain import ROOTS
+
+    if not 1 <= sessions <= MAX_SESSIONS:
+        raise _fail(f"--sessions must be between 1 and {MAX_SESSIONS}, not {sessions}", EXIT_USAGE)
+    if contracts is not None and contracts < 100:
+        raise _fail(f"--contracts must be at least 100, not {contracts}", EXIT_USAGE)
+    if underlying.upper() not in ROOTS:
+        raise _fail(f"unknown --underlying {underlying!r}; choose one of {', '.join(ROOTS)}", EXIT_USAGE)
+    if not (spot > 0 and spot < 1e7):
+        raise _fail(f"--spot must be a positive index level, not {spot}", EXIT_USAGE)
+    first: dt.date | None = None
+    if start is not None:
+        try:
+            first = dt.date.fromisoformat(start)
+        except ValueError:
+            raise _fail(f"--start {start!r} is not a date like 2025-01-02", EXIT_USAGE) from None
+        if not START_RANGE[0] <= first <= START_RANGE[1]:
+            raise _fail(f"--start must be between {START_RANGE[0]} and {START_RANGE[1]}, not {first}", EXIT_USAGE)
+    last_year = (first or dt.date(2025, 1, 2)).year + sessions / 252.0
+    if last_year > START_RANGE[1].year + 1:
+        raise _fail(f"--sessions {sessions} from {first or '2025-01-02'} runs past the exchange calendar", EXIT_USAGE)
+
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    from gex_market.market import MarketSession, generate_market
+
+    err = Console(stderr=True)
+    with Progress(
+        TextColumn("generate {task.fields[session]}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("sessions"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        transient=True,
+        disable=not err.is_terminal,
+    ) as bar:
+        task = bar.add_task("generate", total=sessions, session="")
+
+        def advance(ms: MarketSession) -> None:
+            bar.update(task, advance=1, session=ms.session.isoformat())
+
+        summary = generate_market(
+            out,
+            sessions=sessions,
+            start=first,
+            contracts=contracts,
+            seed=seed,
+            underlying=underlying.upper(),
+            spot0=spot,
+            progress=advance,
+        )
+    typer.echo(summary.describe())

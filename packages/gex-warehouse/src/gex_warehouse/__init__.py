@@ -1,0 +1,1 @@
+"""DuckDB warehouse of the GEX pipeline."""

@@ -1,0 +1,127 @@
+"""Opening the warehouse: writers create and migrate it, readers open it read-only.
+
+DuckDB allows **one read-write process per file**, and while it holds the file no other process can open
+it, not even read-only. A refused open becomes :class:`WarehouseLockedError`, whose message names the file,
+the process holding it and what to do, instead of DuckDB's ``IOException``.
+"""
+
+from __future__ import annotations
+
+import re
+from os import PathLike
+from pathlib import Path
+
+import duckdb
+
+from gex_warehouse.config import STORAGE_VERSION, warehouse_path
+
+
+class WarehouseError(RuntimeError):
+    """The warehouse cannot be opened or used (message is meant for people, no traceback needed)."""
+
+
+class WarehouseLockedError(WarehouseError):
+    """Another process holds the warehouse file."""
+
+
+_LOCK_HOLDER = re.compile(r"Conflicting lock is held in (?P<program>.*?) \(PID (?P<pid>\d+)\)")
+
+
+def _process_description(pid: int, program: str) -> str:
+    """``PID 123 (python -m gex ingest ...)`` from /proc when readable, else DuckDB's program name."""
+    try:
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        command = " ".join(a.decode(errors="replace") for a in argv if a)
+    except OSError:
+        command = ""
+    command = command or program
+    if len(command) > 100:
+        command = command[:97] + "..."
+    return f"process {pid} ({command})" if command else f"process {pid}"
+
+
+def _locked_message(path: Path, exc: Exception, read_only: bool) -> str:
+    match = _LOCK_HOLDER.search(str(exc))
+    holder = _process_description(int(match["pid"]), match["program"]) if match else "another process"
+    want = "read" if read_only else "write to"
+    return (
+        f"cannot {want} the warehouse {path}: it is in use by {holder}. DuckDB lets one process write a "
+        f"warehouse and no other process open it meanwhile. Wait for that process to finish (or stop it), "
+        f"then run this again; a warehouse can be read by several read-only processes at once."
+    )
+
+
+def _is_lock_error(exc: Exception) -> bool:
+    return "Could not set lock on file" in str(exc)
+
+
+def _create(path: Path) -> None:
+    """Create an empty warehouse file in :data:`STORAGE_VERSION` format (readable by duckdb-cli 1.5)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect()
+    try:
+        con.execute(f"ATTACH ? AS new_warehouse (STORAGE_VERSION '{STORAGE_VERSION}')", [str(path)])
+        con.execute("DETACH new_warehouse")
+    finally:
+        con.close()
+
+
+def connect(
+    path: str | PathLike[str] | None = None,
+    *,
+    read_only: bool = False,
+    migrate: bool = True,
+    memory_limit: str | None = None,
+) -> duckdb.DuckDBPyConnection:
+    """Open the warehouse.
+
+    Parameters
+    ----------
+    path:
+        Warehouse file; ``None`` resolves it with :func:`gex_warehouse.config.warehouse_path`.
+    read_only:
+        Readers pass ``True``: the file must exist and is never modified (no migration).
+    migrate:
+        Writers apply pending migrations (``sql/``) on open (a no-op when up to date).
+    memory_limit:
+        DuckDB ``memory_limit`` (e.g. ``"512MB"``, see :func:`gex_warehouse.config.ingest_memory_limit`);
+        ``None`` keeps DuckDB's default (80% of the machine's memory).
+
+    Raises
+    ------
+    WarehouseLockedError
+        When another process holds the file.
+    WarehouseError
+        When a read-only open finds no file, or the file is not a DuckDB database.
+    """
+    target = warehouse_path(path)
+    if read_only and not target.is_file():
+        raise WarehouseError(f"no warehouse at {target}: load data first with `gex ingest PATH --warehouse {target}`")
+    try:
+        if not read_only and not target.exists():
+            _create(target)
+        config = {"memory_limit": memory_limit} if memory_limit else {}
+        con = duckdb.connect(str(target), read_only=read_only, config=config)
+    except duckdb.IOException as exc:
+        if _is_lock_error(exc):
+            raise WarehouseLockedError(_locked_message(target, exc, read_only)) from None
+        raise WarehouseError(f"cannot open the warehouse {target}: {exc}") from None
+    except duckdb.Error as exc:
+        raise WarehouseError(f"cannot open the warehouse {target}: {exc}") from None
+    if not read_only and migrate:
+        from gex_warehouse.migrate import migrate as apply_migrations
+
+        try:
+            apply_migrations(con)
+        except BaseException:
+            con.close()
+            raise
+    return con
+
+
+def storage_version(con: duckdb.DuckDBPyConnection) -> str:
+    """Storage format of the connection's database file, e.g. ``"v1.4.0+"``."""
+    row = con.execute(
+        "SELECT tags['storage_version'] FROM duckdb_databases() WHERE database_name = current_database()"
+    ).fetchall()
+    return str(row[0][0]) if row and row[0][0] is not None else ""
