@@ -101,6 +101,10 @@ def connect(
         if not read_only and not target.exists():
             _create(target)
         config = {"memory_limit": memory_limit} if memory_limit else {}
+        if not read_only:
+            # Rows carry their own keys (and source_line); physical order means nothing here, and not
+            # preserving it makes bulk inserts ~35% faster (bench/bench_ingest.py).
+            config["preserve_insertion_order"] = False
         con = duckdb.connect(str(target), read_only=read_only, config=config)
     except duckdb.IOException as exc:
         if _is_lock_error(exc):
