@@ -203,7 +203,12 @@ def split_by_key(
     """Per key of the good rows: ``(key, rows, rejects of that key)``, sorted by key, rows in line order;
     then the rejects whose key has no good row, as :class:`Orphans`."""
     keys = list(keys)
-    groups = conformed.sort("source_line").partition_by(keys, as_dict=True, maintain_order=True)
+    ordered = conformed.sort("source_line")
+    if ordered.select(pl.struct(keys).n_unique()).item() <= 1 and not ordered.is_empty():
+        # one snapshot (the common case): skip partition_by, which copies every column (~0.1 s per 1M rows)
+        groups = {tuple(ordered.row(0, named=True)[k] for k in keys): ordered}
+    else:
+        groups = ordered.partition_by(keys, as_dict=True, maintain_order=True)
     bad_groups = rejects.partition_by(keys, as_dict=True, maintain_order=True) if rejects.height else {}
     empty = rejects.clear()
     for key in sorted(groups):
