@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from gex_cli import generate_cmd, ingest_cmd
+from gex_cli import compute_cmd, generate_cmd, ingest_cmd
 
 EXIT_OK, EXIT_BAD_INPUT, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
@@ -120,6 +120,7 @@ def sample(
 
 app.command("ingest")(ingest_cmd.ingest)
 app.command("generate")(generate_cmd.generate)
+app.command("compute")(compute_cmd.compute)
 
 
 def run() -> None:

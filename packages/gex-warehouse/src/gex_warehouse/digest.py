@@ -14,6 +14,9 @@ import duckdb
 VOLATILE_COLUMNS: dict[str, tuple[str, ...]] = {
     "raw.load_manifest": ("started_at", "finished_at"),
     "meta.schema_migrations": ("applied_at",),
+    # a log of attempts: its ids and times differ on every run (and each run appends a row, so compare
+    # digests without this table when re-running `gex compute`)
+    "mart.runs": ("run_id", "started_at", "finished_at", "duration_s"),
 }
 
 

@@ -17,6 +17,7 @@ The functions take and return polars frames; they never read files or databases.
 
 from __future__ import annotations
 
+import numpy as np
 import polars as pl
 
 from gex.conventions import DealerPositioning
@@ -79,25 +80,36 @@ def contract_exposures(priced: pl.DataFrame, spot: float, positioning: DealerPos
     )
 
 
-def _split_by_right(value: str) -> list[pl.Expr]:
-    call = pl.when(pl.col("right") == "C").then(pl.col(value)).otherwise(0.0)
-    put = pl.when(pl.col("right") == "P").then(pl.col(value)).otherwise(0.0)
-    return [call.sum().alias(f"call_{value}"), put.sum().alias(f"put_{value}"), pl.col(value).sum().alias(f"net_{value}")]
-
-
 def _aggregate(exposures: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
-    return (
-        exposures.group_by(keys)
-        .agg(
-            *_split_by_right("gex_usd_per_1pct"),
-            pl.col("dex_usd").sum(),
-            pl.col("vex_usd_per_volpt").sum(),
-            pl.col("cex_usd_per_day").sum(),
-            pl.col("open_interest").filter(pl.col("right") == "C").sum().alias("call_open_interest"),
-            pl.col("open_interest").filter(pl.col("right") == "P").sum().alias("put_open_interest"),
-            pl.len().alias("contracts"),
-        )
-        .sort(keys)
+    """Call, put and net GEX, DEX, VEX, CEX, open interest and counts summed by ``keys``, sorted by them.
+
+    Summed in a fixed order on purpose: polars' parallel group sums vary in the last bits from run to
+    run, and recomputing a session must give byte-identical results. Rows are stably sorted by ``keys``
+    (input order kept within a group) and each group is summed left to right (``numpy.add.reduceat``).
+    """
+    ex = exposures.sort(keys, maintain_order=True)
+    n = ex.height
+    if n == 0:
+        starts = np.zeros(0, dtype=np.int64)
+    else:
+        changed = pl.any_horizontal(*[pl.col(k).ne_missing(pl.col(k).shift()) for k in keys]).fill_null(True)
+        starts = np.flatnonzero(ex.select(changed).to_series().to_numpy())
+        starts[0] = 0
+    is_call = (ex["right"] == "C").to_numpy()
+    gex = ex["gex_usd_per_1pct"].to_numpy().astype(np.float64)
+    oi = ex["open_interest"].fill_null(0).to_numpy().astype(np.int64)
+
+    def seg(values: np.ndarray) -> np.ndarray:
+        return np.add.reduceat(values, starts) if n else values[:0]
+
+    return ex[starts].select(keys).with_columns(
+        call_gex_usd_per_1pct=pl.Series(seg(np.where(is_call, gex, 0.0)), dtype=pl.Float64),
+        put_gex_usd_per_1pct=pl.Series(seg(np.where(is_call, 0.0, gex)), dtype=pl.Float64),
+        net_gex_usd_per_1pct=pl.Series(seg(gex), dtype=pl.Float64),
+        **{c: pl.Series(seg(ex[c].to_numpy().astype(np.float64)), dtype=pl.Float64) for c in EXPOSURE_COLUMNS[1:]},
+        call_open_interest=pl.Series(seg(np.where(is_call, oi, 0)), dtype=pl.Int64),
+        put_open_interest=pl.Series(seg(np.where(is_call, 0, oi)), dtype=pl.Int64),
+        contracts=pl.Series(np.diff(np.append(starts, n)), dtype=pl.Int64),
     )
 
 
@@ -165,8 +177,15 @@ def per_dte_bucket_gex(exposures: pl.DataFrame) -> pl.DataFrame:
 
 
 def exposure_totals(exposures: pl.DataFrame) -> dict[str, float]:
-    """Chain totals: gross call, gross put and net GEX ($ per 1%), DEX ($), VEX ($/vol pt), CEX ($/day)."""
-    row = exposures.select(*_split_by_right("gex_usd_per_1pct"), *(pl.col(c).sum() for c in EXPOSURE_COLUMNS[1:])).row(
-        0, named=True
-    )
-    return {k: float(v) for k, v in row.items()}
+    """Chain totals: gross call, gross put and net GEX ($ per 1%), DEX ($), VEX ($/vol pt), CEX ($/day).
+
+    Summed with numpy in row order (deterministic, like :func:`_aggregate`)."""
+    is_call = (exposures["right"] == "C").to_numpy()
+    gex = exposures["gex_usd_per_1pct"].to_numpy().astype(np.float64)
+    out = {
+        "call_gex_usd_per_1pct": float(np.sum(np.where(is_call, gex, 0.0))),
+        "put_gex_usd_per_1pct": float(np.sum(np.where(is_call, 0.0, gex))),
+        "net_gex_usd_per_1pct": float(np.sum(gex)),
+    }
+    out.update({c: float(np.sum(exposures[c].to_numpy().astype(np.float64))) for c in EXPOSURE_COLUMNS[1:]})
+    return out

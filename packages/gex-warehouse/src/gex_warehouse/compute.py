@@ -1,0 +1,383 @@
+"""The compute layer: loaded chains in, analysis marts out (``mart.*``; no Prefect, no printing).
+
+Steps for one (underlying, session), each usable alone (the flows will wrap them as tasks):
+
+1. :func:`snapshot_from_warehouse` rebuilds the canonical :class:`gex.chain.ChainSnapshot` from
+   ``raw.chain_quotes`` + ``raw.chain_snapshots``, with the open interest chosen by :func:`_oi_choice`;
+2. :func:`rate_for` picks the flat rate from ``core.rates``;
+3. :func:`compute_session` (pure) runs :func:`gex.analysis.analyze` and shapes the result as mart frames;
+4. :func:`write_marts` replaces that (underlying, session) in every mart table in one transaction.
+
+:func:`pending_sessions` lists what needs computing; :func:`record_run` logs an attempt in ``mart.runs``.
+Units: GEX in dollars per 1% move of the underlying (``*_gex_usd_per_1pct``), see ``docs/conventions.md``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from dataclasses import dataclass
+from importlib import metadata
+
+import duckdb
+import polars as pl
+from gex.analysis import Analysis, analyze
+from gex.chain import CHAIN_COLUMNS, ChainSnapshot, conform
+from gex.conventions import Conventions
+
+#: Mart tables :func:`write_marts` replaces per (underlying, session), in write order.
+MART_TABLES = (
+    "mart.gex_by_strike",
+    "mart.gex_by_expiry",
+    "mart.gex_by_dte",
+    "mart.gex_profile",
+    "mart.flip_crossings",
+    "mart.regime_daily",
+)
+#: Tenor (calendar days) the flat rate is read at on the session's curve (see :func:`rate_for`).
+RATE_TENOR_DAYS = 30
+#: ``oi_source`` values: the OCC publication of the session's morning, or the chain file's own figures.
+OI_FEED, OI_CHAIN = "occ_feed", "chain"
+
+
+def code_version() -> str:
+    """Versions of the packages that compute marts, e.g. ``"gex 0.1.0; gex-warehouse 0.1.0"`` (stored with
+    every row so a result can be traced to the code; deterministic, so recomputing is byte-identical)."""
+    parts = []
+    for name in ("gex", "gex-warehouse"):
+        try:
+            parts.append(f"{name} {metadata.version(name)}")
+        except metadata.PackageNotFoundError:
+            parts.append(f"{name} unknown")
+    return "; ".join(parts)
+
+
+# ---------------------------------------------------------------------------------------------
+# warehouse -> snapshot, rate
+
+
+def _oi_choice(con: duckdb.DuckDBPyConnection, underlying: str, session: dt.date) -> str:
+    """:data:`OI_FEED` when an OCC publication of the session's own morning (``publish_date = session``)
+    matched the chain, else :data:`OI_CHAIN`.
+
+    Why only a same-morning publication: it holds the positions after the close of t-1, the same figure
+    a Cboe chain prints; an older (stale) publication is less current than the chain's own OI.
+    """
+    fresh = con.execute(
+        "SELECT count(*) FROM core.contracts WHERE underlying = ? AND session = ? AND feed_publish_date = session",
+        [underlying, session],
+    ).fetchall()[0][0]
+    return OI_FEED if fresh else OI_CHAIN
+
+
+def snapshot_from_warehouse(con: duckdb.DuckDBPyConnection, underlying: str, session: dt.date) -> ChainSnapshot:
+    """The canonical snapshot of the current chain of (``underlying``, ``session``).
+
+    Open interest (contracts): with an OCC publication of the session's morning (:func:`_oi_choice`),
+    each contract takes the feed figure (``core.contracts.feed_open_interest``, with its ``feed_oi_date``),
+    falling back to the chain's own figure for contracts the feed lacks (new listings); otherwise every
+    contract keeps the chain's figure. Which one is said in ``warnings`` (``"open interest: ..."``) and
+    ``source_format`` is the loaded file's format. Rows come in ``source_line, symbol`` order.
+
+    Raises
+    ------
+    KeyError
+        When no chain of (underlying, session) is loaded.
+    """
+    head = _frame(
+        con,
+        "SELECT spot, snapshot_ts, valuation_ts, header_date, source_format, underlying_name, load_id "
+        "FROM raw.chain_snapshots WHERE underlying = ? AND session = ?",
+        [underlying, session],
+    )
+    if head.is_empty():
+        raise KeyError(f"no chain of {underlying} {session} in the warehouse")
+    head = head.with_columns(pl.col("snapshot_ts", "valuation_ts").dt.convert_time_zone("UTC"))
+    spot, snapshot_ts, valuation_ts, header_date, source_format, name, load_id = head.row(0)
+    source = _oi_choice(con, underlying, session)
+    columns = [c for c in CHAIN_COLUMNS if c not in ("open_interest", "oi_date")]
+    if source == OI_FEED:
+        oi = "coalesce(c.feed_open_interest, c.chain_open_interest) AS open_interest, " \
+             "CASE WHEN c.feed_open_interest IS NULL THEN c.chain_oi_date ELSE c.feed_oi_date END AS oi_date, " \
+             "c.feed_open_interest IS NULL AS _oi_from_chain"
+    else:
+        oi = "c.chain_open_interest AS open_interest, c.chain_oi_date AS oi_date, true AS _oi_from_chain"
+    frame = _frame(
+        con,
+        f"SELECT {', '.join(f'c.{q}' for q in _quoted(columns))}, {oi} FROM core.contracts AS c "
+        "WHERE c.underlying = ? AND c.session = ? ORDER BY c.source_line, c.symbol",
+        [underlying, session],
+    )
+    fallback = int(frame["_oi_from_chain"].sum()) if source == OI_FEED else 0
+    note = (
+        f"open interest: OCC feed published {session} ({fallback} contracts absent from it keep the chain's figure)"
+        if source == OI_FEED
+        else "open interest: the chain's own (no OCC publication of the session's morning)"
+    )
+    # the chain's enums and UTC timestamps come back as strings / session-zone timestamps: conform restores them
+    frame = conform(frame.drop("_oi_from_chain").with_columns(pl.col(c).dt.convert_time_zone("UTC") for c in
+                                                              ("snapshot_ts", "valuation_ts", "settlement_ts")))
+    return ChainSnapshot(
+        frame=frame,
+        underlying=underlying,
+        spot=float(spot),
+        session=session,
+        snapshot_ts=snapshot_ts,
+        valuation_ts=valuation_ts,
+        header_date=header_date,
+        source=f"warehouse load {load_id}",
+        source_format=source_format,
+        underlying_name=name or "",
+        warnings=(note,),
+    )
+
+
+def _frame(con: duckdb.DuckDBPyConnection, sql: str, params: list[object]) -> pl.DataFrame:
+    """Query result as a polars frame, through Arrow (fetchall() would need pytz for TIMESTAMPTZ values)."""
+    frame = pl.from_arrow(con.sql(sql, params=params).to_arrow_table())
+    assert isinstance(frame, pl.DataFrame)
+    return frame
+
+
+def _quoted(columns: list[str]) -> list[str]:
+    return [f'"{c}"' for c in columns]
+
+
+def oi_source_of(snapshot: ChainSnapshot) -> str:
+    """:data:`OI_FEED` or :data:`OI_CHAIN`, from the note :func:`snapshot_from_warehouse` leaves."""
+    return OI_FEED if any(w.startswith("open interest: OCC feed") for w in snapshot.warnings) else OI_CHAIN
+
+
+def rate_for(con: duckdb.DuckDBPyConnection, session: dt.date) -> float:
+    """Flat risk-free rate for ``session`` (decimal per year, continuous, act/365).
+
+    The session's curve in ``core.rates`` read at :data:`RATE_TENOR_DAYS` (30 calendar days): linear
+    interpolation between the tenors around it, flat beyond the ends. Why 30 days: GEX is dominated by the
+    front month, and the analysis takes one flat rate. Without a curve recent enough, ``core.rates`` gives
+    the ``fallback_rate`` row; a session not (yet) in ``core.rates`` reads ``core.settings`` directly.
+    """
+    rows = con.execute(
+        "SELECT tenor_days, rate FROM core.rates WHERE session = ? ORDER BY tenor_days NULLS FIRST", [session]
+    ).fetchall()
+    if not rows:
+        rows = con.execute("SELECT NULL, value FROM core.settings WHERE name = 'fallback_rate'").fetchall()
+    if not rows:
+        return 0.0
+    points = [(float(t), float(r)) for t, r in rows if t is not None]
+    if not points:  # the fallback row
+        return float(rows[0][1])
+    x = float(RATE_TENOR_DAYS)
+    if x <= points[0][0]:
+        return points[0][1]
+    for (t0, r0), (t1, r1) in zip(points, points[1:]):
+        if t0 <= x <= t1:
+            return r0 + (r1 - r0) * (x - t0) / (t1 - t0)
+    return points[-1][1]
+
+
+# ---------------------------------------------------------------------------------------------
+# analysis -> mart frames (pure)
+
+
+@dataclass(frozen=True)
+class MartFrames:
+    """One (underlying, session)'s rows of every mart table (polars frames in table column order) plus the
+    analysis they came from (for checks and reports)."""
+
+    underlying: str
+    session: dt.date
+    gex_by_strike: pl.DataFrame
+    gex_by_expiry: pl.DataFrame
+    gex_by_dte: pl.DataFrame
+    gex_profile: pl.DataFrame
+    flip_crossings: pl.DataFrame
+    regime_daily: pl.DataFrame
+    analysis: Analysis
+
+    def tables(self) -> dict[str, pl.DataFrame]:
+        """``{mart table: frame}`` in :data:`MART_TABLES` order."""
+        return {t: getattr(self, t.split(".", 1)[1]) for t in MART_TABLES}
+
+    @property
+    def rows(self) -> int:
+        """Mart rows, count."""
+        return sum(f.height for f in self.tables().values())
+
+
+def _keyed(frame: pl.DataFrame, underlying: str, session: dt.date) -> pl.DataFrame:
+    return frame.select(pl.lit(session).alias("session"), pl.lit(underlying).alias("underlying"), pl.all())
+
+
+def compute_session(
+    snapshot: ChainSnapshot, conventions: Conventions, rate: float | None, *, load_id: str | None = None
+) -> MartFrames:
+    """Analyse one snapshot and shape the result as mart rows (pure: no I/O).
+
+    Parameters
+    ----------
+    snapshot:
+        Canonical chain (e.g. from :func:`snapshot_from_warehouse`).
+    conventions:
+        Modelling conventions (a preset).
+    rate:
+        Flat risk-free rate, decimal per year, continuous; ``None`` keeps the conventions' own.
+    load_id:
+        The chain's ``raw.chain_snapshots.load_id``, stored so :func:`pending_sessions` can tell a newer load.
+    """
+    a = analyze(snapshot, conventions, rate=rate)
+    u, s = a.underlying, a.as_of
+    # gex.gex sums in a fixed order, so these tables are bit-identical when a session is recomputed
+    strikes, expiries, dtes = a.by_strike, a.by_expiry, a.by_dte
+    by_strike = _keyed(strikes, u, s).with_columns(pl.col("contracts").cast(pl.Int64))
+    by_expiry = _keyed(expiries, u, s).with_columns(pl.col("settlement").cast(pl.String), pl.col("contracts").cast(pl.Int64))
+    by_dte = _keyed(dtes, u, s).with_columns(pl.col("contracts").cast(pl.Int64))
+    profile = _keyed(a.profile, u, s)
+    crossings = pl.DataFrame(
+        {
+            "session": [s] * len(a.flip_crossings),
+            "underlying": [u] * len(a.flip_crossings),
+            "crossing": list(a.flip_crossings),
+            "is_flip": [a.gamma_flip is not None and c == a.gamma_flip for c in a.flip_crossings],
+        },
+        schema={"session": pl.Date, "underlying": pl.String, "crossing": pl.Float64, "is_flip": pl.Boolean},
+    )
+    lv = a.levels
+    regime = pl.DataFrame(
+        [
+            {
+                "session": s,
+                "underlying": u,
+                "spot": a.spot,
+                "valuation_ts": a.valuation_ts,
+                "total_gex_usd_per_1pct": a.total_gex,
+                "call_gex_usd_per_1pct": a.call_gex,
+                "put_gex_usd_per_1pct": a.put_gex,
+                "gex_at_spot_model_usd_per_1pct": a.gex_at_spot_model,
+                "gamma_flip": a.gamma_flip,
+                "flip_distance_pct": a.flip_distance_pct,
+                "regime": a.regime,
+                "call_wall": lv.call_wall,
+                "put_wall": lv.put_wall,
+                "most_negative_net_strike": lv.most_negative_net_strike,
+                "abs_gamma_strike": lv.abs_gamma_strike,
+                "dex_usd": a.dex_usd,
+                "vex_usd_per_volpt": a.vex_usd_per_volpt,
+                "cex_usd_per_day": a.cex_usd_per_day,
+                "zero_dte_gamma_share": a.zero_dte_gamma_share,
+                "vendor_model_gamma_gap": a.vendor_model_gamma_gap,
+                "partial_chain": a.coverage.partial,
+                "partial_reason": a.coverage.reason,
+                "contracts_used": a.contracts.height,
+                "contracts_excluded": json.dumps(a.excluded_counts(), sort_keys=True),
+                "oi_source": oi_source_of(snapshot),
+                "rate": a.conventions.rate,
+                "preset": a.conventions.name,
+                "conventions": json.dumps(a.conventions.as_record(), sort_keys=True),
+                "load_id": load_id,
+                "computed_with": code_version(),
+            }
+        ],
+        schema_overrides={
+            "gamma_flip": pl.Float64, "flip_distance_pct": pl.Float64, "call_wall": pl.Float64, "put_wall": pl.Float64,
+            "most_negative_net_strike": pl.Float64, "abs_gamma_strike": pl.Float64, "vendor_model_gamma_gap": pl.Float64,
+            "partial_reason": pl.String, "load_id": pl.String, "contracts_used": pl.Int64,
+        },
+    )
+    return MartFrames(u, s, by_strike, by_expiry, by_dte, profile, crossings, regime, a)
+
+
+# ---------------------------------------------------------------------------------------------
+# writing
+
+
+def write_marts(con: duckdb.DuckDBPyConnection, frames: MartFrames) -> int:
+    """Replace (``frames.underlying``, ``frames.session``) in every mart table, in one transaction.
+
+    Idempotent: the same frames written twice leave identical table contents (rows are keyed by the
+    session, no time of run is stored). Returns the rows written.
+    """
+    key = [frames.session, frames.underlying]
+    con.execute("BEGIN TRANSACTION")
+    try:
+        for table, frame in frames.tables().items():
+            # table names come from MART_TABLES (constants), never from data
+            con.execute(f"DELETE FROM {table} WHERE session = ? AND underlying = ?", key)
+            if frame.height:
+                columns = con.table(table).columns
+                con.from_arrow(frame.select(columns).to_arrow()).insert_into(table)
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return frames.rows
+
+
+def pending_sessions(
+    con: duckdb.DuckDBPyConnection, underlying: str | None = None, *, preset: str | None = None
+) -> list[tuple[str, dt.date]]:
+    """(underlying, session) chains to compute: loaded but absent from ``mart.regime_daily``, or computed
+    from another load of that session (a re-ingest replaced the chain), or (with ``preset``) under another
+    preset. Sorted by underlying, then session."""
+    rows = con.execute(
+        """
+        SELECT s.underlying, s.session
+        FROM raw.chain_snapshots AS s
+        LEFT JOIN mart.regime_daily AS r ON r.underlying = s.underlying AND r.session = s.session
+        WHERE (CAST(? AS VARCHAR) IS NULL OR s.underlying = ?)
+          AND (r.session IS NULL OR r.load_id IS DISTINCT FROM s.load_id
+               OR (CAST(? AS VARCHAR) IS NOT NULL AND r.preset IS DISTINCT FROM ?))
+        ORDER BY s.underlying, s.session
+        """,
+        [underlying, underlying, preset, preset],
+    ).fetchall()
+    return [(u, s) for u, s in rows]
+
+
+def loaded_sessions(con: duckdb.DuckDBPyConnection, underlying: str | None = None) -> list[tuple[str, dt.date]]:
+    """Every loaded (underlying, session) chain, sorted."""
+    rows = con.execute(
+        "SELECT underlying, session FROM raw.chain_snapshots WHERE (CAST(? AS VARCHAR) IS NULL OR underlying = ?) "
+        "ORDER BY underlying, session",
+        [underlying, underlying],
+    ).fetchall()
+    return [(u, s) for u, s in rows]
+
+
+def chain_load_id(con: duckdb.DuckDBPyConnection, underlying: str, session: dt.date) -> str | None:
+    """``raw.chain_snapshots.load_id`` of the current chain (``None`` when not loaded)."""
+    rows = con.execute(
+        "SELECT load_id FROM raw.chain_snapshots WHERE underlying = ? AND session = ?", [underlying, session]
+    ).fetchall()
+    return rows[0][0] if rows else None
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """One computation attempt, a row of ``mart.runs``."""
+
+    flow: str
+    underlying: str
+    session: dt.date
+    rows_in: int
+    rows_out: int
+    status: str
+    started_at: dt.datetime
+    finished_at: dt.datetime
+    conventions: str
+    message: str | None = None
+
+
+def record_run(con: duckdb.DuckDBPyConnection, run: RunRecord) -> str:
+    """Append ``run`` to ``mart.runs`` (a log: never replaced); returns its ``run_id`` (a UUID)."""
+    run_id = str(uuid.uuid4())
+    con.execute(
+        "INSERT INTO mart.runs (run_id, flow, session, underlying, rows_in, rows_out, status, started_at, "
+        "finished_at, duration_s, code_version, conventions, message) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            run_id, run.flow, run.session, run.underlying, run.rows_in, run.rows_out, run.status, run.started_at,
+            run.finished_at, (run.finished_at - run.started_at).total_seconds(), code_version(), run.conventions,
+            run.message,
+        ],
+    ).fetchall()
+    return run_id
