@@ -34,8 +34,11 @@ def test_layers_exist_and_every_file_is_one_idempotent_object():
         head, rest = statements[0], statements[1:]
         text = head.query.strip().upper()
         assert text.startswith(
-            ("CREATE SCHEMA IF NOT EXISTS", "CREATE TABLE IF NOT EXISTS", "CREATE OR REPLACE VIEW", "INSERT INTO")
+            ("CREATE SCHEMA IF NOT EXISTS", "CREATE TABLE IF NOT EXISTS", "CREATE OR REPLACE VIEW", "INSERT INTO",
+             "ALTER TABLE")
         ), m.file
+        if text.startswith("ALTER TABLE"):
+            assert "ADD COLUMN IF NOT EXISTS" in text, f"{m.file}: an ALTER must be idempotent"
         if text.startswith("INSERT INTO"):
             assert "WHERE NOT EXISTS" in text, f"{m.file}: a seed must be idempotent"
         assert all(s.query.strip().upper().startswith("COMMENT ON") for s in rest), f"{m.file}: one object per file"

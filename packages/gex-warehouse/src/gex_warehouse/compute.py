@@ -366,6 +366,8 @@ class RunRecord:
     finished_at: dt.datetime
     conventions: str
     message: str | None = None
+    #: the orchestrator's run id (a Prefect flow run), ``None`` outside a flow
+    flow_run_id: str | None = None
 
 
 def record_run(con: duckdb.DuckDBPyConnection, run: RunRecord) -> str:
@@ -373,11 +375,12 @@ def record_run(con: duckdb.DuckDBPyConnection, run: RunRecord) -> str:
     run_id = str(uuid.uuid4())
     con.execute(
         "INSERT INTO mart.runs (run_id, flow, session, underlying, rows_in, rows_out, status, started_at, "
-        "finished_at, duration_s, code_version, conventions, message) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "finished_at, duration_s, code_version, conventions, message, flow_run_id) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             run_id, run.flow, run.session, run.underlying, run.rows_in, run.rows_out, run.status, run.started_at,
             run.finished_at, (run.finished_at - run.started_at).total_seconds(), code_version(), run.conventions,
-            run.message,
+            run.message, run.flow_run_id,
         ],
     ).fetchall()
     return run_id

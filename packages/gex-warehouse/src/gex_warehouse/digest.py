@@ -16,7 +16,7 @@ VOLATILE_COLUMNS: dict[str, tuple[str, ...]] = {
     "meta.schema_migrations": ("applied_at",),
     # a log of attempts: its ids and times differ on every run (and each run appends a row, so compare
     # digests without this table when re-running `gex compute`)
-    "mart.runs": ("run_id", "started_at", "finished_at", "duration_s"),
+    "mart.runs": ("run_id", "started_at", "finished_at", "duration_s", "flow_run_id"),
 }
 
 

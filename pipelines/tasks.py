@@ -1,0 +1,241 @@
+"""Tasks shared by the flows: thin wrappers over :mod:`gex_warehouse` adding retries where the world is
+flaky (file system, the warehouse file), plus the per-session engine the compute flows run.
+
+Each task opens the warehouse itself from a path and closes it (DuckDB connections are not passed
+between tasks); the flows call the warehouse tasks from their own thread, one at a time, so the flow's
+process is the single writer. Only :func:`analyse_session` (pure) is submitted to the task runner.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+from gex.chain import ChainSnapshot
+from gex.conventions import Conventions
+from gex_warehouse import compute as c
+from gex_warehouse.config import ingest_memory_limit, warehouse_path
+from gex_warehouse.connect import WarehouseError, connect
+from gex_warehouse.load import LoadResult, checkpoint, expand_paths, ingest_file
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+
+#: Parallel sessions in flight per batch, as a multiple of the runner's threads (bounds memory: each
+#: snapshot holds its whole chain).
+BATCH_PER_WORKER = 2
+
+
+def _transient(task: Any, task_run: Any, state: Any) -> bool:
+    """Retry only I/O trouble (a busy disk, a file system hiccup), never bad data nor a warehouse held by
+    another process (that one is reported at once, see ``docs/flows.md``)."""
+    try:
+        state.result()
+    except WarehouseError:
+        return False
+    except (duckdb.IOException, OSError):
+        return True
+    except BaseException:
+        return False
+    return False
+
+
+@contextmanager
+def warehouse(path: str | Path | None) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The warehouse open for writing (created and migrated if needed), checkpointed and closed after."""
+    con = connect(warehouse_path(path), memory_limit=ingest_memory_limit())
+    try:
+        yield con
+        checkpoint(con)  # no write-ahead log left for the duckdb 1.5 shell (docs/warehouse.md)
+    finally:
+        con.close()
+
+
+# ---------------------------------------------------------------------------------------------
+# ingest
+
+
+@task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2, retry_condition_fn=_transient)
+def list_landing(landing: str) -> list[str]:
+    """Files of the landing folder (recursive, sorted, hidden ones skipped), as strings."""
+    folder = Path(landing)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"landing folder {folder} does not exist")
+    return [str(p) for p in expand_paths([folder])]
+
+
+@task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=5, retry_condition_fn=_transient, timeout_seconds=3600)
+def ingest_one(warehouse_file: str, path: str) -> LoadResult:
+    """Load one file (a no-op saying so when its content is already loaded: ``ingest_file`` hashes it)."""
+    with warehouse(warehouse_file) as con:
+        return ingest_file(con, path)
+
+
+# ---------------------------------------------------------------------------------------------
+# compute
+
+
+@dataclass(frozen=True)
+class ChainInput:
+    """What :func:`analyse_session` needs of one (underlying, session), read from the warehouse."""
+
+    snapshot: ChainSnapshot
+    rate: float
+    load_id: str | None
+
+
+@dataclass(frozen=True)
+class SessionOutcome:
+    """One session's attempt, as the flows report it (and as ``mart.runs`` logs it)."""
+
+    underlying: str
+    session: dt.date
+    status: str  # ok / failed
+    rows_in: int = 0
+    rows_out: int = 0
+    seconds: float = 0.0
+    message: str | None = None
+
+
+@task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2, retry_condition_fn=_transient)
+def plan_sessions(
+    warehouse_file: str,
+    underlying: str | None = None,
+    session: dt.date | None = None,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+    force: bool = False,
+    preset: str = "native",
+) -> list[tuple[str, dt.date]]:
+    """(underlying, session) pairs to compute: loaded chains (of ``underlying``, on ``session`` or within
+    ``start``..``end`` inclusive), restricted to the pending ones (not computed, loaded again since, or
+    computed under another preset) unless ``force``. Sorted by underlying, then session."""
+    with warehouse(warehouse_file) as con:
+        todo = c.loaded_sessions(con, underlying)
+        if not force:
+            pending = set(c.pending_sessions(con, underlying, preset=preset))
+            todo = [key for key in todo if key in pending]
+    return [
+        (u, s) for u, s in todo
+        if (session is None or s == session) and (start is None or s >= start) and (end is None or s <= end)
+    ]
+
+
+@task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2, retry_condition_fn=_transient)
+def read_chain(warehouse_file: str, underlying: str, session: dt.date) -> ChainInput:
+    """The chain, rate and load id of one (underlying, session) (``KeyError`` when not loaded)."""
+    with warehouse(warehouse_file) as con:
+        return ChainInput(
+            c.snapshot_from_warehouse(con, underlying, session), c.rate_for(con, session),
+            c.chain_load_id(con, underlying, session),
+        )
+
+
+@task(cache_policy=NO_CACHE)
+def analyse_session(chain: ChainInput, conventions: Conventions) -> c.MartFrames:
+    """Pure: one chain -> its mart rows (safe to run in threads: numpy/numba release the GIL)."""
+    return c.compute_session(chain.snapshot, conventions, chain.rate, load_id=chain.load_id)
+
+
+@task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2, retry_condition_fn=_transient)
+def write_session(warehouse_file: str, frames: c.MartFrames | None, run: c.RunRecord) -> int:
+    """Replace the session's marts (when computed) and log the attempt in ``mart.runs``, in the flow's
+    thread. Returns the mart rows written."""
+    with warehouse(warehouse_file) as con:
+        rows = c.write_marts(con, frames) if frames is not None else 0
+        c.record_run(con, run)
+    return rows
+
+
+def run_sessions(
+    warehouse_file: str,
+    todo: list[tuple[str, dt.date]],
+    conventions: Conventions,
+    *,
+    flow: str,
+    flow_run_id: str | None,
+    workers: int,
+) -> list[SessionOutcome]:
+    """Compute ``todo`` inside a flow: read each chain (flow thread), analyse it in the task runner (batches
+    of ``BATCH_PER_WORKER * workers`` sessions), write its marts and its ``mart.runs`` row (flow thread,
+    in ``todo`` order). Bad data in one session fails that session only; its row says why."""
+    outcomes: list[SessionOutcome] = []
+    record = json.dumps(conventions.as_record(), sort_keys=True)
+    batch = max(1, BATCH_PER_WORKER * workers)
+    for i in range(0, len(todo), batch):
+        submitted = []
+        for u, s in todo[i:i + batch]:
+            started, t0 = dt.datetime.now(dt.timezone.utc), time.perf_counter()
+            try:
+                chain = read_chain(warehouse_file, u, s)
+                submitted.append((u, s, started, t0, chain, analyse_session.submit(chain, conventions)))
+            except (ValueError, KeyError) as exc:
+                submitted.append((u, s, started, t0, None, exc))
+        for u, s, started, t0, chain, future in submitted:
+            rows_in = chain.snapshot.frame.height if chain is not None else 0
+            frames, status, message = None, "ok", None
+            try:
+                if isinstance(future, BaseException):
+                    raise future
+                frames = future.result()
+                message = "; ".join(frames.analysis.warnings) or None
+            except (ValueError, KeyError) as exc:  # bad data in a loaded chain: report it, go on with the others
+                status, message = "failed", f"{type(exc).__name__}: {exc}"
+            seconds = time.perf_counter() - t0
+            run = c.RunRecord(flow, u, s, rows_in, frames.rows if frames else 0, status, started,
+                              started + dt.timedelta(seconds=seconds), record, message, flow_run_id)
+            rows_out = write_session(warehouse_file, frames, run)
+            outcomes.append(SessionOutcome(u, s, status, rows_in, rows_out, seconds, message))
+    return outcomes
+
+
+@task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2, retry_condition_fn=_transient)
+def regimes(warehouse_file: str, keys: list[tuple[str, dt.date]]) -> list[dict[str, Any]]:
+    """``mart.regime_daily`` summary rows of ``keys`` (session, underlying, spot, total GEX $bn per 1%,
+    flip, regime), in ``keys`` order; keys not computed are left out."""
+    out: list[dict[str, Any]] = []
+    with warehouse(warehouse_file) as con:
+        for u, s in keys:
+            rows = con.execute(
+                "SELECT spot, total_gex_usd_per_1pct, gamma_flip, regime, partial_chain FROM mart.regime_daily "
+                "WHERE underlying = ? AND session = ?", [u, s],
+            ).fetchall()
+            for spot, gex, flip, regime, partial in rows:
+                out.append({
+                    "session": s.isoformat(), "underlying": u, "spot": round(float(spot), 2),
+                    "total_gex_bn_per_1pct": round(float(gex) / 1e9, 3),
+                    "gamma_flip": None if flip is None else round(float(flip), 2),
+                    "regime": regime, "partial_chain": bool(partial),
+                })
+    return out
+
+
+def flow_run_id() -> str | None:
+    """The current Prefect flow run's id (``None`` outside a flow run)."""
+    from prefect.runtime import flow_run
+
+    run_id = flow_run.id
+    return str(run_id) if run_id else None
+
+
+def warehouse_file(warehouse: str | None) -> str:
+    """The warehouse path as a string (``--warehouse``, else ``$GEX_WAREHOUSE``, else the default)."""
+    return str(warehouse_path(warehouse))
+
+
+@task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2, retry_condition_fn=_transient)
+def latest_sessions(warehouse_file: str, underlyings: list[str] | None = None) -> list[tuple[str, dt.date]]:
+    """The latest loaded session of each underlying (of ``underlyings``, default every loaded one), sorted."""
+    with warehouse(warehouse_file) as con:
+        loaded = c.loaded_sessions(con)
+    latest: dict[str, dt.date] = {}
+    for u, s in loaded:
+        if underlyings is None or u in underlyings:
+            latest[u] = max(s, latest.get(u, s))
+    return sorted(latest.items())

@@ -1,0 +1,90 @@
+"""The tasks' functions without Prefect (``task.fn``): planning, reading, analysing, writing."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+from gex.conventions import preset
+from gex_warehouse import compute as c
+from gex_warehouse.connect import connect
+
+from pipelines import tasks as t
+
+SESSIONS = [dt.date(2025, 1, 2), dt.date(2025, 1, 3), dt.date(2025, 1, 6)]
+
+
+def test_list_landing_lists_files_sorted_and_refuses_a_missing_folder(landing, tmp_path):
+    files = t.list_landing.fn(str(landing))
+    assert files == sorted(files) and len(files) == 8
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        t.list_landing.fn(str(tmp_path / "nowhere"))
+
+
+def test_ingest_one_is_a_noop_for_known_content(warehouse, landing):
+    first = t.list_landing.fn(str(landing))[0]
+    assert t.ingest_one.fn(str(warehouse), first).status == "already loaded"
+
+
+def test_plan_and_latest_sessions(warehouse):
+    w = str(warehouse)
+    assert t.plan_sessions.fn(w) == [("SPX", s) for s in SESSIONS]
+    assert t.plan_sessions.fn(w, "SPX", start=SESSIONS[1], end=SESSIONS[2]) == [("SPX", s) for s in SESSIONS[1:]]
+    assert t.plan_sessions.fn(w, session=SESSIONS[0]) == [("SPX", SESSIONS[0])]
+    assert t.plan_sessions.fn(w, "NDX") == []
+    assert t.latest_sessions.fn(w) == [("SPX", SESSIONS[-1])]
+    assert t.latest_sessions.fn(w, ["NDX"]) == []
+
+
+def test_read_analyse_write_one_session(warehouse):
+    w, key = str(warehouse), ("SPX", SESSIONS[0])
+    chain = t.read_chain.fn(w, *key)
+    frames = t.analyse_session.fn(chain, preset("native"))
+    now = dt.datetime.now(dt.timezone.utc)
+    run = c.RunRecord("test", *key, chain.snapshot.frame.height, frames.rows, "ok", now, now,
+                      json.dumps({}), None, "flow-run-1")
+    assert t.write_session.fn(w, frames, run) == frames.rows > 0
+    assert t.plan_sessions.fn(w) == [("SPX", s) for s in SESSIONS[1:]]  # computed: no longer pending
+    assert t.plan_sessions.fn(w, force=True) == [("SPX", s) for s in SESSIONS]
+    assert t.plan_sessions.fn(w, preset="gflows") == [("SPX", s) for s in SESSIONS]  # another preset: pending
+    [row] = t.regimes.fn(w, [key, ("SPX", SESSIONS[1])])  # the uncomputed key is left out
+    assert row["session"] == "2025-01-02" and row["regime"] in ("positive", "negative")
+    con = connect(warehouse, read_only=True)
+    try:
+        assert con.execute("SELECT flow, status, flow_run_id FROM mart.runs").fetchall() == [("test", "ok", "flow-run-1")]
+    finally:
+        con.close()
+
+
+def test_read_chain_of_a_missing_session_is_a_key_error(warehouse):
+    with pytest.raises(KeyError, match="no chain"):
+        t.read_chain.fn(str(warehouse), "SPX", dt.date(2024, 1, 5))
+
+
+def test_only_io_trouble_is_retried():
+    import duckdb
+    from gex_warehouse.connect import WarehouseLockedError
+
+    class State:
+        def __init__(self, exc):
+            self.exc = exc
+
+        def result(self):
+            raise self.exc
+
+    assert t._transient(None, None, State(duckdb.IOException("disk")))
+    assert t._transient(None, None, State(OSError("nfs")))
+    assert not t._transient(None, None, State(WarehouseLockedError("held")))
+    assert not t._transient(None, None, State(KeyError("no chain")))
+
+
+def test_libraries_and_the_cli_do_not_import_prefect():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    packages = Path(__file__).resolve().parents[2] / "packages"
+    assert not [p for p in packages.rglob("*.py") if "import prefect" in p.read_text() or "from prefect" in p.read_text()]
+    code = "import sys, gex_cli.main, gex_warehouse.compute; sys.exit('prefect' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0  # `gex --help` stays fast
