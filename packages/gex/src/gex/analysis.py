@@ -319,7 +319,8 @@ def analyze(snapshot: ChainSnapshot, conventions: Conventions = NATIVE, *, rate:
     else:
         spot_rows = exposures
     totals = exposure_totals(spot_rows)
-    model_totals = exposure_totals(exposures)  # DEX/VEX/CEX: the scripts have no such greeks, so always the model
+    # DEX/VEX/CEX always come from the model (the scripts compute no such greeks)
+    model_totals = totals if spot_rows is exposures else exposure_totals(exposures)
     by_strike = per_strike_gex(spot_rows)
 
     profile = GammaProfile.from_contracts(
