@@ -226,3 +226,20 @@ def test_gex_compute_usage_and_missing_inputs(wh, tmp_path):
     assert missing.returncode == 1 and "no chain" in missing.stderr
     absent = gex("compute", "--all", "--warehouse", str(tmp_path / "none.duckdb"))
     assert absent.returncode == 1 and "gex ingest" in absent.stderr
+
+
+def test_fast_as_of_open_interest_equals_the_core_contracts_view(con):
+    """snapshot_from_warehouse's aggregate gives the core.contracts ASOF rows, also for contracts missing from
+    the latest publication (they take an older one) and for a session whose morning publication is gone."""
+    keys = c.loaded_sessions(con)
+    cols = ["symbol", "chain_open_interest", "chain_oi_date", "feed_open_interest", "feed_oi_date", "feed_publish_date"]
+    u, s = keys[2]
+    con.execute("DELETE FROM raw.open_interest WHERE underlying = ? AND publish_date = ? AND strike % 50 = 0", [u, s])
+    con.execute("DELETE FROM raw.open_interest WHERE underlying = ? AND publish_date = ?", [u, keys[3][1]])
+    for u, s in keys:
+        fast = c._frame(con, c._CONTRACTS_AS_OF.format(columns="q.symbol, q.source_line"),
+                        {"underlying": u, "session": s}).select(cols)
+        view = c._frame(con, f"SELECT {', '.join(cols)} FROM core.contracts WHERE underlying = ? AND session = ? "
+                             "ORDER BY source_line, symbol", [u, s])
+        assert fast.equals(view), (u, s)
+        assert fast["feed_open_interest"].is_not_null().any()

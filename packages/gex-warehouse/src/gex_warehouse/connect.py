@@ -8,6 +8,7 @@ the process holding it and what to do, instead of DuckDB's ``IOException``.
 from __future__ import annotations
 
 import re
+import time
 from os import PathLike
 from pathlib import Path
 
@@ -21,7 +22,11 @@ class WarehouseError(RuntimeError):
 
 
 class WarehouseLockedError(WarehouseError):
-    """Another process holds the warehouse file."""
+    """Another process holds the warehouse file (``cause``: DuckDB's message, naming the holder's PID)."""
+
+    def __init__(self, path: Path, cause: Exception, read_only: bool, waited: float = 0.0) -> None:
+        super().__init__(_locked_message(path, cause, read_only, waited))
+        self.path, self.cause, self.read_only, self.waited = path, cause, read_only, waited
 
 
 _LOCK_HOLDER = re.compile(r"Conflicting lock is held in (?P<program>.*?) \(PID (?P<pid>\d+)\)")
@@ -40,12 +45,13 @@ def _process_description(pid: int, program: str) -> str:
     return f"process {pid} ({command})" if command else f"process {pid}"
 
 
-def _locked_message(path: Path, exc: Exception, read_only: bool) -> str:
+def _locked_message(path: Path, exc: Exception, read_only: bool, waited: float = 0.0) -> str:
     match = _LOCK_HOLDER.search(str(exc))
     holder = _process_description(int(match["pid"]), match["program"]) if match else "another process"
     want = "read" if read_only else "write to"
+    after = f" (still held after waiting {waited:.0f} s)" if waited >= 1 else ""
     return (
-        f"cannot {want} the warehouse {path}: it is in use by {holder}. DuckDB lets one process write a "
+        f"cannot {want} the warehouse {path}: it is in use by {holder}{after}. DuckDB lets one process write a "
         f"warehouse and no other process open it meanwhile. Wait for that process to finish (or stop it), "
         f"then run this again; a warehouse can be read by several read-only processes at once."
     )
@@ -72,6 +78,7 @@ def connect(
     read_only: bool = False,
     migrate: bool = True,
     memory_limit: str | None = None,
+    wait_seconds: float = 0.0,
 ) -> duckdb.DuckDBPyConnection:
     """Open the warehouse.
 
@@ -86,6 +93,9 @@ def connect(
     memory_limit:
         DuckDB ``memory_limit`` (e.g. ``"512MB"``, see :func:`gex_warehouse.config.ingest_memory_limit`);
         ``None`` keeps DuckDB's default (80% of the machine's memory).
+    wait_seconds:
+        While another process holds the file, try again (every ~0.5 s) for up to this long before raising
+        :class:`WarehouseLockedError` (0: fail at once). Scheduled jobs wait so that overlapping runs queue.
 
     Raises
     ------
@@ -97,6 +107,24 @@ def connect(
     target = warehouse_path(path)
     if read_only and not target.is_file():
         raise WarehouseError(f"no warehouse at {target}: load data first with `gex ingest PATH --warehouse {target}`")
+    started = time.monotonic()
+    while True:
+        try:
+            return _open(target, read_only=read_only, migrate=migrate, memory_limit=memory_limit)
+        except WarehouseLockedError:
+            waited = time.monotonic() - started
+            if waited >= wait_seconds:
+                if waited < 1:
+                    raise
+                try:  # one last attempt, so the message names the current holder and says how long we waited
+                    return _open(target, read_only=read_only, migrate=migrate, memory_limit=memory_limit)
+                except WarehouseLockedError as exc:
+                    raise WarehouseLockedError(target, exc.cause, read_only, waited) from None
+            time.sleep(min(0.5, max(0.05, wait_seconds - waited)))
+
+
+def _open(target: Path, *, read_only: bool, migrate: bool, memory_limit: str | None) -> duckdb.DuckDBPyConnection:
+    """One attempt of :func:`connect`."""
     try:
         if not read_only and not target.exists():
             _create(target)
@@ -108,7 +136,7 @@ def connect(
         con = duckdb.connect(str(target), read_only=read_only, config=config)
     except duckdb.IOException as exc:
         if _is_lock_error(exc):
-            raise WarehouseLockedError(_locked_message(target, exc, read_only)) from None
+            raise WarehouseLockedError(target, exc, read_only) from None
         raise WarehouseError(f"cannot open the warehouse {target}: {exc}") from None
     except duckdb.Error as exc:
         raise WarehouseError(f"cannot open the warehouse {target}: {exc}") from None

@@ -158,7 +158,7 @@ def _cap_memory(con: duckdb.DuckDBPyConnection, limit: str) -> str | None:
     return f"{float(number) + 0.05:.2f} {unit}"
 
 
-def _pause() -> None:
+def pause_for_tests() -> None:
     """Test hook: sleep between the steps of a load, inside its transaction (``$GEX_WAREHOUSE_TEST_SLEEP...``),
     so a test can kill the process mid-transaction. Unset in normal use."""
     seconds = os.environ.get(ENV_TEST_SLEEP)
@@ -265,7 +265,7 @@ class _Load:
         if checked.good.height == 0:
             r.warnings.append(f"{label}: no valid contract, every record quarantined; the warehouse keeps what it had")
             return
-        _pause()
+        pause_for_tests()
         if progress:
             progress(f"writing {label}", r.rows_in)
         self._replace_chain(snap, checked)
@@ -290,9 +290,9 @@ class _Load:
             "DELETE FROM raw.underlying_closes WHERE underlying = ? AND session = ? AND source = ?",
             [*key, CHAIN_CLOSE_SOURCE],
         )
-        _pause()
+        pause_for_tests()
         _insert_frame(con, "raw.chain_quotes", checked.good.with_columns(load_id=pl.lit(self.load_id)))
-        _pause()
+        pause_for_tests()
         coverage = chain_coverage(checked.good, snap.session)
         intraday = snap.valuation_ts < session_close(snap.session)
         if coverage.partial:
@@ -353,7 +353,7 @@ class _Load:
         if good.height == 0:
             r.warnings.append("no valid record, every record quarantined; the warehouse keeps what it had")
             return
-        _pause()
+        pause_for_tests()
         if progress:
             progress(f"writing {data.kind}", r.rows_in)
         self._replace_reference(data.kind, good, data.source_format)
@@ -388,7 +388,7 @@ class _Load:
             con.execute(f"DELETE FROM {spec.table} AS t USING (SELECT DISTINCT {key_cols} FROM _gex_load_keys) AS k WHERE {match}")
         finally:
             con.unregister("_gex_load_keys")
-        _pause()
+        pause_for_tests()
         _insert_frame(con, spec.table, good.with_columns(load_id=pl.lit(self.load_id)))
 
     # -- bookkeeping ------------------------------------------------------------------------------------
@@ -550,7 +550,7 @@ def ingest_file(
                 result.message = f"no valid record: all {result.rows_rejected} records quarantined (see raw.quarantine)"
             else:
                 result.message = _summary(result)
-            _pause()
+            pause_for_tests()
             load.fill_line_texts()
             load.supersede_previous()
             _manifest_row(con, result, sha256=sha256, size=size, started=started)
@@ -602,6 +602,34 @@ def _already(con: duckdb.DuckDBPyConnection, file: Path, load_id: str, note: str
         message=note,
         seconds=seconds,
     )
+
+
+def unchanged_since_loaded(con: duckdb.DuckDBPyConnection, paths: Iterable[str | os.PathLike[str]]) -> dict[Path, LoadResult]:
+    """Files loaded before and not touched since, without reading them: ``{path: 'already loaded' result}``.
+
+    A file counts as unchanged when a ``loaded`` manifest row has its absolute path and size and the file was
+    last modified before that load finished (as ``make`` decides). Everything else (new, modified, failed
+    or rejected before) is left to :func:`ingest_file`, which hashes the content. Why: a nightly job over a
+    landing folder holding years of files would otherwise hash every file every night.
+    """
+    files = {Path(p).absolute(): Path(p) for p in paths}
+    if not files:
+        return {}
+    rows = con.execute(
+        "SELECT file_path, size_bytes, epoch_ns(finished_at), load_id FROM raw.load_manifest "
+        "WHERE status = 'loaded' AND file_path IN (SELECT unnest(?))",
+        [[str(f) for f in files]],
+    ).fetchall()
+    out: dict[Path, LoadResult] = {}
+    for path, size, finished_ns, load_id in rows:
+        file = Path(path)
+        try:
+            st = file.stat()
+        except OSError:
+            continue
+        if st.st_size == size and st.st_mtime_ns < finished_ns:
+            out[files[file]] = _already(con, file, load_id, f"already loaded as load {load_id} (unchanged since)", 0.0)
+    return out
 
 
 def expand_paths(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:

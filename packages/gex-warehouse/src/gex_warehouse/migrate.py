@@ -28,8 +28,11 @@ from gex_warehouse.config import sql_dir
 
 #: Migration file names: 4-digit version, underscore, lowercase words.
 FILE_NAME = re.compile(r"^(?P<version>\d{4})_[a-z0-9_]+\.sql$")
-#: Layers a migration file may live in, in data-flow order.
-LAYERS = ("raw", "core", "mart")
+#: Layers a migration file may live in, in data-flow order (``published``: the views consumers query,
+#: docs/sql-contract.md).
+LAYERS = ("raw", "core", "mart", "published")
+#: Folders of ``sql/`` that hold no migrations (``queries``: example queries for analysts, run by the tests).
+NOT_MIGRATIONS = ("queries",)
 
 _BOOTSTRAP = """
 CREATE SCHEMA IF NOT EXISTS meta;
@@ -83,6 +86,8 @@ def discover(folder: Path | None = None) -> list[Migration]:
     for path in sorted(root.rglob("*.sql")):
         rel = path.relative_to(root).as_posix()
         layer = rel.split("/", 1)[0]
+        if layer in NOT_MIGRATIONS:
+            continue
         match = FILE_NAME.match(path.name)
         if layer not in LAYERS or rel.count("/") != 1:
             raise MigrationError(f"{rel}: migration files live in sql/<layer>/ with layer one of {', '.join(LAYERS)}")

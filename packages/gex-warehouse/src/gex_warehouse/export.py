@@ -1,0 +1,191 @@
+"""Parquet exports of the published views, hive-partitioned by underlying and session.
+
+Why exports: DuckDB lets one process write the warehouse and no other process open it meanwhile, so
+dashboards and notebooks that must not wait for the nightly job read these files instead::
+
+    <exports>/<view>/underlying=SPX/session=2025-01-02/part-0.parquet
+
+The published views are the views of the warehouse's ``main`` schema (``docs/sql-contract.md``); every view
+with ``underlying`` and ``session`` columns is partitioned by them (the two columns live in the folder
+names, as hive partitioning wants: ``read_parquet('exports/regime_daily/**/*.parquet',
+hive_partitioning = true)`` gives them back); a view without them is one file ``<view>/part-0.parquet``.
+
+Incremental and idempotent: ``mart.export_state`` remembers the fingerprint of every exported (underlying,
+session) (its chain load, conventions, code version and the schema's migration level). :func:`export`
+rewrites the sessions whose fingerprint changed and, because some views look back (realised vol over 21
+sessions) or forward (days in regime), every later session of the same underlying as well. Each
+partition is written to a temporary folder and renamed into place, so a reader never sees half a file and a
+job killed mid-export leaves whole partitions (the state is recorded after the files, so the next run
+redoes what was not recorded).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from os import PathLike
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pyarrow.parquet as pq
+
+from gex_warehouse.config import warehouse_path
+
+#: Environment variable naming the exports folder (default: ``exports/`` beside the warehouse file).
+ENV_EXPORTS = "GEX_EXPORTS"
+#: Partition columns, outermost first.
+PARTITION_COLUMNS = ("underlying", "session")
+PART_FILE = "part-0.parquet"
+
+
+def exports_path(explicit: str | PathLike[str] | None = None, warehouse: str | PathLike[str] | None = None) -> Path:
+    """The exports folder: ``explicit``, else ``$GEX_EXPORTS``, else ``exports/`` beside the warehouse file.
+
+    >>> exports_path(warehouse="/data/gex.duckdb")
+    PosixPath('/data/exports')
+    """
+    if explicit is not None and str(explicit) != "":
+        return Path(explicit)
+    env = os.environ.get(ENV_EXPORTS, "").strip()
+    return Path(env) if env else warehouse_path(warehouse).parent / "exports"
+
+
+def published_views(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Names of the published views (the ``main`` schema's views), sorted."""
+    rows = con.execute(
+        "SELECT view_name FROM duckdb_views() WHERE database_name = current_database() AND schema_name = 'main' "
+        "AND NOT internal AND NOT temporary ORDER BY view_name"
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def _columns(con: duckdb.DuckDBPyConnection, view: str) -> list[str]:
+    rows = con.execute(
+        "SELECT column_name FROM duckdb_columns() WHERE database_name = current_database() AND schema_name = 'main' "
+        "AND table_name = ? ORDER BY column_index",
+        [view],
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def _fingerprints(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, dt.date], str]:
+    """(underlying, session) -> fingerprint of what its exported rows depend on."""
+    rows = con.execute(
+        """
+        SELECT underlying, session,
+               md5(concat_ws('|', coalesce(load_id, ''), coalesce(preset, ''), coalesce(conventions, ''),
+                             coalesce(computed_with, ''),
+                             (SELECT CAST(max(version) AS VARCHAR) FROM meta.schema_migrations)))
+        FROM mart.regime_daily
+        """
+    ).fetchall()
+    return {(u, s): f for u, s, f in rows}
+
+
+def stale_sessions(con: duckdb.DuckDBPyConnection) -> list[tuple[str, dt.date]]:
+    """Computed (underlying, session) pairs whose exports are missing or out of date, sorted."""
+    done = dict(
+        ((u, s), f) for u, s, f in con.execute("SELECT underlying, session, fingerprint FROM mart.export_state").fetchall()
+    )
+    return sorted(k for k, f in _fingerprints(con).items() if done.get(k) != f)
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    """What :func:`export` wrote: the folder, the views, the sessions rewritten and the files written."""
+
+    root: Path
+    views: tuple[str, ...]
+    sessions: tuple[tuple[str, dt.date], ...]
+    files: int
+    rows: int
+
+
+def _replace_dir(final: Path, frame: pl.DataFrame | None) -> int:
+    """Make ``final`` hold exactly ``frame`` as one Parquet file (no folder when ``frame`` is None/empty),
+    swapping folders so that readers see the old or the new partition, never a mix. Returns files written."""
+    final.parent.mkdir(parents=True, exist_ok=True)
+    staging = final.parent / f".{final.name}.{uuid.uuid4().hex}.tmp"
+    retired = final.parent / f".{final.name}.{uuid.uuid4().hex}.old"
+    written = 0
+    if frame is not None and frame.height:
+        staging.mkdir()
+        pq.write_table(frame.to_arrow(), staging / PART_FILE, compression="zstd")
+        written = 1
+    if final.exists():
+        final.rename(retired)
+    if written:
+        staging.rename(final)
+    shutil.rmtree(retired, ignore_errors=True)
+    return written
+
+
+def _partition_dir(root: Path, view: str, underlying: str, session: dt.date) -> Path:
+    return root / view / f"underlying={underlying}" / f"session={session.isoformat()}"
+
+
+def export(
+    con: duckdb.DuckDBPyConnection,
+    root: str | PathLike[str],
+    sessions: Iterable[tuple[str, dt.date]] | None = None,
+) -> ExportResult:
+    """Write the published views of the stale sessions (``sessions``: these as well) to ``root``.
+
+    For each underlying, every session from its earliest stale one onwards is rewritten in every
+    partitioned view (see the module docstring), then recorded in ``mart.export_state``. Views without the
+    partition columns are rewritten whole whenever anything is. Row order in a file is ``ORDER BY ALL``,
+    so files are identical when their rows are.
+    """
+    out = Path(root)
+    fingerprints = _fingerprints(con)
+    todo = set(stale_sessions(con)) | {k for k in (sessions or ()) if k in fingerprints}
+    views = published_views(con)
+    if not todo:
+        return ExportResult(out, tuple(views), (), 0, 0)
+    start: dict[str, dt.date] = {}
+    for u, s in todo:
+        start[u] = min(s, start.get(u, s))
+    rewrite = sorted(k for k in fingerprints if k[0] in start and k[1] >= start[k[0]])
+    files = rows = 0
+    for view in views:
+        columns = _columns(con, view)
+        if not set(PARTITION_COLUMNS) <= set(columns):
+            # view names come from duckdb_views() (the warehouse's own catalogue), never from users
+            frame = pl.from_arrow(con.sql(f'SELECT * FROM main."{view}" ORDER BY ALL').to_arrow_table())
+            assert isinstance(frame, pl.DataFrame)
+            files += _replace_dir(out / view, frame)
+            rows += frame.height
+            continue
+        for u, first in sorted(start.items()):
+            frame = pl.from_arrow(
+                con.sql(f'SELECT * FROM main."{view}" WHERE underlying = ? AND session >= ? ORDER BY ALL',
+                        params=[u, first]).to_arrow_table()
+            )
+            assert isinstance(frame, pl.DataFrame)
+            parts = {key[0]: part for key, part in frame.partition_by("session", as_dict=True, maintain_order=True).items()} \
+                if frame.height else {}
+            for uu, s in rewrite:
+                if uu != u:
+                    continue
+                part = parts.get(s)
+                files += _replace_dir(_partition_dir(out, view, u, s),
+                                      None if part is None else part.drop(list(PARTITION_COLUMNS)))
+                rows += 0 if part is None else part.height
+    con.execute("BEGIN TRANSACTION")
+    try:
+        for u, s in rewrite:
+            con.execute("DELETE FROM mart.export_state WHERE underlying = ? AND session = ?", [u, s])
+        con.executemany(
+            "INSERT INTO mart.export_state (underlying, session, fingerprint) VALUES (?, ?, ?)",
+            [[u, s, fingerprints[(u, s)]] for u, s in rewrite],
+        )
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return ExportResult(out, tuple(views), tuple(rewrite), files, rows)

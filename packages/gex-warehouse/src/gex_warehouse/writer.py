@@ -1,0 +1,85 @@
+"""The warehouse's single writer inside one process: open once per job, lend cursors to its steps.
+
+DuckDB allows one read-write process per file. A job (a flow run) that opened and closed the file for every
+step would let another job slip in between two steps and fail half-way; it would also pay the open, the
+migration check and a checkpoint per step. So a job *holds* the warehouse for its whole run
+(:func:`hold`): the file stays locked until it ends, a second job waits for it (``wait_seconds``) or fails
+with :class:`gex_warehouse.connect.WarehouseLockedError`, and each step borrows a cursor (:func:`writer`).
+
+Thread safety: every borrow gets its own cursor (DuckDB cursors are separate connections to the same
+database and may be used from different threads).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from os import PathLike
+from pathlib import Path
+
+import duckdb
+
+from gex_warehouse.config import warehouse_path
+from gex_warehouse.connect import connect
+from gex_warehouse.load import checkpoint
+
+_lock = threading.Lock()
+#: path -> [connection, number of nested holds]
+_held: dict[Path, list] = {}
+
+
+@contextmanager
+def hold(
+    path: str | PathLike[str] | None, *, wait_seconds: float = 0.0, memory_limit: str | None = None
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Keep the warehouse open for writing in this process while the block runs.
+
+    Nested holds of the same file share one connection; the outermost checkpoints and closes it.
+    ``wait_seconds``: how long to wait for another process to release the file (see :func:`connect`).
+    """
+    target = warehouse_path(path).resolve()
+    with _lock:
+        entry = _held.get(target)
+        if entry is None:
+            entry = _held[target] = [connect(target, memory_limit=memory_limit, wait_seconds=wait_seconds), 0]
+        entry[1] += 1
+    try:
+        yield entry[0]
+    finally:
+        with _lock:
+            entry[1] -= 1
+            if entry[1] == 0:
+                del _held[target]
+                try:
+                    checkpoint(entry[0])
+                finally:
+                    entry[0].close()
+
+
+def is_held(path: str | PathLike[str] | None) -> bool:
+    """Whether this process holds ``path`` (see :func:`hold`)."""
+    with _lock:
+        return warehouse_path(path).resolve() in _held
+
+
+@contextmanager
+def writer(path: str | PathLike[str] | None, *, memory_limit: str | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A connection to write with: a cursor on the held warehouse, or (when nothing holds it) the warehouse
+    opened for this block alone, checkpointed and closed after."""
+    target = warehouse_path(path).resolve()
+    with _lock:
+        entry = _held.get(target)
+        cursor = entry[0].cursor() if entry is not None else None
+    if cursor is not None:
+        try:
+            yield cursor
+        finally:
+            cursor.close()
+        return
+    con = connect(target, memory_limit=memory_limit)
+    try:
+        yield con
+        checkpoint(con)
+    finally:
+        con.close()
