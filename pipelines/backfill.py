@@ -1,7 +1,11 @@
-"""Flow ``backfill``: compute every loaded session in a date range, sessions analysed in parallel.
+"""Flow ``backfill``: compute every loaded session in a date range, sessions analysed in parallel, then
+export the published views.
 
 Resumable: sessions already computed (from their current load, under the preset) are skipped unless
-``force``, so a backfill stopped half-way continues where it stopped. Writing stays in the flow's thread.
+``force``, so a backfill stopped half-way (even killed) continues where it stopped. Writing stays in the
+flow's thread (DuckDB's single writer); the analysis runs on the task runner: threads by default, or an
+existing Dask cluster (``dask_address``, through prefect-dask), whose workers return the mart frames for
+the flow to write.
 
     python -m pipelines.backfill WAREHOUSE START END
 """
@@ -10,15 +14,19 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
+from typing import Any
 
 from gex.conventions import preset as get_preset
 from prefect import flow, get_run_logger
 from prefect.task_runners import ThreadPoolTaskRunner
 
-from pipelines.tasks import SessionOutcome, flow_run_id, plan_sessions, run_sessions, warehouse_file
+from pipelines.progress import FlowProgress
+from pipelines.publish import publish
+from pipelines.tasks import SessionOutcome, flow_run_id, hold_warehouse, plan_sessions, run_sessions, warehouse_file
 
 #: Threads analysing sessions (the machine has 2 cores; numpy/numba release the GIL).
 WORKERS = 2
+PROGRESS_KEY = "gex-backfill-progress"
 
 
 @flow(name="backfill", task_runner=ThreadPoolTaskRunner(max_workers=WORKERS))
@@ -29,25 +37,48 @@ def backfill(
     underlying: str | None = None,
     force: bool = False,
     preset: str = "native",
+    exports: str | None = None,
+    lock_wait_seconds: float = 0.0,
+    workers: int = WORKERS,
 ) -> list[SessionOutcome]:
     """Compute the loaded sessions from ``start`` to ``end`` (inclusive) not yet computed (all of them
-    with ``force``). Returns one outcome per session attempted."""
+    with ``force``), then export what changed. Returns one outcome per session attempted."""
     if end < start:
         raise ValueError(f"backfill range is empty: end {end} is before start {start}")
     logger = get_run_logger()
     conventions = get_preset(preset)
     target = warehouse_file(warehouse)
     symbol = underlying.upper().lstrip("^") if underlying else None
-    todo = plan_sessions(target, symbol, start=start, end=end, force=force, preset=preset)
-    logger.info("%d sessions to compute between %s and %s", len(todo), start, end)
-    outcomes = run_sessions(target, todo, conventions, flow="backfill", flow_run_id=flow_run_id(), workers=WORKERS)
-    for o in outcomes:
-        if o.status != "ok":
-            logger.error("%s %s failed: %s", o.underlying, o.session, o.message)
-    logger.info("%d sessions computed (%d failed) -> %s", len(outcomes),
-                sum(o.status != "ok" for o in outcomes), target)
+    with hold_warehouse(target, lock_wait_seconds):
+        todo = plan_sessions(target, symbol, start=start, end=end, force=force, preset=preset)
+        logger.info("%d sessions to compute between %s and %s", len(todo), start, end)
+        with FlowProgress(len(todo), "backfill: sessions computed", PROGRESS_KEY) as progress:
+            outcomes = run_sessions(target, todo, conventions, flow="backfill", flow_run_id=flow_run_id(),
+                                    workers=workers, on_outcome=lambda _: progress.advance())
+        for o in outcomes:
+            if o.status != "ok":
+                logger.error("%s %s failed: %s", o.underlying, o.session, o.message)
+        logger.info("%d sessions computed (%d failed) -> %s", len(outcomes),
+                    sum(o.status != "ok" for o in outcomes), target)
+        publish(target, exports)
     return outcomes
 
 
 if __name__ == "__main__":
     backfill(sys.argv[1], dt.date.fromisoformat(sys.argv[2]), dt.date.fromisoformat(sys.argv[3]))
+
+
+def with_dask(flow_obj: Any, address: str) -> Any:
+    """``flow_obj`` running its tasks on Dask through prefect-dask: an existing cluster's scheduler address
+    (``tcp://host:8786``), or ``local`` / ``local:N`` for a temporary local cluster of N worker processes
+    (one thread each; default 2). The flow's own process stays the warehouse's only writer: workers get
+    chains and return mart frames."""
+    from prefect_dask import DaskTaskRunner
+
+    if address == "local" or address.startswith("local:"):
+        n = int(address.split(":", 1)[1]) if ":" in address else 2
+        runner = DaskTaskRunner(cluster_kwargs={"n_workers": n, "threads_per_worker": 1, "processes": True,
+                                                "dashboard_address": None})
+    else:
+        runner = DaskTaskRunner(address=address)
+    return flow_obj.with_options(task_runner=runner)

@@ -16,7 +16,7 @@ from gex.conventions import preset as get_preset
 from prefect import flow, get_run_logger
 from prefect.task_runners import ThreadPoolTaskRunner
 
-from pipelines.tasks import SessionOutcome, flow_run_id, plan_sessions, run_sessions, warehouse_file
+from pipelines.tasks import SessionOutcome, flow_run_id, hold_warehouse, plan_sessions, run_sessions, warehouse_file
 
 #: Threads analysing sessions (the machine has 2 cores; numpy/numba release the GIL).
 WORKERS = 2
@@ -29,6 +29,7 @@ def compute(
     session: dt.date | None = None,
     force: bool = False,
     preset: str = "native",
+    lock_wait_seconds: float = 0.0,
 ) -> list[SessionOutcome]:
     """Compute the pending sessions (of ``underlying``, on ``session``), or every selected one with
     ``force``, under the conventions ``preset``. Returns one outcome per session attempted."""
@@ -36,8 +37,9 @@ def compute(
     conventions = get_preset(preset)  # an unknown preset fails the flow before any work
     target = warehouse_file(warehouse)
     symbol = underlying.upper().lstrip("^") if underlying else None
-    todo = plan_sessions(target, symbol, session=session, force=force, preset=preset)
-    outcomes = run_sessions(target, todo, conventions, flow="compute", flow_run_id=flow_run_id(), workers=WORKERS)
+    with hold_warehouse(target, lock_wait_seconds):
+        todo = plan_sessions(target, symbol, session=session, force=force, preset=preset)
+        outcomes = run_sessions(target, todo, conventions, flow="compute", flow_run_id=flow_run_id(), workers=WORKERS)
     for o in outcomes:
         if o.status != "ok":
             logger.error("%s %s failed: %s", o.underlying, o.session, o.message)

@@ -1,33 +1,42 @@
-"""Flow ``nightly``: ingest the landing folder, compute the latest session of each underlying, and
-publish the day's regimes as a table artifact (key ``gex-nightly-regimes``).
+"""Flow ``nightly``: ingest the landing folder, compute the latest session of each underlying, publish
+the exports, and summarise the day's regimes as a table artifact (key ``gex-nightly-regimes``).
+
+The flow holds the warehouse for its whole run (one writer): a second nightly started meanwhile waits up
+to ``lock_wait_seconds`` and then fails with a message naming the process that holds it.
 
     python -m pipelines.nightly LANDING [WAREHOUSE]
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 from dataclasses import dataclass, field
 from typing import Any
 
+from gex_warehouse.export import ExportResult
 from gex_warehouse.load import LoadResult
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_table_artifact
 
 from pipelines.compute import compute
 from pipelines.ingest import ingest
-from pipelines.tasks import SessionOutcome, latest_sessions, regimes, warehouse_file
+from pipelines.publish import publish
+from pipelines.tasks import SessionOutcome, hold_warehouse, latest_sessions, regimes, warehouse_file
 
 ARTIFACT_KEY = "gex-nightly-regimes"
+#: How long a nightly run waits for another job to release the warehouse before failing, seconds.
+LOCK_WAIT_SECONDS = 600.0
 
 
 @dataclass
 class NightlyResult:
-    """What a nightly run did: the files, the sessions computed, and the regimes of the latest sessions."""
+    """What a nightly run did: the files, the sessions computed, the exports and the latest regimes."""
 
     loads: list[LoadResult] = field(default_factory=list)
     outcomes: list[SessionOutcome] = field(default_factory=list)
     regimes: list[dict[str, Any]] = field(default_factory=list)
+    exports: ExportResult | None = None
 
     @property
     def failed(self) -> list[SessionOutcome]:
@@ -35,18 +44,30 @@ class NightlyResult:
 
 
 @flow(name="nightly")
-def nightly(landing: str, warehouse: str | None = None, underlyings: list[str] | None = None) -> NightlyResult:
-    """Ingest ``landing``, then compute the latest loaded session of each underlying (of ``underlyings``,
-    default all) if pending, and summarise those sessions' regimes in a table artifact."""
+def nightly(
+    landing: str,
+    warehouse: str | None = None,
+    underlyings: list[str] | None = None,
+    exports: str | None = None,
+    expect: list[str] | None = None,
+    session: dt.date | None = None,
+    deadline_minutes: float = 0.0,
+    lock_wait_seconds: float = LOCK_WAIT_SECONDS,
+) -> NightlyResult:
+    """Ingest ``landing`` (waiting up to ``deadline_minutes`` for the ``expect`` files of ``session``, see the
+    ingest flow), compute the latest loaded session of each underlying (of ``underlyings``, default all) if
+    pending, export the published views of what changed, and summarise those sessions' regimes."""
     logger = get_run_logger()
     target = warehouse_file(warehouse)
-    loads = ingest(landing, target)
     wanted = [u.upper().lstrip("^") for u in underlyings] if underlyings else None
-    latest = latest_sessions(target, wanted)
-    outcomes: list[SessionOutcome] = []
-    for u, s in latest:
-        outcomes += compute(target, underlying=u, session=s)
-    table = regimes(target, latest)
+    with hold_warehouse(target, lock_wait_seconds):
+        loads = ingest(landing, target, expect=expect, session=session, deadline_minutes=deadline_minutes)
+        latest = latest_sessions(target, wanted)
+        outcomes: list[SessionOutcome] = []
+        for u, s in latest:
+            outcomes += compute(target, underlying=u, session=s)
+        exported = publish(target, exports, sessions=None)
+        table = regimes(target, latest)
     create_table_artifact(
         key=ARTIFACT_KEY,
         table=table,
@@ -56,7 +77,7 @@ def nightly(landing: str, warehouse: str | None = None, underlyings: list[str] |
     for row in table:
         logger.info("%(session)s %(underlying)s spot %(spot)s GEX %(total_gex_bn_per_1pct)+.3f bn/1%% "
                     "flip %(gamma_flip)s %(regime)s", row)
-    return NightlyResult(loads, outcomes, table)
+    return NightlyResult(loads, outcomes, table, exported)
 
 
 if __name__ == "__main__":

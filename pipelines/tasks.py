@@ -1,9 +1,11 @@
 """Tasks shared by the flows: thin wrappers over :mod:`gex_warehouse` adding retries where the world is
 flaky (file system, the warehouse file), plus the per-session engine the compute flows run.
 
-Each task opens the warehouse itself from a path and closes it (DuckDB connections are not passed
-between tasks); the flows call the warehouse tasks from their own thread, one at a time, so the flow's
-process is the single writer. Only :func:`analyse_session` (pure) is submitted to the task runner.
+Tasks receive the warehouse's path, never a connection: a flow *holds* the warehouse for its whole run
+(:func:`gex_warehouse.writer.hold`, so the file stays locked and a second job waits or fails clearly) and
+each task borrows a cursor (:func:`warehouse`); called outside a flow, a task opens and closes the file
+itself. The flows call the warehouse tasks from their own thread, one at a time, so the flow's process is
+the single writer. Only :func:`analyse_session` (pure) is submitted to the task runner.
 """
 
 from __future__ import annotations
@@ -11,8 +13,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,9 +23,12 @@ import duckdb
 from gex.chain import ChainSnapshot
 from gex.conventions import Conventions
 from gex_warehouse import compute as c
+from gex_warehouse import export as ex
+from gex_warehouse.arrivals import is_partial, wait_for_landing
 from gex_warehouse.config import ingest_memory_limit, warehouse_path
-from gex_warehouse.connect import WarehouseError, connect
-from gex_warehouse.load import LoadResult, checkpoint, expand_paths, ingest_file
+from gex_warehouse.connect import WarehouseError
+from gex_warehouse.load import LoadResult, expand_paths, ingest_file, unchanged_since_loaded
+from gex_warehouse.writer import hold, writer
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
@@ -46,15 +51,16 @@ def _transient(task: Any, task_run: Any, state: Any) -> bool:
     return False
 
 
-@contextmanager
-def warehouse(path: str | Path | None) -> Iterator[duckdb.DuckDBPyConnection]:
-    """The warehouse open for writing (created and migrated if needed), checkpointed and closed after."""
-    con = connect(warehouse_path(path), memory_limit=ingest_memory_limit())
-    try:
-        yield con
-        checkpoint(con)  # no write-ahead log left for the duckdb 1.5 shell (docs/warehouse.md)
-    finally:
-        con.close()
+def warehouse(path: str | Path | None) -> AbstractContextManager[duckdb.DuckDBPyConnection]:
+    """A connection to write with: a cursor on the warehouse the flow holds (see :func:`hold_warehouse`), or
+    the warehouse opened (created, migrated) for this task alone, checkpointed and closed after."""
+    return writer(path, memory_limit=ingest_memory_limit())
+
+
+def hold_warehouse(path: str | Path | None, wait_seconds: float = 0.0) -> AbstractContextManager[duckdb.DuckDBPyConnection]:
+    """Hold the warehouse for a flow's whole run (one writer process; nested flows share it), waiting up
+    to ``wait_seconds`` for another job to release it."""
+    return hold(path, wait_seconds=wait_seconds, memory_limit=ingest_memory_limit())
 
 
 # ---------------------------------------------------------------------------------------------
@@ -63,11 +69,29 @@ def warehouse(path: str | Path | None) -> Iterator[duckdb.DuckDBPyConnection]:
 
 @task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2, retry_condition_fn=_transient)
 def list_landing(landing: str) -> list[str]:
-    """Files of the landing folder (recursive, sorted, hidden ones skipped), as strings."""
+    """Files of the landing folder (recursive, sorted; hidden ones and downloads in progress skipped)."""
     folder = Path(landing)
     if not folder.is_dir():
         raise FileNotFoundError(f"landing folder {folder} does not exist")
-    return [str(p) for p in expand_paths([folder])]
+    return [str(p) for p in expand_paths([folder]) if not is_partial(p)]
+
+
+@task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2, retry_condition_fn=_transient)
+def await_landing(
+    landing: str, expect: list[str], session: dt.date | None, deadline_seconds: float, settle_seconds: float
+) -> int:
+    """Wait (up to ``deadline_seconds``) for the expected files to arrive and every file to settle; returns
+    the number of data files. ``LandingNotReady`` at the deadline (not retried: the deadline is the policy)."""
+    state = wait_for_landing(landing, expect=expect, session=session, deadline_seconds=deadline_seconds,
+                             settle_seconds=settle_seconds)
+    return len(state.files)
+
+
+@task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2, retry_condition_fn=_transient)
+def skip_unchanged(warehouse_file: str, paths: list[str]) -> dict[str, LoadResult]:
+    """``{path: 'already loaded' result}`` for the files loaded before and untouched since (not re-read)."""
+    with warehouse(warehouse_file) as con:
+        return {str(p): r for p, r in unchanged_since_loaded(con, paths).items()}
 
 
 @task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=5, retry_condition_fn=_transient, timeout_seconds=3600)
@@ -161,10 +185,12 @@ def run_sessions(
     flow: str,
     flow_run_id: str | None,
     workers: int,
+    on_outcome: Callable[[SessionOutcome], None] | None = None,
 ) -> list[SessionOutcome]:
     """Compute ``todo`` inside a flow: read each chain (flow thread), analyse it in the task runner (batches
     of ``BATCH_PER_WORKER * workers`` sessions), write its marts and its ``mart.runs`` row (flow thread,
-    in ``todo`` order). Bad data in one session fails that session only; its row says why."""
+    in ``todo`` order). Bad data in one session fails that session only; its row says why. ``on_outcome``
+    is called after each session is written (progress)."""
     outcomes: list[SessionOutcome] = []
     record = json.dumps(conventions.as_record(), sort_keys=True)
     batch = max(1, BATCH_PER_WORKER * workers)
@@ -192,6 +218,8 @@ def run_sessions(
                               started + dt.timedelta(seconds=seconds), record, message, flow_run_id)
             rows_out = write_session(warehouse_file, frames, run)
             outcomes.append(SessionOutcome(u, s, status, rows_in, rows_out, seconds, message))
+            if on_outcome is not None:
+                on_outcome(outcomes[-1])
     return outcomes
 
 
@@ -214,6 +242,14 @@ def regimes(warehouse_file: str, keys: list[tuple[str, dt.date]]) -> list[dict[s
                     "regime": regime, "partial_chain": bool(partial),
                 })
     return out
+
+
+@task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2, retry_condition_fn=_transient)
+def export_views(warehouse_file: str, exports: str | None, keys: list[tuple[str, dt.date]] | None = None) -> ex.ExportResult:
+    """Write the published views' Parquet exports of the stale sessions (and of ``keys``)."""
+    root = ex.exports_path(exports, warehouse_file)
+    with warehouse(warehouse_file) as con:
+        return ex.export(con, root, keys)
 
 
 def flow_run_id() -> str | None:

@@ -40,12 +40,20 @@ def prefect_env() -> None:
         os.environ.setdefault(name, value)
 
 
-def _run(flow: Any, **kwargs: Any) -> Any:
-    """Run a flow in-process; a warehouse held by another writer is one line and exit 1."""
+def _run(flow: Any, *, lock_wait: float = 0.0, **kwargs: Any) -> Any:
+    """Run a flow in-process, holding the warehouse (``kwargs["warehouse"]``) for it first.
+
+    Taking DuckDB's single-writer lock here, before the flow starts, makes a warehouse held by another
+    job one clear line and exit 1 (after waiting up to ``lock_wait`` seconds) instead of a failed flow run
+    with a traceback; the flow's own hold then reuses this one (same process).
+    """
+    from gex_warehouse.config import ingest_memory_limit
     from gex_warehouse.connect import WarehouseError
+    from gex_warehouse.writer import hold
 
     try:
-        return flow(**kwargs)
+        with hold(kwargs["warehouse"], wait_seconds=lock_wait, memory_limit=ingest_memory_limit()):
+            return flow(**kwargs)
     except WarehouseError as exc:
         raise _fail(str(exc), EXIT_BAD_INPUT) from None
     except FileNotFoundError as exc:
@@ -58,37 +66,92 @@ def _report(outcomes: list[Any], target: str) -> list[str]:
     return failures
 
 
+WarehouseOption = Annotated[
+    Path | None,
+    typer.Option("--warehouse", "-w", help="Warehouse file (default: $GEX_WAREHOUSE, else warehouse/gex.duckdb)."),
+]
+ExportsOption = Annotated[
+    Path | None,
+    typer.Option("--exports", help="Parquet exports folder (default: $GEX_EXPORTS, else exports/ beside the warehouse)."),
+]
+
+
+def _lock_wait_option(default: float) -> Any:
+    return typer.Option(
+        "--lock-wait",
+        help=f"Seconds to wait for another job to release the warehouse before failing (default {default:.0f}).",
+    )
+
+
+def _date(text: str | None, option: str) -> dt.date | None:
+    if text is None:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise _fail(f"{option} {text!r} is not a date like 2024-01-05", EXIT_USAGE) from None
+
+
 def nightly(
     landing: Annotated[
         Path | None,
         typer.Option("--landing", "-l", help="Landing folder of vendor files (default: $GEX_LANDING, else landing/)."),
     ] = None,
-    warehouse: Annotated[
-        Path | None,
-        typer.Option("--warehouse", "-w", help="Warehouse file (default: $GEX_WAREHOUSE, else warehouse/gex.duckdb)."),
+    warehouse: WarehouseOption = None,
+    underlying: Annotated[
+        list[str] | None, typer.Option("--underlying", "-u", help="Only these underlyings (repeat the option); default all.")
     ] = None,
+    exports: ExportsOption = None,
+    expect: Annotated[
+        list[str] | None,
+        typer.Option("--expect", help="Wait for a file matching this glob, relative to the landing folder; "
+                                      "{session} is the session as YYYY-MM-DD (repeatable), e.g. 'chains/SPX_{session}_*.csv'."),
+    ] = None,
+    session: Annotated[
+        str | None, typer.Option("--session", help="Session the --expect patterns refer to (default: today's, New York).")
+    ] = None,
+    deadline: Annotated[
+        float, typer.Option("--deadline-minutes", help="Wait up to this long for expected files and for files still being written (0: no wait).")
+    ] = 0.0,
+    lock_wait: Annotated[float, _lock_wait_option(600)] = 600.0,
 ) -> None:
-    """Nightly flow: ingest the landing folder, compute the latest session of each underlying, publish the day's regimes.
+    """Nightly flow: ingest the landing folder, compute the latest session of each underlying, export, summarise the regimes.
 
     Runs the Prefect flow pipelines.nightly in this process (temporary local API unless PREFECT_API_URL is
-    set); the regimes also go to the Prefect table artifact gex-nightly-regimes.
+    set); the regimes also go to the Prefect table artifact gex-nightly-regimes. While it runs it holds the
+    warehouse (DuckDB's single writer): a second job waits up to --lock-wait seconds, then exits 1.
     """
     folder = landing or Path(os.environ.get("GEX_LANDING", "landing"))
     if not folder.is_dir():
         raise _fail(f"no landing folder at {folder}: pass --landing DIR (or set GEX_LANDING)", EXIT_BAD_INPUT)
+    day = _date(session, "--session")
+    if expect and day is None:
+        from gex import calendar
+
+        day = calendar.as_of_session(dt.datetime.now(dt.timezone.utc))
+    if deadline < 0 or lock_wait < 0:
+        raise _fail("--deadline-minutes and --lock-wait cannot be negative", EXIT_USAGE)
     prefect_env()
+    from gex_warehouse.arrivals import LandingNotReady
     from gex_warehouse.config import warehouse_path
 
     from pipelines.nightly import nightly as nightly_flow
 
     target = str(warehouse_path(warehouse))
-    result = _run(nightly_flow, landing=str(folder), warehouse=target)
+    try:
+        result = _run(nightly_flow, landing=str(folder), warehouse=target, underlyings=underlying or None,
+                      exports=None if exports is None else str(exports), expect=expect or None, session=day,
+                      deadline_minutes=deadline, lock_wait=lock_wait)
+    except LandingNotReady as exc:
+        raise _fail(str(exc), EXIT_BAD_INPUT) from None
     bad_files = [f"{r.path.name}: {r.message or r.status}" for r in result.loads if not r.ok]
     for row in result.regimes:
         flip = "none" if row["gamma_flip"] is None else f"{row['gamma_flip']:,.2f}"
         typer.echo(f"{row['session']} {row['underlying']}: spot {row['spot']:,.2f}, total GEX "
                    f"{row['total_gex_bn_per_1pct']:+,.3f} $bn/1%, flip {flip}, {row['regime']}")
     failures = _report(result.outcomes, target)
+    if result.exports is not None:
+        typer.echo(f"exports: {len(result.exports.sessions)} sessions rewritten, {result.exports.files} files -> {result.exports.root}")
     for line in bad_files + failures:
         typer.echo(f"gex: error: {line}", err=True)
     if bad_files or failures:
@@ -98,39 +161,76 @@ def nightly(
 def backfill(
     start: Annotated[str, typer.Option("--start", help="First session (YYYY-MM-DD), inclusive.")],
     end: Annotated[str, typer.Option("--end", help="Last session (YYYY-MM-DD), inclusive.")],
-    warehouse: Annotated[
-        Path | None,
-        typer.Option("--warehouse", "-w", help="Warehouse file (default: $GEX_WAREHOUSE, else warehouse/gex.duckdb)."),
-    ] = None,
+    warehouse: WarehouseOption = None,
     underlying: Annotated[str | None, typer.Option("--underlying", "-u", help="Only this underlying (SPX, NDX, ...).")] = None,
     preset: Annotated[str, typer.Option("--preset", "-p", help="Conventions: native, perfiliev, perfiliev-early, gflows.")] = "native",
     force: Annotated[bool, typer.Option("--force", help="Recompute sessions already computed.")] = False,
+    exports: ExportsOption = None,
+    workers: Annotated[int, typer.Option("--workers", help="Sessions analysed at once (threads, or Dask tasks in flight).")] = 2,
+    dask: Annotated[
+        str | None,
+        typer.Option("--dask", help="Run the analysis on an existing Dask cluster at this scheduler address "
+                                    "(tcp://host:8786); needs PREFECT_API_URL set to a Prefect server."),
+    ] = None,
+    lock_wait: Annotated[float, _lock_wait_option(0)] = 0.0,
 ) -> None:
-    """Backfill flow: compute every loaded session from --start to --end (inclusive), in parallel.
+    """Backfill flow: compute every loaded session from --start to --end (inclusive) in parallel, then export.
 
     Sessions already computed are skipped (so a stopped backfill resumes) unless --force. Runs the Prefect
-    flow pipelines.backfill in this process.
+    flow pipelines.backfill in this process; with --dask the per-session analysis runs on the Dask cluster
+    (through prefect-dask) and this process stays the warehouse's only writer.
     """
-    try:
-        first, last = dt.date.fromisoformat(start), dt.date.fromisoformat(end)
-    except ValueError:
-        raise _fail(f"--start {start!r} / --end {end!r}: dates look like 2024-01-05", EXIT_USAGE) from None
+    first, last = _date(start, "--start"), _date(end, "--end")
+    assert first is not None and last is not None
     if last < first:
         raise _fail(f"--end {last} is before --start {first}", EXIT_USAGE)
     if preset not in PRESET_NAMES:
         raise _fail(f"unknown preset {preset!r}; choose one of {', '.join(PRESET_NAMES)}", EXIT_USAGE)
+    if not 1 <= workers <= 256:
+        raise _fail(f"--workers must be between 1 and 256, not {workers}", EXIT_USAGE)
+    from gex_warehouse.config import warehouse_path
+
+    target = warehouse_path(warehouse)
+    if not target.is_file():
+        raise _fail(f"no warehouse at {target}: load data first with `gex ingest PATH --warehouse {target}`", EXIT_BAD_INPUT)
+    if dask is not None and not os.environ.get("PREFECT_API_URL"):
+        raise _fail("--dask needs a Prefect server that the Dask workers can reach: start one with "
+                    "`uv run prefect server start` and set PREFECT_API_URL=http://<host>:4200/api "
+                    "(without it every Dask worker would start its own temporary API)", EXIT_USAGE)
+    prefect_env()
+    from pipelines.backfill import backfill as backfill_flow
+    from pipelines.backfill import with_dask
+
+    flow = with_dask(backfill_flow, dask) if dask else backfill_flow
+    outcomes = _run(flow, warehouse=str(target), start=first, end=last, underlying=underlying, force=force,
+                    preset=preset, exports=None if exports is None else str(exports), lock_wait=lock_wait,
+                    workers=workers)
+    failures = _report(outcomes, str(target))
+    for line in failures:
+        typer.echo(f"gex: error: {line}", err=True)
+    if failures:
+        raise typer.Exit(EXIT_BAD_INPUT)
+
+
+def publish(
+    warehouse: WarehouseOption = None,
+    exports: ExportsOption = None,
+    lock_wait: Annotated[float, _lock_wait_option(0)] = 0.0,
+) -> None:
+    """Publish flow: write the published views of every session computed since its last export to Parquet.
+
+    Layout: EXPORTS/<view>/underlying=<U>/session=<YYYY-MM-DD>/part-0.parquet (hive partitioning), for
+    dashboards and notebooks that must not wait for the warehouse's single writer.
+    """
     from gex_warehouse.config import warehouse_path
 
     target = warehouse_path(warehouse)
     if not target.is_file():
         raise _fail(f"no warehouse at {target}: load data first with `gex ingest PATH --warehouse {target}`", EXIT_BAD_INPUT)
     prefect_env()
-    from pipelines.backfill import backfill as backfill_flow
+    from pipelines.publish import publish as publish_flow
 
-    outcomes = _run(backfill_flow, warehouse=str(target), start=first, end=last, underlying=underlying,
-                    force=force, preset=preset)
-    failures = _report(outcomes, str(target))
-    for line in failures:
-        typer.echo(f"gex: error: {line}", err=True)
-    if failures:
-        raise typer.Exit(EXIT_BAD_INPUT)
+    result = _run(publish_flow, warehouse=str(target), exports=None if exports is None else str(exports),
+                  lock_wait=lock_wait)
+    typer.echo(f"{len(result.views)} views, {len(result.sessions)} sessions rewritten, {result.files} files, "
+               f"{result.rows:,} rows -> {result.root}")

@@ -1,0 +1,189 @@
+"""``gex demo``: a year of a generated market through the real flows, in one command, no server needed.
+
+Steps: generate the market (``gex_market``) into a landing folder; the ``ingest`` flow; the ``backfill``
+flow over every session but the last (parallel, with the Parquet exports); the ``nightly`` flow for the last
+session, as if its files had just arrived; then a summary: the latest regime, the flip history, and where
+to look next (SQL, exports, report). Everything runs in this process on Prefect's temporary API.
+Re-running is cheap: files already loaded and sessions already computed are skipped.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import time
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from gex_cli.flows_cmd import EXIT_BAD_INPUT, EXIT_USAGE, prefect_env
+
+#: Contracts per generated session: a thinned SPX-like listing (the full one is ~20,000; the benchmarks use
+#: it). 6,000 keeps the whole demo well inside 3 minutes on 2 cores, first run included.
+DEMO_CONTRACTS = 6000
+
+
+def _fail(message: str, code: int) -> typer.Exit:
+    typer.echo(f"gex: error: {message}", err=True)
+    return typer.Exit(code)
+
+
+def _step(n: int, total: int, text: str) -> float:
+    typer.secho(f"[{n}/{total}] {text}", bold=True, err=True)
+    return time.perf_counter()
+
+
+def _done(t0: float, text: str) -> None:
+    typer.echo(f"      {text} ({time.perf_counter() - t0:.1f} s)", err=True)
+
+
+def demo(
+    sessions: Annotated[int, typer.Option("--sessions", "-n", help="Sessions to generate (about a year: 252).")] = 252,
+    contracts: Annotated[int, typer.Option("--contracts", "-c", help="Approximate contracts per session.")] = DEMO_CONTRACTS,
+    seed: Annotated[int, typer.Option("--seed", "-s", help="Market seed (the same seed gives the same market).")] = 0,
+    warehouse: Annotated[
+        Path | None,
+        typer.Option("--warehouse", "-w", help="Warehouse file (default: $GEX_WAREHOUSE, else warehouse/gex.duckdb)."),
+    ] = None,
+    landing: Annotated[
+        Path | None, typer.Option("--landing", "-l", help="Landing folder for the generated files (default: landing/ beside the warehouse).")
+    ] = None,
+) -> None:
+    """Run the whole pipeline on a generated year of SPX-like sessions: generate, ingest, backfill, nightly, summary.
+
+    No server to start: the Prefect flows run on Prefect's temporary local API. Takes 1-3 minutes on 2 cores;
+    re-running skips what is already done.
+    """
+    if not 2 <= sessions <= 2520:
+        raise _fail(f"--sessions must be between 2 and 2520, not {sessions}", EXIT_USAGE)
+    if contracts < 100:
+        raise _fail(f"--contracts must be at least 100, not {contracts}", EXIT_USAGE)
+    began = time.perf_counter()
+    from gex_warehouse.config import warehouse_path
+    from gex_warehouse.export import exports_path
+
+    target = warehouse_path(warehouse)
+    folder = landing if landing is not None else target.parent / "landing"
+    exports = exports_path(None, target)
+    steps = 5
+
+    t0 = _step(1, steps, f"generating {sessions} sessions of an SPX-like market (~{contracts:,} contracts each) in {folder}")
+    summary = _generate(folder, sessions, contracts, seed)
+    _done(t0, f"{len(summary.sessions)} sessions {summary.sessions[0]} .. {summary.sessions[-1]}, "
+              f"{sum(summary.contracts):,} contracts, {sum(summary.turbulent)} turbulent sessions")
+
+    t0 = _step(2, steps, "starting Prefect (temporary local API, no server needed)")
+    prefect_env()
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")  # the demo prints its own summary
+    import prefect  # noqa: F401 - imported here so the step's time is visible
+
+    from gex_warehouse.config import ingest_memory_limit
+    from gex_warehouse.connect import WarehouseError
+    from gex_warehouse.writer import hold
+
+    from pipelines.backfill import backfill
+    from pipelines.ingest import ingest
+    from pipelines.nightly import nightly
+
+    _done(t0, f"prefect {prefect.__version__}")
+    with ExitStack() as holding:
+        try:
+            holding.enter_context(hold(target, memory_limit=ingest_memory_limit()))  # one writer for the whole demo
+        except WarehouseError as exc:
+            raise _fail(str(exc), EXIT_BAD_INPUT) from None
+        last = summary.sessions[-1]
+        t0 = _step(3, steps, f"flow ingest: {folder} -> {target}")
+        loads = ingest(str(folder), str(target))
+        bad = [r for r in loads if not r.ok]
+        _done(t0, f"{sum(r.status == 'loaded' for r in loads)} files loaded, "
+                  f"{sum(r.status == 'already loaded' for r in loads)} already loaded, {len(bad)} failed")
+        t0 = _step(4, steps, f"flow backfill: sessions {summary.sessions[0]} .. {summary.sessions[-2]} in parallel, then the exports")
+        outcomes = backfill(str(target), summary.sessions[0], summary.sessions[-2], exports=str(exports))
+        failed = [o for o in outcomes if o.status != "ok"]
+        _done(t0, f"{len(outcomes)} sessions computed, {len(failed)} failed"
+                  + ("" if outcomes else " (all were computed already)"))
+        t0 = _step(5, steps, f"flow nightly: the latest session {last}, its exports and the regimes artifact")
+        result = nightly(str(folder), str(target), exports=str(exports))
+        failed += result.failed
+        _done(t0, f"{len(result.outcomes)} session computed")
+    _summary(target, exports, time.perf_counter() - began)
+    if bad or failed:
+        for r in bad:
+            typer.echo(f"gex: error: {r.path.name}: {r.message or r.status}", err=True)
+        for o in failed:
+            typer.echo(f"gex: error: {o.underlying} {o.session}: {o.message}", err=True)
+        raise typer.Exit(EXIT_BAD_INPUT)
+
+
+def _generate(folder: Path, sessions: int, contracts: int, seed: int) -> Any:
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    from gex_market.market import MarketSession, generate_market
+
+    err = Console(stderr=True)
+    with Progress(TextColumn("      generate {task.fields[session]}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), TimeRemainingColumn(), console=err, transient=True,
+                  disable=not err.is_terminal) as bar:
+        task = bar.add_task("generate", total=sessions, session="")
+
+        def advance(ms: MarketSession) -> None:
+            bar.update(task, advance=1, session=ms.session.isoformat())
+
+        return generate_market(folder, sessions=sessions, contracts=contracts, seed=seed, progress=advance)
+
+
+def _summary(target: Path, exports: Path, seconds: float) -> None:
+    """Print the latest regime, the flip history and where to look next."""
+    from gex_warehouse.connect import connect
+
+    con = connect(target, read_only=True)
+    try:
+        latest = con.execute(
+            "SELECT session, underlying, spot, total_gex_usd_per_1pct, call_gex_usd_per_1pct, put_gex_usd_per_1pct, "
+            "gamma_flip, flip_distance_pct, regime, call_wall, put_wall, abs_gamma_strike, zero_dte_gamma_share "
+            "FROM mart.regime_daily QUALIFY row_number() OVER (PARTITION BY underlying ORDER BY session DESC) = 1 "
+            "ORDER BY underlying"
+        ).fetchall()
+        history = con.execute(
+            """
+            WITH r AS (
+                SELECT underlying, session, regime, gamma_flip, flip_distance_pct,
+                       regime IS DISTINCT FROM lag(regime) OVER (PARTITION BY underlying ORDER BY session) AS changed
+                FROM mart.regime_daily)
+            SELECT underlying, count(*), min(session), max(session),
+                   count(*) FILTER (WHERE regime = 'negative'), count(*) FILTER (WHERE changed) - 1,
+                   count(gamma_flip), median(abs(flip_distance_pct)), max(session) FILTER (WHERE changed)
+            FROM r GROUP BY underlying ORDER BY underlying
+            """
+        ).fetchall()
+    finally:
+        con.close()
+    echo = typer.echo
+    echo("")
+    echo("Latest regime (GEX in $bn per 1% move of the index; levels in index points)")
+    echo(f"  {'session':<10}  {'und':<4} {'spot':>9} {'total':>8} {'calls':>8} {'puts':>8} {'flip':>9} {'dist %':>7} "
+         f"{'regime':<8} {'call wall':>9} {'put wall':>9} {'0DTE':>5}")
+    for s, u, spot, tot, call, put, flip, dist, regime, cw, pw, _abs, zero in latest:
+        def lvl(x: float | None) -> str:
+            return "-" if x is None else f"{x:,.0f}"
+        echo(f"  {s!s:<10}  {u:<4} {spot:>9,.2f} {tot / 1e9:>+8.2f} {call / 1e9:>+8.2f} {put / 1e9:>+8.2f} "
+             f"{'none' if flip is None else f'{flip:,.1f}':>9} {'-' if dist is None else f'{dist:+.2f}':>7} {regime:<8} "
+             f"{lvl(cw):>9} {lvl(pw):>9} {'-' if zero is None else f'{zero:.0%}':>5}")
+    echo("")
+    echo("Flip history")
+    for u, n, first, last, negative, changes, with_flip, median_dist, since in history:
+        echo(f"  {u}: {n} sessions {first} .. {last}; negative dealer gamma on {negative} ({negative / n:.0%}); "
+             f"{changes} regime changes, the current regime since {since}; a flip found on {with_flip} sessions, "
+             f"median |flip - spot| {median_dist:.2f}%" if median_dist is not None else f"  {u}: {n} sessions")
+    echo("")
+    echo(f"Warehouse   {target}  (DuckDB; one writer at a time: open it read-only while no job runs)")
+    echo(f"Exports     {exports}/<view>/underlying=<U>/session=<D>/part-0.parquet  (read these while a job runs)")
+    echo("Try")
+    echo(f"  uv run duckdb -readonly {target} \"SELECT session, regime, round(total_gex_usd_per_1pct / 1e9, 2) AS gex_bn, "
+         f"gamma_flip FROM mart.regime_daily ORDER BY session DESC LIMIT 10\"")
+    echo(f"  uv run duckdb -c \"SELECT regime, count(*) FROM read_parquet('{exports}/regime_daily/**/*.parquet', "
+         f"hive_partitioning = true) GROUP BY ALL\"")
+    echo(f"Done in {seconds:.0f} s. Runs are logged in mart.runs; the Prefect regimes artifact is gex-nightly-regimes.")

@@ -1,0 +1,39 @@
+"""Flow ``publish``: the published views (``main`` schema, ``docs/sql-contract.md``) to hive-partitioned
+Parquet exports, ``<exports>/<view>/underlying=U/session=D/part-0.parquet``, for readers that must not wait
+for DuckDB's single writer (dashboards, notebooks). Incremental: only sessions computed since their last
+export (and the later sessions of the same underlying, whose look-back columns they feed) are rewritten.
+
+    python -m pipelines.publish [WAREHOUSE] [EXPORTS]
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+
+from gex_warehouse.export import ExportResult
+from prefect import flow, get_run_logger
+
+from pipelines.tasks import export_views, hold_warehouse, warehouse_file
+
+
+@flow(name="publish")
+def publish(
+    warehouse: str | None = None,
+    exports: str | None = None,
+    sessions: list[tuple[str, dt.date]] | None = None,
+    lock_wait_seconds: float = 0.0,
+) -> ExportResult:
+    """Export the published views of every stale session (and of ``sessions``) to ``exports`` (default:
+    ``$GEX_EXPORTS``, else ``exports/`` beside the warehouse file)."""
+    logger = get_run_logger()
+    target = warehouse_file(warehouse)
+    with hold_warehouse(target, lock_wait_seconds):
+        result = export_views(target, exports, sessions)
+    logger.info("exported %d views x %d sessions: %d files, %d rows -> %s", len(result.views), len(result.sessions),
+                result.files, result.rows, result.root)
+    return result
+
+
+if __name__ == "__main__":
+    publish(sys.argv[1] if len(sys.argv) > 1 else None, sys.argv[2] if len(sys.argv) > 2 else None)

@@ -1,0 +1,41 @@
+"""`gex demo` end to end at a small size: generate, ingest, backfill, nightly, exports and the summary."""
+
+from __future__ import annotations
+
+import duckdb
+import pytest
+from typer.testing import CliRunner
+
+pytestmark = pytest.mark.usefixtures("prefect_api")
+
+
+def test_demo_runs_every_flow_and_says_where_things_are(tmp_path, monkeypatch):
+    from gex_cli.main import app
+
+    monkeypatch.setenv("GEX_PROGRESS", "0")
+    monkeypatch.delenv("GEX_EXPORTS", raising=False)
+    target = tmp_path / "warehouse" / "gex.duckdb"
+    args = ["demo", "--sessions", "6", "--contracts", "600", "--warehouse", str(target)]
+    out = CliRunner().invoke(app, args)
+    assert out.exit_code == 0, out.output
+    for step in ("[1/5] generating 6 sessions", "[3/5] flow ingest", "[4/5] flow backfill", "[5/5] flow nightly"):
+        assert step in out.output
+    assert "5 sessions computed, 0 failed" in out.output and "1 session computed" in out.output
+    assert "Latest regime" in out.output and "Flip history" in out.output and "SPX: 6 sessions" in out.output
+    assert str(target.parent / "exports") in out.output
+    con = duckdb.connect(str(target), read_only=True)
+    try:
+        assert con.execute("SELECT count(*), count(DISTINCT flow) FROM mart.runs").fetchall() == [(6, 2)]
+        assert con.execute("SELECT count(*) FROM mart.export_state").fetchall() == [(6,)]
+    finally:
+        con.close()
+    again = CliRunner().invoke(app, args)  # everything done already: nothing loaded or computed again
+    assert again.exit_code == 0, again.output
+    assert "0 files loaded" in again.output and "0 sessions computed" in again.output
+
+
+def test_demo_refuses_nonsense_sizes():
+    from gex_cli.main import app
+
+    out = CliRunner().invoke(app, ["demo", "--sessions", "1"])
+    assert out.exit_code == 2 and "--sessions must be between 2 and 2520" in out.output

@@ -1,0 +1,125 @@
+"""Jobs that die or overlap: a nightly/backfill killed with SIGKILL and run again gives the same warehouse
+as an uninterrupted run; two nightly runs at once never corrupt anything (the second waits, or fails
+saying who holds the warehouse).
+
+The jobs run as separate processes (``gex`` subprocesses) against the session's Prefect test API, so no
+process starts its own temporary server.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from gex_warehouse.config import ENV_TEST_SLEEP
+from gex_warehouse.connect import WarehouseLockedError, connect
+from gex_warehouse.digest import table_digests
+
+pytestmark = pytest.mark.usefixtures("prefect_api")
+
+
+def _env(**extra: str) -> dict[str, str]:
+    from prefect.settings import PREFECT_API_URL
+
+    env = {**os.environ, "PREFECT_API_URL": str(PREFECT_API_URL.value()), "GEX_PROGRESS": "0",
+           "PREFECT_LOGGING_LEVEL": "WARNING", **extra}
+    env.pop(ENV_TEST_SLEEP, None)
+    env.update(extra)
+    return env
+
+
+def _gex(*args: str, env: dict[str, str]) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "gex_cli", *args], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+
+
+def _state(path: Path, exports: Path) -> tuple[dict[str, str], dict[str, bytes]]:
+    """Every table's content hash (the runs log left out: it records attempts) and every export file."""
+    con = connect(path, read_only=True)
+    try:
+        digests = {t: d for t, d in table_digests(con).items() if t != "mart.runs"}
+    finally:
+        con.close()
+    files = {str(p.relative_to(exports)): p.read_bytes() for p in sorted(exports.rglob("*")) if p.is_file()}
+    return digests, files
+
+
+def _is_locked(path: Path) -> bool:
+    try:
+        connect(path, read_only=True).close()
+    except WarehouseLockedError:
+        return True
+    return False
+
+
+def _wait_until(predicate, timeout: float = 120.0, what: str = "") -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.05)
+
+
+def test_backfill_killed_mid_run_then_rerun_equals_an_uninterrupted_run(tmp_path, loaded):
+    reference, killed = tmp_path / "ref" / "gex.duckdb", tmp_path / "kill" / "gex.duckdb"
+    for p in (reference, killed):
+        p.parent.mkdir()
+        shutil.copy(loaded, p)
+    args = ["backfill", "--start", "2025-01-02", "--end", "2025-01-06"]
+    done = _gex(*args, "-w", str(reference), env=_env())
+    assert done.wait(300) == 0, done.stderr.read()
+
+    # each session's write pauses 1.5 s inside its transaction: kill during the second session's write
+    child = _gex(*args, "-w", str(killed), env=_env(**{ENV_TEST_SLEEP: "1.5"}))
+    wal = killed.with_name(killed.name + ".wal")
+    try:
+        _wait_until(wal.exists, what="the backfill's first write")
+        time.sleep(2.0)
+        assert child.poll() is None, "the backfill finished before it could be killed"
+        child.send_signal(signal.SIGKILL)
+        assert child.wait(30) == -signal.SIGKILL
+    finally:
+        if child.poll() is None:
+            child.kill()
+    con = connect(killed, read_only=True)
+    try:
+        partial = con.execute("SELECT count(*) FROM mart.regime_daily").fetchall()[0][0]
+    finally:
+        con.close()
+    assert 0 < partial < 3  # it really stopped half-way (the session being written was rolled back)
+
+    again = _gex(*args, "-w", str(killed), env=_env())
+    assert again.wait(300) == 0, again.stderr.read()
+    assert _state(killed, killed.parent / "exports") == _state(reference, reference.parent / "exports")
+
+
+def test_two_nightly_runs_at_once_queue_or_fail_clearly(tmp_path, landing):
+    path = tmp_path / "gex.duckdb"
+    slow = _env(**{ENV_TEST_SLEEP: "0.5"})  # keeps the first run holding the warehouse for a while
+    first = _gex("nightly", "--landing", str(landing), "-w", str(path), env=slow)
+    try:
+        _wait_until(lambda: path.exists() and _is_locked(path), what="the first nightly to hold the warehouse")
+        refused = _gex("nightly", "--landing", str(landing), "-w", str(path), "--lock-wait", "0", env=_env())
+        out, err = refused.communicate(timeout=300)
+        assert refused.returncode == 1
+        assert "gex: error: cannot write to the warehouse" in err and "in use by process" in err
+        assert "Traceback" not in err
+        queued = _gex("nightly", "--landing", str(landing), "-w", str(path), "--lock-wait", "300", env=_env())
+        assert first.wait(300) == 0, first.stderr.read()
+        out, err = queued.communicate(timeout=300)
+        assert queued.returncode == 0, err
+        assert "0 sessions computed" in out  # it waited, then found the work done
+    finally:
+        for p in (first,):
+            if p.poll() is None:
+                p.kill()
+    reference = tmp_path / "ref" / "gex.duckdb"
+    once = _gex("nightly", "--landing", str(landing), "-w", str(reference), env=_env())
+    assert once.wait(300) == 0, once.stderr.read()
+    assert _state(path, path.parent / "exports") == _state(reference, reference.parent / "exports")
