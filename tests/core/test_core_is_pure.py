@@ -10,7 +10,7 @@ FORBIDDEN_MODULES = {"duckdb", "prefect", "gex_sources", "gex_cli", "gex_market"
 FORBIDDEN_CALLS = {"open", "print", "read_csv", "read_parquet", "write_csv", "write_parquet", "read_text", "write_text"}
 
 
-@pytest.mark.parametrize("module", sorted(CORE.glob("*.py")), ids=lambda p: p.name)
+@pytest.mark.parametrize("module", sorted(CORE.rglob("*.py")), ids=lambda p: str(p.relative_to(CORE)))
 def test_module_is_pure(module):
     tree = ast.parse(module.read_text())
     for node in ast.walk(tree):

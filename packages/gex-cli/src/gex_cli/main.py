@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from gex_cli import compute_cmd, demo_cmd, flows_cmd, generate_cmd, ingest_cmd, serve_cmd
+from gex_cli import advise_cmd, compute_cmd, demo_cmd, flows_cmd, generate_cmd, ingest_cmd, serve_cmd
 
 EXIT_OK, EXIT_BAD_INPUT, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
@@ -126,6 +126,8 @@ app.command("backfill")(flows_cmd.backfill)
 app.command("publish")(flows_cmd.publish)
 app.command("demo")(demo_cmd.demo)
 app.command("serve")(serve_cmd.serve)
+app.command("advise")(advise_cmd.advise)
+app.command("simulate")(advise_cmd.simulate)
 
 
 def run() -> None:
