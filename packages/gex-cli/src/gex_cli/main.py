@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from gex_cli import compute_cmd, flows_cmd, generate_cmd, ingest_cmd
+from gex_cli import compute_cmd, flows_cmd, generate_cmd, ingest_cmd, report_cmd, sql_cmd
 
 EXIT_OK, EXIT_BAD_INPUT, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
@@ -123,6 +123,8 @@ app.command("generate")(generate_cmd.generate)
 app.command("compute")(compute_cmd.compute)
 app.command("nightly")(flows_cmd.nightly)
 app.command("backfill")(flows_cmd.backfill)
+app.command("report")(report_cmd.report)
+app.command("sql")(sql_cmd.sql)
 
 
 def run() -> None:
