@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
+import logging
 import sys
 import urllib.error
 import urllib.request
@@ -181,7 +182,17 @@ def serve_nightly(schedule: NightlySchedule, params: dict[str, Any], name: str =
     # Prefect 3.8's SIGTERM handler calls the async Runner.stop() without awaiting it (the schedules are paused
     # by the runner's own shutdown anyway): silence that one warning, which would otherwise reach the journal.
     warnings.filterwarnings("ignore", message="coroutine 'Runner.astop' was never awaited", category=RuntimeWarning)
+    # The same handler exits from inside the event loop; an open control-channel connection of a finished run
+    # is then cancelled and asyncio logs that cancellation with a traceback. It is the shutdown itself, not an
+    # error: keep it out of the journal (any other asyncio error still shows).
+    logging.getLogger("asyncio").addFilter(_drop_shutdown_cancellations)
     serve(build_deployment(schedule, params, name), print_starting_message=False)
+
+
+def _drop_shutdown_cancellations(record: logging.LogRecord) -> bool:
+    """Logging filter: False (drop) for asyncio's report of a task cancelled or exited during shutdown."""
+    exc = record.exc_info[1] if record.exc_info else None
+    return not isinstance(exc, (asyncio.CancelledError, SystemExit))
 
 
 def _main(argv: list[str]) -> int:

@@ -24,6 +24,7 @@ from gex.chain import ChainSnapshot
 from gex.conventions import Conventions
 from gex_warehouse import compute as c
 from gex_warehouse import export as ex
+from gex_warehouse.advice import refresh_hedge_advice
 from gex_warehouse.arrivals import is_partial, wait_for_landing
 from gex_warehouse.config import ingest_memory_limit, warehouse_path
 from gex_warehouse.connect import WarehouseError
@@ -246,9 +247,11 @@ def regimes(warehouse_file: str, keys: list[tuple[str, dt.date]]) -> list[dict[s
 
 @task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2, retry_condition_fn=_transient)
 def export_views(warehouse_file: str, exports: str | None, keys: list[tuple[str, dt.date]] | None = None) -> ex.ExportResult:
-    """Write the published views' Parquet exports of the stale sessions (and of ``keys``)."""
+    """Refresh the hedging advice of the sessions to publish (stale ones, later ones of the same underlying,
+    and ``keys``), then write their Parquet exports of the published views."""
     root = ex.exports_path(exports, warehouse_file)
     with warehouse(warehouse_file) as con:
+        refresh_hedge_advice(con, ex.rewrite_plan(con, keys))
         return ex.export(con, root, keys)
 
 

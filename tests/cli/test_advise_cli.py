@@ -212,8 +212,8 @@ def test_published_views_are_preferred_and_supply_iv_and_realized_vol(tmp_path):
     con = connect(path)
     con.execute("INSERT INTO mart.regime_daily (session, underlying, spot, regime) VALUES (?, ?, ?, ?)",
                 [dt.date(2024, 1, 5), "SPX", 4700.0, "positive"])
-    con.execute("CREATE VIEW main.regime_daily AS SELECT * REPLACE ('negative' AS regime) FROM mart.regime_daily")
-    con.execute("CREATE VIEW main.vol_context AS SELECT 'SPX' AS underlying, DATE '2024-01-05' AS session, "
+    con.execute("CREATE OR REPLACE VIEW main.regime_daily AS SELECT * REPLACE ('negative' AS regime) FROM mart.regime_daily")
+    con.execute("CREATE OR REPLACE VIEW main.vol_context AS SELECT 'SPX' AS underlying, DATE '2024-01-05' AS session, "
                 "0.13 AS atm_iv_30d, 0.11 AS rv_21d")
     con.close()
     res = run("advise", "--template", "long-otm-calls", "-u", "SPX", "--session", "2024-01-05", "-w", str(path), "--json")

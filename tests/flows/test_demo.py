@@ -18,15 +18,20 @@ def test_demo_runs_every_flow_and_says_where_things_are(tmp_path, monkeypatch):
     args = ["demo", "--sessions", "6", "--contracts", "600", "--warehouse", str(target)]
     out = CliRunner().invoke(app, args)
     assert out.exit_code == 0, out.output
-    for step in ("[1/5] generating 6 sessions", "[3/5] flow ingest", "[4/5] flow backfill", "[5/5] flow nightly"):
+    for step in ("[1/6] generating 6 sessions", "[3/6] flow ingest", "[4/6] flow backfill", "[5/6] flow nightly",
+                 "[6/6] the dashboard report"):
         assert step in out.output
     assert "5 sessions computed, 0 failed" in out.output and "1 session computed" in out.output
     assert "Latest regime" in out.output and "Flip history" in out.output and "SPX: 6 sessions" in out.output
     assert str(target.parent / "exports") in out.output
+    reports = list(target.parent.glob("report_SPX_*.html"))
+    assert len(reports) == 1 and str(reports[0]) in out.output and reports[0].stat().st_size > 500_000
+    assert (target.parent / "exports" / "regime_daily" / "underlying=SPX").is_dir()
     con = duckdb.connect(str(target), read_only=True)
     try:
         assert con.execute("SELECT count(*), count(DISTINCT flow) FROM mart.runs").fetchall() == [(6, 2)]
         assert con.execute("SELECT count(*) FROM mart.export_state").fetchall() == [(6,)]
+        assert con.execute("SELECT count(DISTINCT session) FROM main.hedge_advice").fetchall() == [(6,)]
     finally:
         con.close()
     again = CliRunner().invoke(app, args)  # everything done already: nothing loaded or computed again

@@ -40,13 +40,16 @@ def _gex(*args: str, env: dict[str, str]) -> subprocess.Popen:
 
 
 def _state(path: Path, exports: Path) -> tuple[dict[str, str], dict[str, bytes]]:
-    """Every table's content hash (the runs log left out: it records attempts) and every export file."""
+    """Every table's content hash and every export file (the runs log and its export left out: it records
+    attempts, with their ids and times)."""
     con = connect(path, read_only=True)
     try:
         digests = {t: d for t, d in table_digests(con).items() if t != "mart.runs"}
     finally:
         con.close()
-    files = {str(p.relative_to(exports)): p.read_bytes() for p in sorted(exports.rglob("*")) if p.is_file()}
+    files = {str(p.relative_to(exports)): p.read_bytes() for p in sorted(exports.rglob("*"))
+             if p.is_file() and p.relative_to(exports).parts[0] != "runs"}
+    assert files, "nothing exported"
     return digests, files
 
 

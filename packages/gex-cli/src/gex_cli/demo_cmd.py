@@ -67,7 +67,7 @@ def demo(
     target = warehouse_path(warehouse)
     folder = landing if landing is not None else target.parent / "landing"
     exports = exports_path(None, target)
-    steps = 5
+    steps = 6
 
     t0 = _step(1, steps, f"generating {sessions} sessions of an SPX-like market (~{contracts:,} contracts each) in {folder}")
     summary = _generate(folder, sessions, contracts, seed)
@@ -108,13 +108,20 @@ def demo(
         result = nightly(str(folder), str(target), exports=str(exports))
         failed += result.failed
         _done(t0, f"{len(result.outcomes)} session computed")
-    _summary(target, exports, time.perf_counter() - began)
+    t0 = _step(6, steps, "the dashboard report of the latest session (one self-contained HTML file)")
+    report = _report(target)
+    _done(t0, f"{report}")
+    _summary(target, exports, report, time.perf_counter() - began)
     if bad or failed:
         for r in bad:
             typer.echo(f"gex: error: {r.path.name}: {r.message or r.status}", err=True)
         for o in failed:
             typer.echo(f"gex: error: {o.underlying} {o.session}: {o.message}", err=True)
         raise typer.Exit(EXIT_BAD_INPUT)
+
+
+def _latest(rows: list[Any]) -> str:
+    return str(max(r[0] for r in rows)) if rows else "YYYY-MM-DD"
 
 
 def _generate(folder: Path, sessions: int, contracts: int, seed: int) -> Any:
@@ -135,7 +142,22 @@ def _generate(folder: Path, sessions: int, contracts: int, seed: int) -> Any:
         return generate_market(folder, sessions=sessions, contracts=contracts, seed=seed, progress=advance)
 
 
-def _summary(target: Path, exports: Path, seconds: float) -> None:
+def _report(target: Path) -> Path:
+    """Write the report of the latest session beside the warehouse; returns its path."""
+    from gex_report import data as report_data
+    from gex_report.page import write
+
+    con = report_data.open_read_only(target)
+    try:
+        loaded = report_data.load(con, None, None)
+    finally:
+        con.close()
+    out = target.parent / f"report_{loaded.underlying}_{loaded.session}.html"
+    write(loaded, out, warehouse_name=target.name)
+    return out
+
+
+def _summary(target: Path, exports: Path, report: Path, seconds: float) -> None:
     """Print the latest regime, the flip history and where to look next."""
     from gex_warehouse.connect import connect
 
@@ -144,19 +166,16 @@ def _summary(target: Path, exports: Path, seconds: float) -> None:
         latest = con.execute(
             "SELECT session, underlying, spot, total_gex_usd_per_1pct, call_gex_usd_per_1pct, put_gex_usd_per_1pct, "
             "gamma_flip, flip_distance_pct, regime, call_wall, put_wall, abs_gamma_strike, zero_dte_gamma_share "
-            "FROM mart.regime_daily QUALIFY row_number() OVER (PARTITION BY underlying ORDER BY session DESC) = 1 "
+            "FROM regime_daily QUALIFY row_number() OVER (PARTITION BY underlying ORDER BY session DESC) = 1 "
             "ORDER BY underlying"
         ).fetchall()
         history = con.execute(
             """
-            WITH r AS (
-                SELECT underlying, session, regime, gamma_flip, flip_distance_pct,
-                       regime IS DISTINCT FROM lag(regime) OVER (PARTITION BY underlying ORDER BY session) AS changed
-                FROM mart.regime_daily)
             SELECT underlying, count(*), min(session), max(session),
-                   count(*) FILTER (WHERE regime = 'negative'), count(*) FILTER (WHERE changed) - 1,
-                   count(gamma_flip), median(abs(flip_distance_pct)), max(session) FILTER (WHERE changed)
-            FROM r GROUP BY underlying ORDER BY underlying
+                   count(*) FILTER (WHERE regime = 'negative'), count(*) FILTER (WHERE regime_changed),
+                   count(gamma_flip), median(abs(flip_distance_pct)), max(regime_started)
+            FROM regime_history JOIN flip_history USING (underlying, session, regime)
+            GROUP BY underlying ORDER BY underlying
             """
         ).fetchall()
     finally:
@@ -179,11 +198,17 @@ def _summary(target: Path, exports: Path, seconds: float) -> None:
              f"{changes} regime changes, the current regime since {since}; a flip found on {with_flip} sessions, "
              f"median |flip - spot| {median_dist:.2f}%" if median_dist is not None else f"  {u}: {n} sessions")
     echo("")
+    w = "" if target == Path("warehouse/gex.duckdb") else f" -w {target}"
     echo(f"Warehouse   {target}  (DuckDB; one writer at a time: open it read-only while no job runs)")
+    echo(f"Report      {report}  (open it in a browser; works offline)")
     echo(f"Exports     {exports}/<view>/underlying=<U>/session=<D>/part-0.parquet  (read these while a job runs)")
-    echo("Try")
-    echo(f"  uv run duckdb -readonly {target} \"SELECT session, regime, round(total_gex_usd_per_1pct / 1e9, 2) AS gex_bn, "
-         f"gamma_flip FROM mart.regime_daily ORDER BY session DESC LIMIT 10\"")
+    echo("Try (published views: docs/sql-contract.md; more in sql/queries/)")
+    echo(f"  uv run gex sql{w} \"SELECT session, regime, round(total_gex_usd_per_1pct / 1e9, 2) AS gex_bn, gamma_flip, "
+         f"days_in_regime, round(iv_rv_spread, 3) AS iv_rv FROM regime_daily ORDER BY session DESC LIMIT 10\"")
+    echo(f"  uv run gex sql{w} sql/queries/negative_gamma_days_last_year.sql")
+    echo(f"  uv run gex sql{w} \"SELECT template, band_shares, execution, clock_interval_minutes, pnl_total_usd_per_day "
+         f"FROM hedge_advice WHERE session = (SELECT max(session) FROM hedge_advice)\"")
+    echo(f"  uv run gex advise --template long-otm-calls --underlying SPX --session {_latest(latest)}{w}")
     echo(f"  uv run duckdb -c \"SELECT regime, count(*) FROM read_parquet('{exports}/regime_daily/**/*.parquet', "
          f"hive_partitioning = true) GROUP BY ALL\"")
-    echo(f"Done in {seconds:.0f} s. Runs are logged in mart.runs; the Prefect regimes artifact is gex-nightly-regimes.")
+    echo(f"Done in {seconds:.0f} s. Runs are logged in the runs view; the Prefect regimes artifact is gex-nightly-regimes.")

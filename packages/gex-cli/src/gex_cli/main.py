@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from gex_cli import advise_cmd, compute_cmd, demo_cmd, flows_cmd, generate_cmd, ingest_cmd, serve_cmd
+from gex_cli import advise_cmd, compute_cmd, demo_cmd, flows_cmd, generate_cmd, ingest_cmd, report_cmd, serve_cmd, sql_cmd
 
 EXIT_OK, EXIT_BAD_INPUT, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
@@ -128,6 +128,8 @@ app.command("demo")(demo_cmd.demo)
 app.command("serve")(serve_cmd.serve)
 app.command("advise")(advise_cmd.advise)
 app.command("simulate")(advise_cmd.simulate)
+app.command("report")(report_cmd.report)
+app.command("sql")(sql_cmd.sql)
 
 
 def run() -> None:

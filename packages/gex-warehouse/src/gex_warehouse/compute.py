@@ -25,6 +25,7 @@ import polars as pl
 from gex.analysis import Analysis, analyze
 from gex.chain import CHAIN_COLUMNS, ChainSnapshot, conform
 from gex.conventions import Conventions
+from gex.volatility import atm_iv_constant_maturity
 
 from gex_warehouse.load import pause_for_tests
 
@@ -297,12 +298,14 @@ def compute_session(
                 "conventions": json.dumps(a.conventions.as_record(), sort_keys=True),
                 "load_id": load_id,
                 "computed_with": code_version(),
+                # added by sql/mart/0110 (hence last): the vol context of the regime row
+                "atm_iv_30d": atm_iv_constant_maturity(a.contracts, a.spot, a.valuation_ts),
             }
         ],
         schema_overrides={
             "gamma_flip": pl.Float64, "flip_distance_pct": pl.Float64, "call_wall": pl.Float64, "put_wall": pl.Float64,
             "most_negative_net_strike": pl.Float64, "abs_gamma_strike": pl.Float64, "vendor_model_gamma_gap": pl.Float64,
-            "partial_reason": pl.String, "load_id": pl.String, "contracts_used": pl.Int64,
+            "partial_reason": pl.String, "load_id": pl.String, "contracts_used": pl.Int64, "atm_iv_30d": pl.Float64,
         },
     )
     return MartFrames(u, s, by_strike, by_expiry, by_dte, profile, crossings, regime, a)

@@ -129,6 +129,19 @@ def _partition_dir(root: Path, view: str, underlying: str, session: dt.date) -> 
     return root / view / f"underlying={underlying}" / f"session={session.isoformat()}"
 
 
+def rewrite_plan(
+    con: duckdb.DuckDBPyConnection, sessions: Iterable[tuple[str, dt.date]] | None = None
+) -> list[tuple[str, dt.date]]:
+    """The (underlying, session) partitions :func:`export` will rewrite: every computed session from each
+    underlying's earliest stale one (or one of ``sessions``) onwards, sorted."""
+    fingerprints = _fingerprints(con)
+    todo = set(stale_sessions(con)) | {k for k in (sessions or ()) if k in fingerprints}
+    start: dict[str, dt.date] = {}
+    for u, s in todo:
+        start[u] = min(s, start.get(u, s))
+    return sorted(k for k in fingerprints if k[0] in start and k[1] >= start[k[0]])
+
+
 def export(
     con: duckdb.DuckDBPyConnection,
     root: str | PathLike[str],
@@ -143,14 +156,13 @@ def export(
     """
     out = Path(root)
     fingerprints = _fingerprints(con)
-    todo = set(stale_sessions(con)) | {k for k in (sessions or ()) if k in fingerprints}
+    rewrite = rewrite_plan(con, sessions)
     views = published_views(con)
-    if not todo:
+    if not rewrite:
         return ExportResult(out, tuple(views), (), 0, 0)
     start: dict[str, dt.date] = {}
-    for u, s in todo:
+    for u, s in rewrite:
         start[u] = min(s, start.get(u, s))
-    rewrite = sorted(k for k in fingerprints if k[0] in start and k[1] >= start[k[0]])
     files = rows = 0
     for view in views:
         columns = _columns(con, view)

@@ -1,0 +1,73 @@
+"""``gex report``: write one self-contained offline HTML dashboard of an (underlying, session).
+
+Exit codes follow :mod:`gex_cli.main`: 0 report written; 1 the warehouse is missing, empty, held by a
+writer, predates the published views, or has no such underlying/session; 2 usage error (bad date).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+EXIT_OK, EXIT_BAD_INPUT, EXIT_USAGE = 0, 1, 2
+
+
+def _fail(message: str, code: int) -> typer.Exit:
+    typer.echo(f"gex: error: {message}", err=True)
+    return typer.Exit(code)
+
+
+def report(
+    session: Annotated[
+        str | None, typer.Option("--session", help="Session to report, YYYY-MM-DD (default: the latest computed one).")
+    ] = None,
+    underlying: Annotated[
+        str | None, typer.Option("--underlying", "-u", help="SPX, NDX, ... (default: the only, or first, in the warehouse).")
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="HTML file to write (default: warehouse/report_<UNDERLYING>_<SESSION>.html)."),
+    ] = None,
+    warehouse: Annotated[
+        Path | None,
+        typer.Option("--warehouse", "-w", help="Warehouse file (default: $GEX_WAREHOUSE, else warehouse/gex.duckdb)."),
+    ] = None,
+) -> None:
+    """Write a self-contained HTML dashboard (works offline): GEX by strike, profile, flip and regime history, vol.
+
+    Reads the published views (main.*) of the warehouse, opened read-only. Charts are interactive (hover,
+    zoom, pan); the file has every script and style inline and loads nothing from the network.
+    """
+    day: dt.date | None = None
+    if session is not None:
+        try:
+            day = dt.date.fromisoformat(session)
+        except ValueError:
+            raise _fail(f"--session {session!r} is not a date like 2024-01-05", EXIT_USAGE) from None
+
+    from gex_warehouse.config import warehouse_path
+    from gex_warehouse.connect import WarehouseError, WarehouseLockedError
+
+    from gex_report import data as report_data
+    from gex_report.page import write
+
+    target = warehouse_path(warehouse)
+    try:
+        con = report_data.open_read_only(target)
+    except WarehouseLockedError as exc:
+        raise _fail(str(exc), EXIT_BAD_INPUT) from None  # names the writer and says to wait
+    except WarehouseError as exc:
+        raise _fail(str(exc), EXIT_BAD_INPUT) from None
+    try:
+        loaded = report_data.load(con, underlying, day)
+    except report_data.ReportInputError as exc:
+        raise _fail(f"{exc} ({target})", EXIT_BAD_INPUT) from None
+    finally:
+        con.close()
+    target_out = out if out is not None else Path("warehouse") / f"report_{loaded.underlying}_{loaded.session}.html"
+    size = write(loaded, target_out, warehouse_name=target.name)
+    typer.echo(f"wrote the {loaded.underlying} {loaded.session} report ({loaded.day.get('regime')} gamma, "
+               f"{size / 1e6:.2f} MB, self-contained) to {target_out}")

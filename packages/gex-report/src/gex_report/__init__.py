@@ -1,0 +1,1 @@
+"""Self-contained offline HTML dashboard of one (underlying, session) from the published warehouse views."""

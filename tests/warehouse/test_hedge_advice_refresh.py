@@ -1,0 +1,72 @@
+"""mart.hedge_advice from a computed warehouse: the configured templates, costs and risk aversion, the
+session's ATM IV and realised vol, refreshed with the exports (gex_warehouse.advice)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from gex.advisor import advise
+from gex.advisor.inputs import CostModel
+from gex_warehouse import export as ex
+from gex_warehouse.advice import hedge_settings, refresh_hedge_advice
+from gex_warehouse.connect import connect
+
+from tests.warehouse.published_market import built_warehouse, copy_of
+
+
+@pytest.fixture
+def con(tmp_path, tmp_path_factory):
+    path = copy_of(built_warehouse(str(tmp_path_factory.getbasetemp() / "published")), tmp_path / "w.duckdb")
+    connection = connect(path)
+    yield connection
+    connection.close()
+
+
+def test_settings_default_to_the_two_standard_templates_and_5_bp(con):
+    s = hedge_settings(con)
+    assert s.templates == ("long-atm-straddle-30d", "long-otm-calls")
+    assert s.costs == CostModel(cost_bps=5.0) and s.risk_aversion == 0.01
+
+
+def test_refresh_writes_one_row_per_enabled_template_from_the_session_inputs(con, tmp_path):
+    keys = ex.rewrite_plan(con)
+    assert len(keys) == 55  # every computed session of both underlyings is stale before the first export
+    rows = refresh_hedge_advice(con, keys)
+    assert rows == 2 * 55
+    assert con.execute("SELECT count(*) FROM main.hedge_advice").fetchall() == [(110,)]
+    # one row checked against the advisor called directly with the same inputs
+    u, s = keys[-1]
+    names = ["spot", "rate", "regime", "total_gex_usd_per_1pct", "flip_distance_pct", "gamma_flip"]
+    values = con.execute(
+        f"SELECT {', '.join('r.' + n for n in names)}, v.atm_iv_30d, v.rv_21d FROM mart.regime_daily r "
+        "JOIN main.vol_context v USING (underlying, session) WHERE underlying = ? AND session = ?", [u, s]).fetchall()[0]
+    row, iv, rv = dict(zip(names, values[:-2])), values[-2], values[-1]
+    band, total, got_rv, got_regime, warnings = con.execute(
+        "SELECT band_shares, pnl_total_usd_per_day, realized_vol, regime, warnings FROM main.hedge_advice "
+        "WHERE underlying = ? AND session = ? AND template = 'long-atm-straddle-30d'", [u, s]).fetchall()[0]
+    assert got_rv == pytest.approx(rv) and got_regime == row["regime"] and isinstance(json.loads(warnings), list)
+    direct = advise(template="long-atm-straddle-30d", spot=row["spot"], iv=iv, realized_vol=rv, rate=row["rate"] or 0.0,
+                    costs=CostModel(cost_bps=5.0), risk_aversion=0.01, regime_row=row)
+    assert band == pytest.approx(direct.band_shares, rel=1e-12)
+    assert total == pytest.approx(direct.to_dict()["expected_daily_pnl"]["total"], rel=1e-12)
+
+    # configuration: another template on, a fee: the next refresh follows it
+    con.execute("UPDATE core.hedge_templates SET enabled = true WHERE template = 'long-atm-calls-4'")
+    con.execute("UPDATE core.settings SET value = 1.0 WHERE name = 'hedge_fee_usd_per_order'")
+    assert refresh_hedge_advice(con, [(u, s)]) == 3
+    fees, executions = zip(*con.execute("SELECT fee_usd_per_order, execution FROM mart.hedge_advice "
+                                        "WHERE underlying = ? AND session = ?", [u, s]).fetchall())
+    assert set(fees) == {1.0} and set(executions) == {"reset"}  # a fixed fee resets to the target
+    assert con.execute("SELECT count(*) FROM mart.hedge_advice").fetchall() == [(111,)]
+
+
+def test_exports_carry_the_advice(con, tmp_path):
+    refresh_hedge_advice(con, ex.rewrite_plan(con))
+    result = ex.export(con, tmp_path / "exports")
+    assert "hedge_advice" in result.views
+    import duckdb
+
+    exported = duckdb.sql(f"SELECT count(*) FROM read_parquet('{tmp_path}/exports/hedge_advice/**/*.parquet', "
+                          "hive_partitioning = true)").fetchall()
+    assert exported == con.execute("SELECT count(*) FROM main.hedge_advice").fetchall()
