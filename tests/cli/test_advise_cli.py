@@ -222,3 +222,23 @@ def test_published_views_are_preferred_and_supply_iv_and_realized_vol(tmp_path):
     assert out["regime_adjustment"]["regime"] == "negative"  # from the view, not the mart table
     assert out["inputs"]["iv"] == pytest.approx(0.13) and out["inputs"]["realized_vol"] == pytest.approx(0.11)
     assert out["inputs"]["realized_vol_assumed_equal_to_iv"] is False
+
+
+def test_the_command_on_a_session_gives_the_published_advice(tmp_path_factory):
+    """`gex advise --template T -u U --session D` equals the row the publish flow wrote for (D, U, T)."""
+    from tests.warehouse.published_market import built_warehouse, read_only
+
+    path = built_warehouse(str(tmp_path_factory.getbasetemp() / "published"))
+    con = read_only(path)
+    try:
+        u, s, band, total, rate = con.execute(
+            "SELECT underlying, session, band_shares, pnl_total_usd_per_day, rate FROM main.hedge_advice "
+            "WHERE template = 'long-otm-calls' ORDER BY session DESC, underlying LIMIT 1").fetchall()[0]
+    finally:
+        con.close()
+    assert rate != 0  # the session's rate is used, not 0
+    res = run("advise", "--template", "long-otm-calls", "-u", u, "--session", str(s), "-w", str(path), "--json")
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.stdout)
+    assert out["band_shares"] == pytest.approx(band, rel=1e-12)
+    assert out["expected_daily_pnl"]["total"] == pytest.approx(total, rel=1e-12)

@@ -151,7 +151,11 @@ def advise(
     realized_vol: Annotated[
         float | None, typer.Option("--realized-vol", help="Expected realized vol, decimal (default: the session's 21-day realized vol, else the IV).")
     ] = None,
-    rate: Annotated[float, typer.Option("--rate", help="Risk-free rate, continuous decimal per year.")] = 0.0,
+    rate: Annotated[
+        float | None,
+        typer.Option("--rate", help="Risk-free rate, continuous decimal per year (default: the session's rate with "
+                                    "--underlying/--session, else 0)."),
+    ] = None,
     cost_bps: Annotated[float, typer.Option("--cost-bps", help="One-way proportional cost, bp of traded notional.")] = 5.0,
     spread: Annotated[float, typer.Option("--spread", help="Half-spread + slippage paid per share, $.")] = 0.0,
     fee: Annotated[float, typer.Option("--fee", help="Fixed fee per order, $.")] = 0.0,
@@ -199,7 +203,7 @@ def advise(
         raise _fail("give --risk-aversion or --target-std, not both", EXIT_USAGE)
     if user_rule_dollar_delta is not None and user_rule_clock is not None:
         raise _fail("give one of --user-rule-dollar-delta and --user-rule-clock", EXIT_USAGE)
-    if not -0.05 <= rate <= 0.5:
+    if rate is not None and not -0.05 <= rate <= 0.5:
         raise _fail(f"--rate {rate} looks wrong: give a decimal per year such as 0.045 for 4.5%", EXIT_USAGE)
     if template is not None and template not in adv.TEMPLATES:
         raise _fail(f"unknown template {template!r}; choose one of {', '.join(adv.TEMPLATES)}", EXIT_USAGE)
@@ -220,6 +224,8 @@ def advise(
         spot = spot if spot is not None else regime_row.get("spot")
         iv = iv if iv is not None else wh_iv
         realized_vol = realized_vol if realized_vol is not None else wh_rv
+        if rate is None and regime_row.get("rate") is not None:
+            rate = float(regime_row["rate"])  # the rate the session was computed with, as the published advice
         if spot is None:
             raise _fail(f"the regime row of {symbol} {day} has no spot: give --spot", EXIT_BAD_INPUT)
     if spot is None:
@@ -237,7 +243,7 @@ def advise(
         else:
             legs = None
         result = adv.advise(
-            legs, spot=float(spot), iv=iv, template=template, realized_vol=realized_vol, rate=rate, costs=costs,
+            legs, spot=float(spot), iv=iv, template=template, realized_vol=realized_vol, rate=rate or 0.0, costs=costs,
             risk_aversion=risk_aversion, target_std_usd_per_day=target_std, regime_row=regime_row,
             user_rule_dollar_delta=user_rule_dollar_delta, user_rule_clock_minutes=user_rule_clock,
         )
