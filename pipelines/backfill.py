@@ -78,7 +78,7 @@ def with_dask(flow_obj: Any, address: str) -> Any:
     if address == "local" or address.startswith("local:"):
         n = int(address.split(":", 1)[1]) if ":" in address else 2
         runner = DaskTaskRunner(cluster_kwargs={"n_workers": n, "threads_per_worker": 1, "processes": True,
-                                                "dashboard_address": None})
+                                                "dashboard_address": ":0"})
     else:
         runner = DaskTaskRunner(address=address)
     return flow_obj.with_options(task_runner=runner)

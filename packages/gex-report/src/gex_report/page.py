@@ -150,7 +150,8 @@ def _table(frame: pl.DataFrame) -> str:
         cells = []
         for value in row:
             if isinstance(value, float):
-                cells.append(f'<td class="n">{"" if math.isnan(value) else f"{value:,.4g}"}</td>')
+                text = "" if math.isnan(value) else f"{value:,.0f}" if abs(value) >= 1000 else f"{value:,.4g}"
+                cells.append(f'<td class="n">{text}</td>')
             elif isinstance(value, int) and not isinstance(value, bool):
                 cells.append(f'<td class="n">{value:,}</td>')
             else:
@@ -203,6 +204,7 @@ p.what{color:#4a525c;font-size:12.5px;margin:0 0 6px 0}
 table.grid{border-collapse:collapse;font-size:12.5px;width:100%;font-variant-numeric:tabular-nums}
 table.grid th,table.grid td{border-bottom:1px solid #e5e7eb;padding:3px 8px;text-align:left}
 table.grid td.n{text-align:right}
+table.grid td{vertical-align:top}
 table.grid th{background:#f8f9fb;font-weight:600}
 .note{color:#4a525c;font-style:italic}
 footer{padding:8px 22px 18px;color:#6b7280;font-size:11.5px}
@@ -267,18 +269,21 @@ def render(data: ReportData, *, warehouse_name: str = "", generated_at: dt.datet
         f'<tr><td>{html.escape(label)}</td><td class="n">{level:,.2f}</td><td class="n">{dist:+.2f}%</td></tr>'
         for label, level, dist in _levels_rows(data)
     )
-    sections.append(
-        '<section id="levels"><h2>Key levels</h2><p class="what">Levels of the session, highest first; distance from spot, %.</p>'
-        f'<table class="grid"><thead><tr><th>level</th><th>index points</th><th>from spot</th></tr></thead><tbody>{levels}</tbody></table></section>'
-    )
     if data.hedge is None:
         hedge_body = '<p class="note">No hedging advice: this warehouse has no <code>main.hedge_advice</code> view yet.</p>'
     elif data.hedge.height == 0:
         hedge_body = f'<p class="note">No hedging advice rows for {html.escape(data.underlying)} on {data.session}.</p>'
     else:
         hedge_body = _table(data.hedge)
-    sections.append(f'<section id="hedge-advice"><h2>7. Hedging advice</h2><p class="what">Per hedging template, from '
-                    f'<code>main.hedge_advice</code>.</p>{hedge_body}</section>')
+    sections.append(f'<section id="hedge-advice" class="wide"><h2>7. Hedging advice</h2><p class="what">Per hedging '
+                    'template (<code>main.hedge_advice</code>): re-hedge when the hedge is further than the band from '
+                    'the delta target (to the band\'s edge, or reset to the target when orders pay a fixed fee), or on '
+                    'the clock instead; expected daily P&amp;L of gamma revenue at realised vol, theta and hedging cost; '
+                    f'the regime adjustment and warnings (docs/hedging-advisor.md).</p>{hedge_body}</section>')
+    sections.append(
+        '<section id="levels"><h2>Key levels</h2><p class="what">Levels of the session, highest first; distance from spot, %.</p>'
+        f'<table class="grid"><thead><tr><th>level</th><th>index points</th><th>from spot</th></tr></thead><tbody>{levels}</tbody></table></section>'
+    )
     when = (generated_at or dt.datetime.now(dt.timezone.utc)).strftime("%Y-%m-%d %H:%M UTC")
     title = f"GEX report {data.underlying} {data.session}"
     return f"""<!DOCTYPE html>
