@@ -28,6 +28,11 @@ CONTRACT: dict[str, list[str]] = {
         "session", "underlying", "strike", "call_gex_usd_per_1pct", "put_gex_usd_per_1pct", "net_gex_usd_per_1pct",
         "dex_usd", "vex_usd_per_volpt", "cex_usd_per_day", "call_open_interest", "put_open_interest", "contracts",
     ],
+    "gex_by_strike_root": [
+        "session", "underlying", "root", "strike", "call_gex_usd_per_1pct", "put_gex_usd_per_1pct",
+        "net_gex_usd_per_1pct", "dex_usd", "vex_usd_per_volpt", "cex_usd_per_day", "call_open_interest",
+        "put_open_interest", "contracts",
+    ],
     "gex_by_expiry": [
         "session", "underlying", "expiration", "settlement", "call_gex_usd_per_1pct", "put_gex_usd_per_1pct",
         "net_gex_usd_per_1pct", "dex_usd", "vex_usd_per_volpt", "cex_usd_per_day", "call_open_interest",
@@ -78,6 +83,7 @@ KEYS = {
     "levels_history": ("underlying", "session"),
     "vol_context": ("underlying", "session"),
     "gex_by_strike": ("underlying", "session", "strike"),
+    "gex_by_strike_root": ("underlying", "session", "root", "strike"),
     "gex_by_expiry": ("underlying", "session", "expiration", "settlement"),
     "gex_by_dte": ("underlying", "session", "dte_bucket"),
     "gex_profile": ("underlying", "session", "spot_level"),
@@ -149,6 +155,24 @@ def test_both_underlyings_are_published(con):
 
 # ---------------------------------------------------------------------------------------------
 # invariants
+
+
+def test_per_root_rows_add_up_to_the_strike_rows(con):
+    """gex_by_strike_root summed over roots is gex_by_strike, column by column, and both roots appear."""
+    cols = ["call_gex_usd_per_1pct", "put_gex_usd_per_1pct", "net_gex_usd_per_1pct", "dex_usd", "vex_usd_per_volpt",
+            "cex_usd_per_day", "call_open_interest", "put_open_interest", "contracts"]
+    rows = q(con, f"""
+        SELECT s.underlying, s.session, s.strike, {', '.join(f's.{c}' for c in cols)},
+               {', '.join(f'sum(r.{c})' for c in cols)}
+        FROM gex_by_strike AS s JOIN gex_by_strike_root AS r USING (underlying, session, strike)
+        GROUP BY ALL""")
+    assert len(rows) == q(con, "SELECT count(*) FROM gex_by_strike")[0][0]
+    n = len(cols)
+    for row in rows:
+        for strike_value, root_sum in zip(row[3:3 + n], row[3 + n:]):
+            assert root_sum == pytest.approx(strike_value, rel=1e-9, abs=1e-6)
+    roots = {r[0] for r in q(con, "SELECT DISTINCT root FROM gex_by_strike_root WHERE underlying = 'SPX'")}
+    assert {"SPX", "SPXW"} <= roots
 
 
 def test_by_strike_net_gex_adds_up_to_the_regime_total(con):

@@ -32,6 +32,7 @@ from gex_warehouse.load import pause_for_tests
 #: Mart tables :func:`write_marts` replaces per (underlying, session), in write order.
 MART_TABLES = (
     "mart.gex_by_strike",
+    "mart.gex_by_strike_root",
     "mart.gex_by_expiry",
     "mart.gex_by_dte",
     "mart.gex_profile",
@@ -210,6 +211,7 @@ class MartFrames:
     underlying: str
     session: dt.date
     gex_by_strike: pl.DataFrame
+    gex_by_strike_root: pl.DataFrame
     gex_by_expiry: pl.DataFrame
     gex_by_dte: pl.DataFrame
     gex_profile: pl.DataFrame
@@ -252,6 +254,7 @@ def compute_session(
     # gex.gex sums in a fixed order, so these tables are bit-identical when a session is recomputed
     strikes, expiries, dtes = a.by_strike, a.by_expiry, a.by_dte
     by_strike = _keyed(strikes, u, s).with_columns(pl.col("contracts").cast(pl.Int64))
+    by_strike_root = _keyed(a.by_strike_root, u, s).with_columns(pl.col("contracts").cast(pl.Int64))
     by_expiry = _keyed(expiries, u, s).with_columns(pl.col("settlement").cast(pl.String), pl.col("contracts").cast(pl.Int64))
     by_dte = _keyed(dtes, u, s).with_columns(pl.col("contracts").cast(pl.Int64))
     profile = _keyed(a.profile, u, s)
@@ -308,7 +311,7 @@ def compute_session(
             "partial_reason": pl.String, "load_id": pl.String, "contracts_used": pl.Int64, "atm_iv_30d": pl.Float64,
         },
     )
-    return MartFrames(u, s, by_strike, by_expiry, by_dte, profile, crossings, regime, a)
+    return MartFrames(u, s, by_strike, by_strike_root, by_expiry, by_dte, profile, crossings, regime, a)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -73,6 +73,7 @@ class Analysis:
     contracts: pl.DataFrame
     excluded: pl.DataFrame
     by_strike: pl.DataFrame
+    by_strike_root: pl.DataFrame  # one row per (root, strike): SPX (AM) and SPXW (PM) apart; sums to by_strike
     by_expiry: pl.DataFrame
     by_dte: pl.DataFrame
     profile: pl.DataFrame
@@ -378,6 +379,7 @@ def analyze(snapshot: ChainSnapshot, conventions: Conventions = NATIVE, *, rate:
         contracts=exposures,
         excluded=excluded,
         by_strike=by_strike,
+        by_strike_root=per_strike_gex(spot_rows, by_root=True),
         by_expiry=per_expiry_gex(spot_rows),
         by_dte=per_dte_bucket_gex(spot_rows),
         profile=pl.DataFrame({"spot_level": levels_grid, "gex_usd_per_1pct": curve}),
