@@ -6,6 +6,11 @@ docs/performance.md). Never run by pytest; the fast versions are tests/core/test
 Reference case (docs/hedging-advisor.md): long 4 ATM calls, S = K = 100, 30 days to expiry (11,700 one-minute
 steps, 390 per day), sigma_r = sigma_i = 0.20, 5 bp one-way, risk aversion 0.01/$; score = exponential-utility
 certainty equivalent (CE) of the final P&L, loss = -CE. Fresh seeds 9101-9107 (never used for tuning; 9001-9007 were the first run, which set the tightening budget).
+Measured variance ratio (section 4): paths seeds 9311-9316, estimation histories 10130000 + 100 x scenario + j, fresh
+for the final model; the model was built on seeds 5001-5002; seeds 9111-9116 (histories 9120000 + ...) were the runs
+before and after the trigger constant was corrected, and seeds 9211-9216 (histories 10120000 + ...) the run that
+showed the uncapped widening overshooting in the strong trend (36% captured), after which widening was capped at the
+sign-only factor's GBM budget (docs/hedging-advisor.md, "Measured variance ratio").
 Speed: the advisor's compiled path (its band expressed as the simulator's built-in WW / fee band) against the
 naive baseline, the same policy run step by step in Python (``engine="python"``), measured in the same run.
 """
@@ -28,8 +33,8 @@ from _report import best_of, machine_line, write_section  # noqa: E402
 
 from gex import advisor as adv  # noqa: E402
 from gex.hedging import (  # noqa: E402
-    Clock, Costs, FeeBand, FixedBand, NotionalThreshold, OptionLeg, Position, WhalleyWilmott, gbm_paths, regime_paths,
-    simulate,
+    Clock, Costs, FeeBand, FixedBand, NotionalThreshold, OptionLeg, Position, WhalleyWilmott, gbm_paths, pinning_paths,
+    regime_paths, simulate,
 )
 
 RA, BPS, SIGMA, DAYS, SPD = 0.01, 5.0, 0.2, 30, 390
@@ -40,9 +45,9 @@ FACTORS = (0.6, 0.7, 0.8, 0.9, 1.15, 1.3, 1.6)
 WIDTHS = (5.0, 10.0, 15.0, 20.0, 30.0, 40.0)
 
 
-def advice(fee: float = 0.0, regime: str | None = None) -> adv.Advice:
+def advice(fee: float = 0.0, regime: str | None = None, variance_ratio: float | None = None) -> adv.Advice:
     return adv.advise(LEGS, spot=100.0, iv=SIGMA, costs=adv.CostModel(BPS, fee_usd_per_order=fee), risk_aversion=RA,
-                      regime_row=None if regime is None else {"regime": regime})
+                      regime_row=None if regime is None else {"regime": regime}, variance_ratio=variance_ratio)
 
 
 def paths(n: int, seed: int, phi: float = 0.0):
@@ -147,7 +152,10 @@ def run(n_paths: int) -> str:
                      f"{'n/a (WW is best)' if gap <= 0 else f'{captured:.0%}'} |")
     lines.append("")
 
-    # 4. speed: compiled path vs the same policy step by step in Python -------------------------------------
+    # 4. measured variance ratio ---------------------------------------------------------------------------
+    lines.append(variance_ratio_section(n_paths))
+
+    # 5. speed: compiled path vs the same policy step by step in Python -------------------------------------
     sub = gbm_paths(n_paths, 2, steps_per_day=SPD, sigma=SIGMA, seed=9107)  # 2 days of the full path count
     fast_rule = a0.strategy("advisor")
 
@@ -174,10 +182,89 @@ def run(n_paths: int) -> str:
     return "\n".join(lines)
 
 
+VR_SCENARIOS = (  # label, kind, parameter, true long-horizon VR, paths seed
+    ("GBM", "gbm", 0.0, 1.0, 9311),
+    ("trending, phi +0.6", "ar1", 0.6, 1.6 / 0.4, 9312),
+    ("trending, phi +0.3", "ar1", 0.3, 1.3 / 0.7, 9313),
+    ("mean-reverting, phi -0.3", "ar1", -0.3, 0.7 / 1.3, 9314),
+    ("mean-reverting, phi -0.6", "ar1", -0.6, 0.4 / 1.6, 9315),
+    ("pinning, m 2, memory 120 min", "pin", 2.0, 1 / 2.0, 9316),
+)
+N_HISTORIES, HISTORY_DAYS, VR_HORIZONS = 8, 20, (30, 390)
+
+
+def scenario_paths(kind: str, param: float, n: int, days: int, seed: int):
+    if kind == "gbm":
+        return gbm_paths(n, days, steps_per_day=SPD, sigma=SIGMA, seed=seed)
+    if kind == "ar1":
+        return regime_paths(n, days, phi=param, steps_per_day=SPD, sigma=SIGMA, seed=seed)
+    return pinning_paths(n, days, short_var_multiple=param, memory_steps=120, steps_per_day=SPD, sigma=SIGMA, seed=seed)
+
+
+def variance_ratio_section(n_paths: int) -> str:
+    """Told the true VR, and estimated out of sample from 20 days of one-minute returns of the same process."""
+    out = ["### Measured variance ratio: told the true VR, or estimated from 20 days of one-minute returns\n",
+           "The advisor is given the scenario's true long-horizon variance ratio (AR(1): (1+phi)/(1-phi); pinning: 1/m) or an "
+           f"estimate from {N_HISTORIES} separate simulated histories of the same process ({HISTORY_DAYS} days x 390 one-minute "
+           f"returns each; overlapping k-minute returns, k = {' and '.join(str(k) for k in VR_HORIZONS)}). Same paths and "
+           "fixed-band grid as the regime table; captured = (WW loss - advisor loss) / gap. For GBM (no gap) the column "
+           "gives the loss relative to WW (target: within +2%).\n",
+           "| scenario | seed | true VR | factor | WW CE $ | sign-only CE $ | advisor (true VR) CE $ | best fixed band | its CE $ "
+           "| captured (true VR) | " + " | ".join(f"estimated k={k}: VR-hat median [min, max]; captured mean [min, max]"
+                                                    for k in VR_HORIZONS) + " |",
+           "|---|---:|---:|---:|---:|---:|---:|---|---:|---:|" + "---|" * len(VR_HORIZONS)]
+    for i, (label, kind, param, vr, seed) in enumerate(VR_SCENARIOS):
+        told = advice(variance_ratio=vr)
+        sign = advice(regime=None if vr == 1 else ("negative" if vr > 1 else "positive"))
+        rules = [told.strategy("advisor"), sign.strategy("sign-only"), WhalleyWilmott(BPS * 1e-4, RA, name="WW")]
+        fixed = [WhalleyWilmott(BPS * 1e-4, RA / f**3, name=f"WW x{f:g}") for f in FACTORS]
+        fixed += [FixedBand(w, name=f"band {w:g} sh") for w in WIDTHS]
+        estimates: dict[int, list[float]] = {k: [] for k in VR_HORIZONS}
+        for j in range(N_HISTORIES):
+            hist = scenario_paths(kind, param, 1, HISTORY_DAYS, 10130000 + 100 * i + j)
+            r = np.diff(np.log(hist.spot[:, 0]))
+            for k in VR_HORIZONS:
+                e = float(np.clip(adv.estimate_variance_ratio(r, k), adv.variance_ratio.VR_MIN, adv.variance_ratio.VR_MAX))
+                estimates[k].append(e)
+                rules.append(advice(variance_ratio=e).strategy(f"est k={k} #{j}"))
+        rules += fixed
+        res = simulate(scenario_paths(kind, param, n_paths, DAYS, seed), POSITION, rules, Costs(proportional_bps=BPS),
+                       hedge_vol=SIGMA, risk_aversion=RA)
+        loss = {k: -v["ce_exp"] for k, v in table(res, [r.name for r in rules]).items()}
+        best = min((r.name for r in fixed), key=loss.get)
+        gap = loss["WW"] - loss[best]
+
+        def score(name: str) -> float:
+            return (loss["WW"] - loss[name]) / gap if kind != "gbm" and gap > 0 else loss[name] / loss["WW"] - 1
+
+        def fmt(x: float) -> str:
+            return f"{x:+.1%}" if kind == "gbm" or gap <= 0 else f"{x:.0%}"
+
+        cells = []
+        for k in VR_HORIZONS:
+            sc = [score(f"est k={k} #{j}") for j in range(N_HISTORIES)]
+            cells.append(f"{np.median(estimates[k]):.2f} [{min(estimates[k]):.2f}, {max(estimates[k]):.2f}]; "
+                         f"{fmt(float(np.mean(sc)))} [{fmt(min(sc))}, {fmt(max(sc))}]")
+        true_cell = "n/a (WW is best)" if kind != "gbm" and gap <= 0 else fmt(score("advisor"))
+        out.append(f"| {label} | {seed} | {vr:.3f} | x{told.regime_adjustment.factor:.3f} | {-loss['WW']:.1f} | "
+                   f"{-loss['sign-only']:.1f} | {-loss['advisor']:.1f} | {best} | {-loss[best]:.1f} | {true_cell} | "
+                   + " | ".join(cells) + " |")
+    out.append("")
+    out.append("Targets: told the true VR, captured >= 50% in the regime scenarios; VR = 1 and estimates on GBM histories within "
+               "+2% of WW. Where and why the model falls short (strong trend; long-memory pinning estimated at short "
+               "horizons; noisy one-day estimates): docs/hedging-advisor.md, \"Measured variance ratio\".\n")
+    return "\n".join(out)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--paths", type=int, default=2000)
+    parser.add_argument("--variance-ratio-only", action="store_true",
+                        help="print only the measured-variance-ratio table (docs/performance.md is not written)")
     args = parser.parse_args()
+    if args.variance_ratio_only:
+        print(variance_ratio_section(args.paths))
+        return
     body = run(args.paths)
     text = (f"## Hedging advisor (`gex.advisor`): full acceptance simulation\n\nMachine: {machine_line()}.\n\n"
             f"{args.paths:,} paths x {DAYS * SPD:,} one-minute steps, 4 ATM calls (S = K = 100, 30 days), "

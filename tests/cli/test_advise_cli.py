@@ -242,3 +242,40 @@ def test_the_command_on_a_session_gives_the_published_advice(tmp_path_factory):
     out = json.loads(res.stdout)
     assert out["band_shares"] == pytest.approx(band, rel=1e-12)
     assert out["expected_daily_pnl"]["total"] == pytest.approx(total, rel=1e-12)
+
+
+# --- measured variance ratio ----------------------------------------------------------------------------
+
+
+def test_advise_variance_ratio_json_matches_the_library():
+    res = run("advise", *INLINE, "--variance-ratio", "0.5", "--json")
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.stdout)
+    lib = adv.advise((adv.Leg(100, 30, "call", 4),), spot=100, iv=0.2, costs=adv.CostModel(5), risk_aversion=0.01,
+                     variance_ratio=0.5)
+    assert out["band_shares"] == pytest.approx(lib.band_shares) and out["band_shares"] < 18.0
+    assert out["regime_adjustment"]["model"] == "variance-ratio"
+    assert out["regime_adjustment"]["variance_ratio"] == 0.5 and out["inputs"]["variance_ratio"] == 0.5
+    one = json.loads(run("advise", *INLINE, "--variance-ratio", "1", "--json").stdout)
+    assert one["band_shares"] == json.loads(run("advise", *INLINE, "--json").stdout)["band_shares"]
+
+
+def test_advise_variance_ratio_readable_and_bad_value():
+    res = run("advise", *INLINE, "--variance-ratio", "3")
+    assert res.exit_code == 0, res.output
+    assert "variance-ratio factor" in res.stdout and "widened" in res.stdout
+    bad = run("advise", *INLINE, "--variance-ratio", "-1")
+    assert bad.exit_code == 2 and "gex: error:" in bad.stderr and "variance ratio" in bad.stderr
+
+
+def test_simulate_tells_the_true_variance_ratio():
+    args = ("simulate", "--paths", "40", "--steps-per-day", "26", "--scenario", "mean-reverting", "--strategies", "advisor,ww",
+            "--json")
+    told = json.loads(run(*args, "--tell-variance-ratio").stdout)
+    assert "variance ratio 0.538 told" in told["setup"]  # (1 - 0.3)/(1 + 0.3)
+    plain = json.loads(run(*args).stdout)
+    assert "regime factor" in plain["setup"]
+    gbm = json.loads(run("simulate", "--paths", "20", "--days", "5", "--steps-per-day", "26", "--strategies", "advisor,ww",
+                         "--tell-variance-ratio", "--json").stdout)
+    m = {r["strategy"]: r for r in gbm["metrics"]}
+    assert m["advisor"]["ce_exp"] == pytest.approx(m["ww"]["ce_exp"])  # VR = 1 under gbm: exactly WW

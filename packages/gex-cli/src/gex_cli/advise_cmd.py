@@ -174,6 +174,13 @@ def advise(
     user_rule_clock: Annotated[
         float | None, typer.Option("--user-rule-clock", help="Assess your rule: re-hedge every N trading minutes.")
     ] = None,
+    variance_ratio: Annotated[
+        float | None,
+        typer.Option("--variance-ratio", help="Measured variance ratio of the underlying's returns: variance of k-step "
+                     "returns / (k x variance of one-step returns), one step = --monitor-minutes, k long next to the "
+                     "autocorrelation's memory (e.g. daily vs one-minute returns). > 1 trending, < 1 mean-reverting; "
+                     "replaces the session regime's sign-only factor; 1 = no adjustment."),
+    ] = None,
     underlying: Annotated[str | None, typer.Option("--underlying", "-u", help="Read this underlying's session from the warehouse.")] = None,
     session: Annotated[str | None, typer.Option("--session", help="Session YYYY-MM-DD whose regime row (and ATM IV / realized vol) to use.")] = None,
     warehouse: Annotated[
@@ -186,7 +193,8 @@ def advise(
 
     Give the position as a FILE (JSON/CSV legs), --template NAME, or inline --strike/--dte/--right/--contracts.
     With --underlying and --session the session's dealer-gamma regime (and ATM IV, realized vol) are read from the
-    warehouse read-only; without them no regime adjustment is applied.
+    warehouse read-only; without them no regime adjustment is applied. With --variance-ratio the band comes from
+    the autocorrelated-returns model instead (docs/hedging-advisor.md, "Measured variance ratio").
     """
     from gex import advisor as adv
 
@@ -246,6 +254,7 @@ def advise(
             legs, spot=float(spot), iv=iv, template=template, realized_vol=realized_vol, rate=rate or 0.0, costs=costs,
             risk_aversion=risk_aversion, target_std_usd_per_day=target_std, regime_row=regime_row,
             user_rule_dollar_delta=user_rule_dollar_delta, user_rule_clock_minutes=user_rule_clock,
+            variance_ratio=variance_ratio,
         )
     except _BadData as exc:
         raise _fail(str(exc), EXIT_BAD_INPUT) from None
@@ -292,7 +301,8 @@ def _print_advice(a: Any) -> None:
     table.add_row("expected total", _fmt(a.pnl_total_usd_per_day, "+,.2f", " $/day"),
                   f"hedging-error std {a.hedging_error_std_usd_per_day:,.2f} $/day")
     table.add_row("break-even realized vol", _fmt(a.breakeven_vol, ".2%"), "")
-    table.add_row("regime factor", f"x{a.regime_adjustment.factor:.3f}", a.regime_adjustment.reason)
+    label = "variance-ratio factor" if a.regime_adjustment.model == "variance-ratio" else "regime factor"
+    table.add_row(label, f"x{a.regime_adjustment.factor:.3f}", a.regime_adjustment.reason)
     table.add_row("risk aversion", f"{a.risk_aversion:.4g} /$", a.risk_aversion_source)
     if a.user_rule is not None:
         table.add_row("your rule", f"{a.user_rule.loss_ratio:.2f}x", a.user_rule.rule)
@@ -373,6 +383,10 @@ def simulate(
     regime: Annotated[
         str, typer.Option("--regime", help="Regime the advisor is told: auto (from the scenario), none, positive, negative.")
     ] = "auto",
+    tell_variance_ratio: Annotated[
+        bool, typer.Option("--tell-variance-ratio", help="Tell the advisor the scenario's true long-horizon variance ratio "
+                           "(1+phi)/(1-phi) of the step returns (the measured-VR model replaces the regime's sign-only factor).")
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the metrics as JSON records.")] = False,
 ) -> None:
     """Compare hedging rules on simulated paths (common random numbers): P&L mean, std, certainty equivalent
@@ -396,10 +410,12 @@ def simulate(
         raise _fail(f"--phi {rho} must be in (-1, 1)", EXIT_USAGE)
     hedge_vol = sigma if iv is None else iv
     told = {"auto": {0.0: None}.get(rho, "negative" if rho > 0 else "positive"), "none": None}.get(regime, regime)
+    true_vr = (1 + rho) / (1 - rho) if tell_variance_ratio else None  # long-horizon VR of AR(1) returns
     try:
         costs = adv.CostModel(cost_bps, 0.0, fee, min_order, max_trades_per_day, 390.0 / steps_per_day)
         advice = adv.advise(template=template, spot=spot, iv=hedge_vol, realized_vol=sigma, costs=costs,
-                            risk_aversion=risk_aversion, regime_row=None if told is None else {"regime": told})
+                            risk_aversion=risk_aversion, regime_row=None if told is None else {"regime": told},
+                            variance_ratio=true_vr)
         rules = _build_strategies(strategies, advice, steps_per_day, cost_bps * 1e-4, fee, risk_aversion)
         if rho == 0:
             p = gbm_paths(paths, days, steps_per_day=steps_per_day, sigma=sigma, spot0=spot, seed=seed)
@@ -417,7 +433,8 @@ def simulate(
     header = (f"{paths} paths x {days} days x {steps_per_day} steps/day, scenario {scenario} (phi {rho:+g}), seed {seed}; "
               f"{template} at spot {spot:g}, sigma {sigma:g}, hedge vol {hedge_vol:g}; {cost_bps:g} bp + ${fee:g}/order; "
               f"risk aversion {risk_aversion:g}/$; advisor: {advice.execution} band {advice.band_shares:.1f} sh "
-              f"(regime factor x{advice.regime_adjustment.factor:.3f})")
+              + (f"(variance ratio {true_vr:.3g} told: factor x{advice.regime_adjustment.factor:.3f})" if true_vr is not None
+                 else f"(regime factor x{advice.regime_adjustment.factor:.3f})"))
     if as_json:
         typer.echo(json.dumps({"setup": header, "metrics": table.to_dicts()}, indent=2, allow_nan=False))
         return

@@ -5,7 +5,7 @@ optionally the session's dealer-gamma regime), a cost model and a risk preferenc
 returns an :class:`Advice`: the hedge target, the no-trade band around it (shares and dollar delta),
 how to execute (trade to the band's edge, or reset to the target when a fixed fee dominates), the
 equivalent clock interval, the expected daily P&L split, the break-even realized vol, the regime
-adjustment and warnings. :class:`AdvisorStrategy` runs the same policy in the simulator
+adjustment (the dealer-gamma regime's sign, or a measured variance ratio of returns) and warnings. :class:`AdvisorStrategy` runs the same policy in the simulator
 (``gex.hedging``); :func:`advice_rows` turns a session's inputs into ``mart.hedge_advice`` rows.
 
 Model (docs/hedging-advisor.md has the derivations and the validation numbers)
@@ -64,6 +64,13 @@ from gex.advisor.regime import (
     RegimeAdjustment,
     loss_ratio,
     regime_adjustment,
+    variance_ratio_adjustment,
+)
+from gex.advisor.variance_ratio import (
+    autocorrelation_cost,
+    check_variance_ratio,
+    estimate_variance_ratio,
+    variance_ratio_half_width,
 )
 from gex.advisor.risk import implied_risk_aversion_band, implied_risk_aversion_clock, risk_aversion_for_std
 from gex.advisor.rows import HEDGE_ADVICE_SCHEMA, advice_rows
@@ -76,4 +83,6 @@ __all__ = [
     "fee_half_width", "forecast", "implied_risk_aversion_band", "implied_risk_aversion_clock", "loss_ratio",
     "optimal_clock_interval", "position_gamma", "position_greeks", "regime_adjustment", "reset_half_width",
     "risk_aversion_for_std", "template_legs", "ww_half_width",
+    "autocorrelation_cost", "check_variance_ratio", "estimate_variance_ratio", "variance_ratio_adjustment",
+    "variance_ratio_half_width",
 ]

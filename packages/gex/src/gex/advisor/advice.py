@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -18,7 +18,7 @@ from gex.advisor.inputs import (
 )
 from gex.advisor.policy import AdvisorStrategy, BandPolicy
 from gex.advisor.position import PositionGreeks, _leg_arrays, position_gamma, position_greeks
-from gex.advisor.regime import RegimeAdjustment, regime_adjustment
+from gex.advisor.regime import RegimeAdjustment, regime_adjustment, variance_ratio_adjustment
 from gex.advisor.risk import implied_risk_aversion_band, implied_risk_aversion_clock, risk_aversion_for_std
 
 
@@ -83,6 +83,7 @@ class Advice:
     regime_adjustment: RegimeAdjustment
     user_rule: UserRuleAssessment | None
     warnings: tuple[str, ...] = field(default=())
+    variance_ratio: float | None = None
 
     @property
     def pnl_total_usd_per_day(self) -> float:
@@ -128,7 +129,11 @@ class Advice:
             "best_clock_ce_loss_usd_per_day": num(self.clock_ce_loss_usd_per_day),
             "breakeven_vol": num(self.breakeven_vol),
             "regime_adjustment": {"factor": self.regime_adjustment.factor, "reason": self.regime_adjustment.reason,
-                                  "regime": self.regime_adjustment.regime, "strength": self.regime_adjustment.strength},
+                                  "regime": self.regime_adjustment.regime, "strength": self.regime_adjustment.strength,
+                                  "model": self.regime_adjustment.model,
+                                  "variance_ratio": self.regime_adjustment.variance_ratio,
+                                  "effective_cost_bps": None if self.regime_adjustment.effective_cost_frac is None
+                                  else self.regime_adjustment.effective_cost_frac * 1e4},
             "user_rule": None if self.user_rule is None else {
                 "rule": self.user_rule.rule,
                 "ce_loss_usd_per_day": self.user_rule.ce_loss_usd_per_day,
@@ -158,6 +163,7 @@ class Advice:
                 "risk_aversion": self.risk_aversion,
                 "risk_aversion_source": self.risk_aversion_source,
                 "regime_row": None if self.regime_row is None else {k: _jsonable(v) for k, v in self.regime_row.items()},
+                "variance_ratio": self.variance_ratio,
             },
             "units": {
                 "shares": "shares of the underlying (hedge = short when the options are long delta)",
@@ -203,6 +209,7 @@ def advise(
     regime_row: Mapping[str, Any] | None = None,
     user_rule_dollar_delta: float | None = None,
     user_rule_clock_minutes: float | None = None,
+    variance_ratio: float | None = None,
 ) -> Advice:
     """Hedging advice for a position, see :class:`Advice` and the module docstring.
 
@@ -227,6 +234,12 @@ def advise(
         The session's ``regime_daily`` row (keys ``regime``, ``total_gex_usd_per_1pct``, ``flip_distance_pct``).
     user_rule_dollar_delta, user_rule_clock_minutes : float, optional
         Your current rule (reset when |dollar delta| exceeds this; or hedge every N trading minutes), assessed.
+    variance_ratio : float, optional
+        Measured variance ratio of the underlying's returns, ``Var(k-step) / (k Var(1-step))`` with one step =
+        ``costs.monitor_minutes`` and ``k`` long next to the autocorrelation's memory (e.g. daily returns vs
+        one-minute returns: ``k = 390``); > 1 trending, < 1 mean-reverting. When given, the band comes from
+        the autocorrelated-returns model (:mod:`gex.advisor.variance_ratio`) instead of the regime's sign-only
+        factor; 1 gives exactly the unadjusted band. ``realized_vol`` is then the long-horizon vol.
 
     Raises
     ------
@@ -269,7 +282,10 @@ def advise(
 
     execution = _choose_execution(costs)
     base = BandPolicy(execution, ra, costs, rate)
-    adjustment = regime_adjustment(regime_row, base, gamma, spot, sigma, tau)
+    if variance_ratio is not None:
+        adjustment = variance_ratio_adjustment(variance_ratio, base, gamma, spot, sigma, tau, regime_row)
+    else:
+        adjustment = regime_adjustment(regime_row, base, gamma, spot, sigma, tau)
     warnings: list[str] = []
     h0 = float(base.optimal_half_width(gamma, spot, tau))
     h = adjustment.factor * h0
@@ -332,7 +348,7 @@ def advise(
         warnings.append("hedging costs exceed gamma revenue at any realized vol: the position cannot break even")
     elif breakeven is not None and gamma > 0 and sigma < breakeven:
         warnings.append(f"expected realized vol {sigma:.1%} is below the break-even {breakeven:.1%}: expected loss")
-    if regime_row is None:
+    if regime_row is None and variance_ratio is None:
         warnings.append("no session regime given: no regime adjustment applied")
 
     ce_day = (cost_y + 0.5 * ra * var_y) / DAYS_PER_YEAR
@@ -355,8 +371,8 @@ def advise(
         pnl_gamma_usd_per_day=gamma_pnl, pnl_theta_usd_per_day=carry, pnl_cost_usd_per_day=cost_day,
         hedging_error_std_usd_per_day=math.sqrt(var_y / DAYS_PER_YEAR),
         ce_loss_usd_per_day=ce_day, clock_ce_loss_usd_per_day=clock_ce, breakeven_vol=breakeven,
-        regime_adjustment=RegimeAdjustment(policy.factor, adjustment.reason, adjustment.regime, adjustment.strength),
-        user_rule=user, warnings=tuple(warnings),
+        regime_adjustment=replace(adjustment, factor=policy.factor),
+        user_rule=user, warnings=tuple(warnings), variance_ratio=adjustment.variance_ratio,
     )
 
 

@@ -56,7 +56,8 @@ class AdvisorStrategy:
     """The advisor's band policy as a ``gex.hedging`` Strategy (duck-typed: needs only ``rebalance``).
 
     Each step recomputes the band from the current position gamma, spot and time left (per path), applies
-    the regime factor, and trades to the edge (or resets), honouring the minimum order and the daily cap.
+    the regime or variance-ratio factor, and trades to the edge (or resets), honouring the minimum order and the
+    daily cap.
     """
 
     def __init__(self, policy: BandPolicy, name: str = "advisor") -> None:

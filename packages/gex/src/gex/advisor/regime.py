@@ -10,6 +10,7 @@ from typing import Any
 from gex.advisor.bands import band_rates
 from gex.advisor.inputs import CostModel
 from gex.advisor.policy import BandPolicy
+from gex.advisor.variance_ratio import check_variance_ratio, variance_ratio_half_width
 
 REGIME_WIDEN_BUDGET = 0.0045
 REGIME_TIGHTEN_BUDGET = 0.015
@@ -31,6 +32,13 @@ class RegimeAdjustment:
     reason: str
     regime: str | None = None
     strength: float = 0.0
+    model: str = "none"
+    """Which model set the factor: ``"none"`` (no adjustment), ``"sign-only"`` (the dealer-gamma regime's
+    bounded factor) or ``"variance-ratio"`` (the measured variance ratio, :mod:`gex.advisor.variance_ratio`)."""
+    variance_ratio: float | None = None
+    """The variance ratio used (``model == "variance-ratio"``), else None."""
+    effective_cost_frac: float | None = None
+    """The effective proportional cost lambda_eff of the variance-ratio model (fraction of notional), else None."""
 
 
 def loss_ratio(policy: BandPolicy, factor: float, gamma: float, spot: float, sigma: float, tau: float) -> float:
@@ -103,4 +111,53 @@ def regime_adjustment(regime_row: Mapping[str, Any] | None, policy: BandPolicy, 
     reason = (f"{tendency} regime and a {side}-gamma position: band {action} x{factor:.3f} "
               f"(bounded: if returns are in fact plain GBM it costs about 1% of certainty equivalent, model "
               f"+{loss_ratio(policy, factor, gamma, spot, sigma, tau) - 1:.1%}){note}")
-    return RegimeAdjustment(factor, reason, regime, strength)
+    return RegimeAdjustment(factor, reason, regime, strength, "sign-only")
+
+
+def variance_ratio_adjustment(variance_ratio: float, policy: BandPolicy, gamma: float, spot: float, sigma: float,
+                              tau: float, regime_row: Mapping[str, Any] | None = None) -> RegimeAdjustment:
+    """Band factor from a measured variance ratio (replaces the sign-only regime factor when given).
+
+    The band minimises the model CE loss with the autocorrelation's expected P&L folded into an effective
+    proportional cost (:func:`gex.advisor.variance_ratio.variance_ratio_half_width`); ``VR = 1`` gives
+    factor 1 exactly. The session's regime row, if any, is reported but does not change the band: the
+    measured ratio says how strongly returns trend or revert, the regime only which way.
+    """
+    vr = check_variance_ratio(variance_ratio)
+    regime = regime_row.get("regime") if regime_row is not None else None
+    regime = regime if isinstance(regime, str) else None
+    ignored = f"; the session regime ({regime}) is not used when a variance ratio is given" if regime else ""
+    if gamma == 0:
+        return RegimeAdjustment(1.0, f"variance ratio {vr:g} given, but the position gamma is 0: no adjustment{ignored}",
+                                regime, 0.0, "variance-ratio", vr)
+    h, h0, lam_eff, floored = variance_ratio_half_width(vr, policy, gamma, spot, sigma, tau)
+    lam = float(policy.costs.proportional(spot))
+    if vr == 1:
+        return RegimeAdjustment(1.0, "variance ratio 1 given (no autocorrelation): the cost-optimal band, no "
+                                f"adjustment{ignored}", regime, 0.0, "variance-ratio", vr, lam)
+    if h0 <= 0:
+        return RegimeAdjustment(1.0, f"variance ratio {vr:g} given, but the unadjusted band is 0 shares (no cost): "
+                                f"no adjustment{ignored}", regime, 0.0, "variance-ratio", vr, lam_eff)
+    factor = h / h0
+    cap_note = ""
+    if factor > 1:
+        # Widening is capped at the sign-only factor's GBM budget: measured, the simulated CE optimum under
+        # plain GBM is already ~0.9x the cost-optimal band, and the loss rises steeply on the wide side, so the
+        # model's full widening overshoots in strong trends (phi +0.6: 36% of the gap captured uncapped, ~62%
+        # capped; bench/bench_advisor.py). A fixed-fee reset band is never widened (see regime_adjustment).
+        cap = 1.0 if policy.execution == "reset" else _factor_at_budget(policy, True, gamma, spot, sigma, tau,
+                                                                         REGIME_WIDEN_BUDGET)
+        if factor > cap:
+            cap_note = (f"; widening capped at x{cap:.3f} from x{factor:.3f} (the loss rises steeply on the wide "
+                        "side: measured)")
+            factor = cap
+    tendency = "trending" if vr > 1 else "mean-reverting"
+    side = "long" if gamma > 0 else "short"
+    action = "widened" if factor > 1 else "tightened"
+    what = (f"each hedge trade is expected to {'gain' if lam_eff < lam else 'lose'} {abs(lam - lam_eff) * 1e4:.2f} bp of its "
+            f"notional from the {'reversal' if vr < 1 else 'continuation'} of the move that triggered it")
+    floor = "; floored at one look's overshoot (every trade expected to earn more than it costs)" if floored else ""
+    reason = (f"measured variance ratio {vr:g} ({tendency} returns) and a {side}-gamma position: {what}: "
+              f"effective cost {lam_eff * 1e4:+.2f} bp instead of {lam * 1e4:.2f} bp, band {action} "
+              f"x{factor:.3f}{cap_note}{floor}{ignored}")
+    return RegimeAdjustment(factor, reason, regime, 1.0, "variance-ratio", vr, lam_eff)
