@@ -78,12 +78,13 @@ def test_backfill_killed_mid_run_then_rerun_equals_an_uninterrupted_run(tmp_path
     done = _gex(*args, "-w", str(reference), env=_env())
     assert done.wait(300) == 0, done.stderr.read()
 
-    # each session's write pauses 1.5 s inside its transaction: kill during the second session's write
-    child = _gex(*args, "-w", str(killed), env=_env(**{ENV_TEST_SLEEP: "1.5"}))
+    # each session's write pauses 3 s inside its transaction: kill during the second session's write
+    # (the first write opens the WAL at ~0 s and commits at ~3 s; the second pauses from ~3 s to ~6 s)
+    child = _gex(*args, "-w", str(killed), env=_env(**{ENV_TEST_SLEEP: "3"}))
     wal = killed.with_name(killed.name + ".wal")
     try:
         _wait_until(wal.exists, what="the backfill's first write")
-        time.sleep(2.0)
+        time.sleep(4.5)
         assert child.poll() is None, "the backfill finished before it could be killed"
         child.send_signal(signal.SIGKILL)
         assert child.wait(30) == -signal.SIGKILL
