@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from gex.hedging import theory
+
 BGK_SHIFT = 0.5826
 """Broadie-Glasserman-Kou continuity correction, ``-zeta(1/2)/sqrt(2 pi)``: discrete monitoring of a
 barrier every ``dt`` behaves like a continuous barrier moved out by ``0.5826 a sqrt(dt)``."""
@@ -15,18 +17,18 @@ GAMMA_FLOOR = 1e-100
 
 
 def ww_half_width(gamma, spot, cost_frac, risk_aversion, tau_years=0.0, rate=0.0):
-    """Whalley-Wilmott half-width ``(3/(2 gamma_ra) e^{-r tau} lambda S Gamma^2)^(1/3)``, shares.
+    """Whalley-Wilmott half-width ``(3/(2 gamma_ra) e^{-r tau} lambda S Gamma^2)^(1/3)``, shares
+    (:func:`gex.hedging.theory.whalley_wilmott_halfwidth`, in the advisor's argument order).
 
     ``gamma`` in shares per $, ``cost_frac`` = lambda (fraction of notional), ``risk_aversion`` in 1/$.
     """
-    g = np.asarray(gamma, dtype=float)
-    return np.cbrt(1.5 / risk_aversion * np.exp(-rate * np.asarray(tau_years)) * cost_frac * spot * g * g)
+    return theory.whalley_wilmott_halfwidth(gamma, spot, cost_frac, risk_aversion, rate=rate, tau=tau_years)
 
 
 def fee_half_width(gamma, fee_usd, risk_aversion):
-    """Fixed-fee reset half-width ``(12 F Gamma^2 / gamma_ra)^(1/4)``, shares."""
-    g = np.asarray(gamma, dtype=float)
-    return (12.0 * fee_usd * g * g / risk_aversion) ** 0.25
+    """Fixed-fee reset half-width ``(12 F Gamma^2 / gamma_ra)^(1/4)``, shares
+    (:func:`gex.hedging.theory.fee_band_halfwidth`)."""
+    return theory.fee_band_halfwidth(gamma, fee_usd, risk_aversion)
 
 
 def reset_half_width(gamma, spot, cost_frac, fee_usd, risk_aversion, tau_years=0.0, rate=0.0):
@@ -34,6 +36,9 @@ def reset_half_width(gamma, spot, cost_frac, fee_usd, risk_aversion, tau_years=0
 
     ``ga = gamma_ra e^{r tau}`` (the same discounting as Whalley-Wilmott). Newton from an upper bound: the
     quartic is convex for H > 0 with one positive root (Descartes), so the iterates decrease monotonically.
+    Kept beside :func:`gex.hedging.theory.combined_band_halfwidth` (same root, checked in the tests) because the
+    advisor also solves it with the discounting and with a *negative* effective cost (the variance-ratio model's
+    mean reversion, :mod:`gex.advisor.variance_ratio`), which the theory function rejects as a cost.
     """
     g2 = np.asarray(gamma, dtype=float) ** 2
     ga = risk_aversion * np.exp(rate * np.asarray(tau_years, dtype=float))
