@@ -21,3 +21,11 @@ def test_help(command):
     out = CliRunner().invoke(app, [command, "--help"])
     assert out.exit_code == 0, out.output
     assert "Usage:" in out.output and f"gex {command}" in out.output.replace("  ", " ")
+
+
+def test_the_cli_knows_the_cores_presets():
+    from gex.conventions import PRESETS
+
+    from gex_cli.options import PRESET_NAMES
+
+    assert PRESET_NAMES == tuple(PRESETS)

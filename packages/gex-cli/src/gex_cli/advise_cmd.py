@@ -16,7 +16,8 @@ from typing import Annotated, Any
 
 import typer
 
-EXIT_OK, EXIT_BAD_INPUT, EXIT_USAGE = 0, 1, 2
+from gex_cli.errors import EXIT_BAD_INPUT, EXIT_USAGE
+from gex_cli.errors import fail as _fail
 
 POSITION_FORMAT = (
     "Position file: JSON (a list of legs, or {\"legs\": [...]}) or CSV with a header row. Each leg has "
@@ -28,11 +29,6 @@ POSITION_FORMAT = (
 
 class _Usage(ValueError):
     """A usage error (exit 2) rather than bad data (exit 1)."""
-
-
-def _fail(message: str, code: int) -> typer.Exit:
-    typer.echo(f"gex: error: {message}", err=True)
-    return typer.Exit(code)
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -15,13 +15,9 @@ from typing import Annotated
 
 import typer
 
-EXIT_OK, EXIT_BAD_INPUT, EXIT_USAGE = 0, 1, 2
-PRESET_NAMES = ("native", "perfiliev", "perfiliev-early", "gflows")
-
-
-def _fail(message: str, code: int) -> typer.Exit:
-    typer.echo(f"gex: error: {message}", err=True)
-    return typer.Exit(code)
+from gex_cli.errors import EXIT_BAD_INPUT, EXIT_USAGE
+from gex_cli.errors import fail as _fail
+from gex_cli.options import PRESET_NAMES
 
 
 def compute(

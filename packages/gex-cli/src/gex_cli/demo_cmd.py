@@ -18,16 +18,13 @@ from typing import Annotated, Any
 
 import typer
 
-from gex_cli.flows_cmd import EXIT_BAD_INPUT, EXIT_USAGE, prefect_env
+from gex_cli.errors import EXIT_BAD_INPUT, EXIT_USAGE
+from gex_cli.errors import fail as _fail
+from gex_cli.flows_cmd import prefect_env
 
 #: Contracts per generated session: a thinned SPX-like listing (the full one is ~20,000; the benchmarks use
 #: it). 6,000 keeps the whole demo well inside 3 minutes on 2 cores, first run included.
 DEMO_CONTRACTS = 6000
-
-
-def _fail(message: str, code: int) -> typer.Exit:
-    typer.echo(f"gex: error: {message}", err=True)
-    return typer.Exit(code)
 
 
 def _step(n: int, total: int, text: str) -> float:

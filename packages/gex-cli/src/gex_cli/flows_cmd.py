@@ -17,8 +17,9 @@ from typing import Annotated, Any
 
 import typer
 
-EXIT_OK, EXIT_BAD_INPUT, EXIT_USAGE = 0, 1, 2
-PRESET_NAMES = ("native", "perfiliev", "perfiliev-early", "gflows")
+from gex_cli.errors import EXIT_BAD_INPUT, EXIT_USAGE
+from gex_cli.errors import fail as _fail
+from gex_cli.options import PRESET_NAMES
 
 #: Prefect settings these commands default (an environment that sets them wins): a startup timeout the
 #: temporary API server meets on 2 cores, and no telemetry (docs/flows.md).
@@ -27,11 +28,6 @@ PREFECT_DEFAULTS = {
     "DO_NOT_TRACK": "1",
     "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
 }
-
-
-def _fail(message: str, code: int) -> typer.Exit:
-    typer.echo(f"gex: error: {message}", err=True)
-    return typer.Exit(code)
 
 
 def prefect_env() -> None:

@@ -11,15 +11,11 @@ from typing import Annotated
 
 import typer
 
-EXIT_USAGE = 2
+from gex_cli.errors import EXIT_USAGE
+from gex_cli.errors import fail as _fail
 #: Start dates accepted: the burn-in needs ~3 months of calendar before, LEAPS ~3 years after.
 START_RANGE = (dt.date(1991, 1, 1), dt.date(2040, 12, 31))
 MAX_SESSIONS = 2520  # ten years
-
-
-def _fail(message: str, code: int) -> typer.Exit:
-    typer.echo(f"gex: error: {message}", err=True)
-    return typer.Exit(code)
 
 
 def generate(

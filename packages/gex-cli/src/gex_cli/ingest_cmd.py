@@ -12,15 +12,11 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from gex_cli.errors import EXIT_BAD_INPUT, EXIT_USAGE
+from gex_cli.errors import fail as _fail
+
 if TYPE_CHECKING:
     from gex_warehouse.load import LoadResult
-
-EXIT_OK, EXIT_BAD_INPUT, EXIT_USAGE = 0, 1, 2
-
-
-def _fail(message: str, code: int) -> typer.Exit:
-    typer.echo(f"gex: error: {message}", err=True)
-    return typer.Exit(code)
 
 
 def _notes(r: LoadResult) -> str:

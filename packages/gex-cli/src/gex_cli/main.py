@@ -1,7 +1,7 @@
 """The ``gex`` command line.
 
-Exit codes (stable, for schedulers): 0 success; 1 bad input data (unreadable or invalid file);
-2 usage error (bad option or argument); 3 unexpected internal error (a bug: please report it).
+Exit codes (stable, for schedulers, :mod:`gex_cli.errors`): 0 success; 1 bad input data (unreadable or
+invalid file); 2 usage error (bad option or argument); 3 unexpected internal error (a bug: please report it).
 """
 
 from __future__ import annotations
@@ -14,8 +14,9 @@ from typing import Annotated
 import typer
 
 from gex_cli import advise_cmd, compute_cmd, demo_cmd, flows_cmd, generate_cmd, ingest_cmd, report_cmd, serve_cmd, sql_cmd
-
-EXIT_OK, EXIT_BAD_INPUT, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
+from gex_cli.errors import EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_USAGE
+from gex_cli.errors import fail as _fail
+from gex_cli.options import PRESET_NAMES
 
 app = typer.Typer(
     name="gex",
@@ -24,13 +25,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-
-PRESET_NAMES = ("native", "perfiliev", "perfiliev-early", "gflows")
-
-
-def _fail(message: str, code: int) -> typer.Exit:
-    typer.echo(f"gex: error: {message}", err=True)
-    return typer.Exit(code)
 
 
 @app.callback()

@@ -18,9 +18,9 @@ from typing import Annotated, Any
 
 import typer
 
+from gex_cli.errors import EXIT_BAD_INPUT, EXIT_USAGE
+from gex_cli.errors import fail as _fail
 from gex_cli.flows_cmd import prefect_env
-
-EXIT_OK, EXIT_BAD_INPUT, EXIT_USAGE = 0, 1, 2
 DEFAULT_CRON = "0 22 * * 1-5"  # = pipelines.serve.DEFAULT_CRON (kept here too: --help must not import Prefect)
 DEFAULT_TIMEZONE = "America/New_York"
 DEFAULT_NAME = "gex-nightly"
@@ -39,11 +39,6 @@ Prefect's temporary local API, which `gex nightly` uses, has no scheduler.
        uv run gex serve
 `gex nightly` runs the same flow once, now, without a server. `gex serve --dry-run` shows what would be
 registered without contacting one. See docs/scheduling.md."""
-
-
-def _fail(message: str, code: int) -> typer.Exit:
-    typer.echo(f"gex: error: {message}", err=True)
-    return typer.Exit(code)
 
 
 def _when(moment: dt.datetime) -> str:

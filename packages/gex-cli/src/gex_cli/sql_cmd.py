@@ -23,15 +23,11 @@ from typing import Annotated, Any
 
 import typer
 
-EXIT_OK, EXIT_BAD_INPUT, EXIT_USAGE = 0, 1, 2
+from gex_cli.errors import EXIT_BAD_INPUT, EXIT_USAGE
+from gex_cli.errors import fail as _fail
 FORMATS = ("table", "csv", "json")
 #: Rows the table format prints before it stops (CSV and JSON print everything).
 DEFAULT_MAX_ROWS = 1000
-
-
-def _fail(message: str, code: int) -> typer.Exit:
-    typer.echo(f"gex: error: {message}", err=True)
-    return typer.Exit(code)
 
 
 def _query_text(query: str) -> str:
