@@ -148,7 +148,6 @@ def main() -> None:
             print(f"library, 2 threads, {n} sessions: {scaling[n]:.1f} s", flush=True)
         threaded = scaling.get(SESSIONS) or library(template, root / "threads", SESSIONS, 2)[0]
 
-        import prefect  # noqa: F401
         from prefect.testing.utilities import prefect_test_harness
 
         t0 = time.perf_counter()
@@ -181,7 +180,7 @@ def main() -> None:
         f"{flow_compute - threaded:+.1f} s over {SESSIONS} sessions ({(flow_compute - threaded) / SESSIONS * 1000:+.0f} ms a session); "
         f"Prefect's temporary API started in {start:.1f} s (once per process).",
         f"- Publish (Parquet exports of every published view, all sessions): {publish:.1f} s.",
-        f"- Scaling, library on 2 threads: " + ", ".join(f"{n} sessions {scaling[n]:.1f} s ({per[n]:.3f} s each)" for n in SCALING)
+        "- Scaling, library on 2 threads: " + ", ".join(f"{n} sessions {scaling[n]:.1f} s ({per[n]:.3f} s each)" for n in SCALING)
         + (f"; seconds per session from {SCALING[0]} to {SCALING[-1]} sessions changes by {per[SCALING[-1]] / per[SCALING[0]] - 1:+.0%}." if len(SCALING) > 1 else "."),
         f"- Preparing the market: generate {gen:.0f} s, ingest {ing:.0f} s (not part of the compute; see the ingest section)."
         if gen == gen else "- Market reused from GEX_BENCH_DIR (generate/ingest not timed in this run).",

@@ -6,20 +6,10 @@ from __future__ import annotations
 import shutil
 
 import pytest
-from gex_warehouse.connect import connect
-from gex_warehouse.digest import table_digests
 
-from tests.flows.test_flows import SESSIONS
+from tests.flows.test_flows import SESSIONS, _digests
 
 pytestmark = [pytest.mark.usefixtures("prefect_api"), pytest.mark.slow]
-
-
-def _digests(path) -> dict[str, str]:
-    con = connect(path, read_only=True)
-    try:
-        return {t: d for t, d in table_digests(con).items() if t != "mart.runs"}
-    finally:
-        con.close()
 
 
 def test_backfill_on_a_local_dask_cluster_equals_the_thread_pool(tmp_path, loaded, monkeypatch):

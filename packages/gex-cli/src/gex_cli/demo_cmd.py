@@ -9,7 +9,6 @@ Re-running is cheap: files already loaded and sessions already computed are skip
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import time
 from contextlib import ExitStack
