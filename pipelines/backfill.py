@@ -36,24 +36,26 @@ def backfill(
     end: dt.date,
     underlying: str | None = None,
     force: bool = False,
-    preset: str = "native",
+    presets: list[str] | None = None,
     exports: str | None = None,
     lock_wait_seconds: float = 0.0,
     workers: int = WORKERS,
 ) -> list[SessionOutcome]:
     """Compute the loaded sessions from ``start`` to ``end`` (inclusive) not yet computed (all of them
-    with ``force``), then export what changed. Returns one outcome per session attempted."""
+    with ``force``) under each of ``presets`` (default: native and every preset the warehouse holds), then
+    export what changed. Returns one outcome per (session, preset) attempted."""
     if end < start:
         raise ValueError(f"backfill range is empty: end {end} is before start {start}")
     logger = get_run_logger()
-    conventions = get_preset(preset)
+    for name in presets or []:
+        get_preset(name)  # an unknown preset fails the flow before any work
     target = warehouse_file(warehouse)
     symbol = underlying.upper().lstrip("^") if underlying else None
     with hold_warehouse(target, lock_wait_seconds):
-        todo = plan_sessions(target, symbol, start=start, end=end, force=force, preset=preset)
+        todo = plan_sessions(target, symbol, start=start, end=end, force=force, presets=presets)
         logger.info("%d sessions to compute between %s and %s", len(todo), start, end)
         with FlowProgress(len(todo), "backfill: sessions computed", PROGRESS_KEY) as progress:
-            outcomes = run_sessions(target, todo, conventions, flow="backfill", flow_run_id=flow_run_id(),
+            outcomes = run_sessions(target, todo, flow="backfill", flow_run_id=flow_run_id(),
                                     workers=workers, on_outcome=lambda _: progress.advance())
         for o in outcomes:
             if o.status != "ok":

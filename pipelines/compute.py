@@ -28,21 +28,23 @@ def compute(
     underlying: str | None = None,
     session: dt.date | None = None,
     force: bool = False,
-    preset: str = "native",
+    presets: list[str] | None = None,
     lock_wait_seconds: float = 0.0,
 ) -> list[SessionOutcome]:
     """Compute the pending sessions (of ``underlying``, on ``session``), or every selected one with
-    ``force``, under the conventions ``preset``. Returns one outcome per session attempted."""
+    ``force``, under each of ``presets`` (default: native and every preset the warehouse holds). Returns one
+    outcome per (session, preset) attempted."""
     logger = get_run_logger()
-    conventions = get_preset(preset)  # an unknown preset fails the flow before any work
+    for name in presets or []:
+        get_preset(name)  # an unknown preset fails the flow before any work
     target = warehouse_file(warehouse)
     symbol = underlying.upper().lstrip("^") if underlying else None
     with hold_warehouse(target, lock_wait_seconds):
-        todo = plan_sessions(target, symbol, session=session, force=force, preset=preset)
-        outcomes = run_sessions(target, todo, conventions, flow="compute", flow_run_id=flow_run_id(), workers=WORKERS)
+        todo = plan_sessions(target, symbol, session=session, force=force, presets=presets)
+        outcomes = run_sessions(target, todo, flow="compute", flow_run_id=flow_run_id(), workers=WORKERS)
     for o in outcomes:
         if o.status != "ok":
-            logger.error("%s %s failed: %s", o.underlying, o.session, o.message)
+            logger.error("%s %s (%s) failed: %s", o.underlying, o.session, o.preset, o.message)
     logger.info("%d sessions computed (%d failed) -> %s", len(outcomes),
                 sum(o.status != "ok" for o in outcomes), target)
     return outcomes

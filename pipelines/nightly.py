@@ -1,5 +1,6 @@
-"""Flow ``nightly``: ingest the landing folder, compute the latest session of each underlying, publish
-the exports, and summarise the day's regimes as a table artifact (key ``gex-nightly-regimes``).
+"""Flow ``nightly``: ingest the landing folder, compute every pending session (the night's, and any a missed
+night or an upgrade left behind), publish the exports, and summarise the regimes of the sessions computed and
+of the latest session of each underlying as a table artifact (key ``gex-nightly-regimes``).
 
 The flow holds the warehouse for its whole run (one writer): a second nightly started meanwhile waits up
 to ``lock_wait_seconds`` and then fails with a message naming the process that holds it.
@@ -53,21 +54,26 @@ def nightly(
     session: dt.date | None = None,
     deadline_minutes: float = 0.0,
     lock_wait_seconds: float = LOCK_WAIT_SECONDS,
+    presets: list[str] | None = None,
 ) -> NightlyResult:
     """Ingest ``landing`` (waiting up to ``deadline_minutes`` for the ``expect`` files of ``session``, see the
-    ingest flow), compute the latest loaded session of each underlying (of ``underlyings``, default all) if
-    pending, export the published views of what changed, and summarise those sessions' regimes."""
+    ingest flow), compute every pending session of each underlying (of ``underlyings``, default all) under
+    each of ``presets`` (default: native and every preset the warehouse holds), export the published views
+    of what changed, and summarise the regimes of the latest sessions and of every session computed."""
     logger = get_run_logger()
     target = warehouse_file(warehouse)
     wanted = [u.upper().lstrip("^") for u in underlyings] if underlyings else None
     with hold_warehouse(target, lock_wait_seconds):
         loads = ingest(landing, target, expect=expect, session=session, deadline_minutes=deadline_minutes)
-        latest = latest_sessions(target, wanted)
         outcomes: list[SessionOutcome] = []
-        for u, s in latest:
-            outcomes += compute(target, underlying=u, session=s)
+        for u in wanted or [None]:
+            outcomes += compute(target, underlying=u, presets=presets)
+        computed = sorted({(o.underlying, o.session) for o in outcomes})
+        if computed:
+            logger.info("computed %d pending sessions: %s", len(computed),
+                        ", ".join(f"{u} {d}" for u, d in computed[:20]) + (" ..." if len(computed) > 20 else ""))
         exported = publish(target, exports, sessions=None)
-        table = regimes(target, latest)
+        table = regimes(target, sorted(set(computed) | set(latest_sessions(target, wanted))))
     create_table_artifact(
         key=ARTIFACT_KEY,
         table=table,
@@ -75,7 +81,7 @@ def nightly(
                     "(total GEX in $bn per 1% move of the underlying; flip in index points).",
     )
     for row in table:
-        logger.info("%(session)s %(underlying)s spot %(spot)s GEX %(total_gex_bn_per_1pct)+.3f bn/1%% "
+        logger.info("%(session)s %(underlying)s %(preset)s spot %(spot)s GEX %(total_gex_bn_per_1pct)+.3f bn/1%% "
                     "flip %(gamma_flip)s %(regime)s", row)
     return NightlyResult(loads, outcomes, table, exported)
 

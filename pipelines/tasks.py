@@ -11,17 +11,15 @@ the single writer. Only :func:`analyse_session` (pure) is submitted to the task 
 from __future__ import annotations
 
 import datetime as dt
-import json
-import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import duckdb
-from gex.chain import ChainSnapshot
 from gex.conventions import Conventions
+from gex_service import compute as svc
+from gex_service.compute import SessionOutcome
 from gex_warehouse import compute as c
 from gex_warehouse import export as ex
 from gex_warehouse.advice import refresh_hedge_advice
@@ -106,28 +104,6 @@ def ingest_one(warehouse_file: str, path: str) -> LoadResult:
 # compute
 
 
-@dataclass(frozen=True)
-class ChainInput:
-    """What :func:`analyse_session` needs of one (underlying, session), read from the warehouse."""
-
-    snapshot: ChainSnapshot
-    rate: float
-    load_id: str | None
-
-
-@dataclass(frozen=True)
-class SessionOutcome:
-    """One session's attempt, as the flows report it (and as ``mart.runs`` logs it)."""
-
-    underlying: str
-    session: dt.date
-    status: str  # ok / failed
-    rows_in: int = 0
-    rows_out: int = 0
-    seconds: float = 0.0
-    message: str | None = None
-
-
 @task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2, retry_condition_fn=_transient)
 def plan_sessions(
     warehouse_file: str,
@@ -136,36 +112,25 @@ def plan_sessions(
     start: dt.date | None = None,
     end: dt.date | None = None,
     force: bool = False,
-    preset: str = "native",
-) -> list[tuple[str, dt.date]]:
-    """(underlying, session) pairs to compute: loaded chains (of ``underlying``, on ``session`` or within
-    ``start``..``end`` inclusive), restricted to the pending ones (not computed, loaded again since, or
-    computed under another preset) unless ``force``. Sorted by underlying, then session."""
+    presets: list[str] | None = None,
+) -> list[svc.Job]:
+    """The jobs to compute (:func:`gex_service.compute.plan`: pending ones unless ``force``; ``presets``
+    default native plus every preset the warehouse holds)."""
     with warehouse(warehouse_file) as con:
-        todo = c.loaded_sessions(con, underlying)
-        if not force:
-            pending = set(c.pending_sessions(con, underlying, preset=preset))
-            todo = [key for key in todo if key in pending]
-    return [
-        (u, s) for u, s in todo
-        if (session is None or s == session) and (start is None or s >= start) and (end is None or s <= end)
-    ]
+        return svc.plan(con, presets=presets, underlying=underlying, session=session, start=start, end=end, force=force)
 
 
 @task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2, retry_condition_fn=_transient)
-def read_chain(warehouse_file: str, underlying: str, session: dt.date) -> ChainInput:
-    """The chain, rate and load id of one (underlying, session) (``KeyError`` when not loaded)."""
+def read_chain(warehouse_file: str, underlying: str, session: dt.date) -> c.ChainInput:
+    """The chain, OI source, load id and rate of one (underlying, session) (``KeyError`` when not loaded)."""
     with warehouse(warehouse_file) as con:
-        return ChainInput(
-            c.snapshot_from_warehouse(con, underlying, session), c.rate_for(con, session),
-            c.chain_load_id(con, underlying, session),
-        )
+        return c.read_chain(con, underlying, session)
 
 
 @task(cache_policy=NO_CACHE)
-def analyse_session(chain: ChainInput, conventions: Conventions) -> c.MartFrames:
+def analyse_session(chain: c.ChainInput, conventions: Conventions) -> c.MartFrames:
     """Pure: one chain -> its mart rows (safe to run in threads: numpy/numba release the GIL)."""
-    return c.compute_session(chain.snapshot, conventions, chain.rate, load_id=chain.load_id)
+    return c.compute_chain(chain, conventions)
 
 
 @task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2, retry_condition_fn=_transient)
@@ -173,71 +138,46 @@ def write_session(warehouse_file: str, frames: c.MartFrames | None, run: c.RunRe
     """Replace the session's marts (when computed) and log the attempt in ``mart.runs``, in the flow's
     thread. Returns the mart rows written."""
     with warehouse(warehouse_file) as con:
-        rows = c.write_marts(con, frames) if frames is not None else 0
-        c.record_run(con, run)
-    return rows
+        return svc.write_with(con)(frames, run)
 
 
 def run_sessions(
     warehouse_file: str,
-    todo: list[tuple[str, dt.date]],
-    conventions: Conventions,
+    todo: list[svc.Job],
     *,
     flow: str,
     flow_run_id: str | None,
     workers: int,
     on_outcome: Callable[[SessionOutcome], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
 ) -> list[SessionOutcome]:
-    """Compute ``todo`` inside a flow: read each chain (flow thread), analyse it in the task runner (batches
-    of ``BATCH_PER_WORKER * workers`` sessions), write its marts and its ``mart.runs`` row (flow thread,
-    in ``todo`` order). Bad data in one session fails that session only; its row says why. ``on_outcome``
-    is called after each session is written (progress)."""
-    outcomes: list[SessionOutcome] = []
-    record = json.dumps(conventions.as_record(), sort_keys=True)
-    batch = max(1, BATCH_PER_WORKER * workers)
-    for i in range(0, len(todo), batch):
-        submitted = []
-        for u, s in todo[i:i + batch]:
-            started, t0 = dt.datetime.now(dt.timezone.utc), time.perf_counter()
-            try:
-                chain = read_chain(warehouse_file, u, s)
-                submitted.append((u, s, started, t0, chain, analyse_session.submit(chain, conventions)))
-            except (ValueError, KeyError) as exc:
-                submitted.append((u, s, started, t0, None, exc))
-        for u, s, started, t0, chain, future in submitted:
-            rows_in = chain.snapshot.frame.height if chain is not None else 0
-            frames, status, message = None, "ok", None
-            try:
-                if isinstance(future, BaseException):
-                    raise future
-                frames = future.result()
-                message = "; ".join(frames.analysis.warnings) or None
-            except (ValueError, KeyError) as exc:  # bad data in a loaded chain: report it, go on with the others
-                status, message = "failed", f"{type(exc).__name__}: {exc}"
-            seconds = time.perf_counter() - t0
-            run = c.RunRecord(flow, u, s, rows_in, frames.rows if frames else 0, status, started,
-                              started + dt.timedelta(seconds=seconds), record, message, flow_run_id)
-            rows_out = write_session(warehouse_file, frames, run)
-            outcomes.append(SessionOutcome(u, s, status, rows_in, rows_out, seconds, message))
-            if on_outcome is not None:
-                on_outcome(outcomes[-1])
-    return outcomes
+    """Compute ``todo`` inside a flow with the service's engine (:func:`gex_service.compute.run`): chains read
+    and marts written by tasks in the flow's thread, the analysis submitted to the task runner in batches of
+    ``BATCH_PER_WORKER * workers`` sessions."""
+    return svc.run(
+        todo,
+        read=lambda u, s: read_chain(warehouse_file, u, s),
+        write=lambda frames, run: write_session(warehouse_file, frames, run),
+        analyse=lambda chain, conventions: analyse_session.submit(chain, conventions),
+        flow=flow, flow_run_id=flow_run_id, batch=BATCH_PER_WORKER * workers, on_outcome=on_outcome,
+        should_stop=should_stop,
+    )
 
 
 @task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2, retry_condition_fn=_transient)
 def regimes(warehouse_file: str, keys: list[tuple[str, dt.date]]) -> list[dict[str, Any]]:
-    """``mart.regime_daily`` summary rows of ``keys`` (session, underlying, spot, total GEX $bn per 1%,
-    flip, regime), in ``keys`` order; keys not computed are left out."""
+    """``mart.regime_daily`` summary rows of ``keys`` (session, underlying, preset, spot, total GEX $bn per
+    1%, flip, regime), in ``keys`` order, native first; keys not computed are left out."""
     out: list[dict[str, Any]] = []
     with warehouse(warehouse_file) as con:
         for u, s in keys:
             rows = con.execute(
-                "SELECT spot, total_gex_usd_per_1pct, gamma_flip, regime, partial_chain FROM mart.regime_daily "
-                "WHERE underlying = ? AND session = ?", [u, s],
+                "SELECT preset, spot, total_gex_usd_per_1pct, gamma_flip, regime, partial_chain FROM mart.regime_daily "
+                "WHERE underlying = ? AND session = ? ORDER BY preset <> 'native', preset", [u, s],
             ).fetchall()
-            for spot, gex, flip, regime, partial in rows:
+            for preset, spot, gex, flip, regime, partial in rows:
                 out.append({
-                    "session": s.isoformat(), "underlying": u, "spot": round(float(spot), 2),
+                    "session": s.isoformat(), "underlying": u, "preset": preset, "spot": round(float(spot), 2),
                     "total_gex_bn_per_1pct": round(float(gex) / 1e9, 3),
                     "gamma_flip": None if flip is None else round(float(flip), 2),
                     "regime": regime, "partial_chain": bool(partial),

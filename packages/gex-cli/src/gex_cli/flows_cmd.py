@@ -57,7 +57,7 @@ def _run(flow: Any, *, lock_wait: float = 0.0, **kwargs: Any) -> Any:
 
 
 def _report(outcomes: list[Any], target: str) -> list[str]:
-    failures = [f"{o.underlying} {o.session}: {o.message}" for o in outcomes if o.status != "ok"]
+    failures = [f"{o.underlying} {o.session} ({o.preset}): {o.message}" for o in outcomes if o.status != "ok"]
     typer.echo(f"{len(outcomes)} session{'s' if len(outcomes) != 1 else ''} computed ({len(failures)} failed) -> {target}")
     return failures
 
@@ -70,6 +70,20 @@ ExportsOption = Annotated[
     Path | None,
     typer.Option("--exports", help="Parquet exports folder (default: $GEX_EXPORTS, else exports/ beside the warehouse)."),
 ]
+
+
+PresetsOption = Annotated[
+    list[str] | None,
+    typer.Option("--preset", "-p", help="Conventions to compute under (repeatable): native, perfiliev, perfiliev-early, "
+                                       "gflows. Default: native and every preset the warehouse already holds."),
+]
+
+
+def _presets(names: list[str] | None) -> list[str] | None:
+    for name in names or []:
+        if name not in PRESET_NAMES:
+            raise _fail(f"unknown preset {name!r}; choose one of {', '.join(PRESET_NAMES)}", EXIT_USAGE)
+    return list(dict.fromkeys(names)) if names else None
 
 
 def _lock_wait_option(default: float) -> Any:
@@ -110,8 +124,9 @@ def nightly(
         float, typer.Option("--deadline-minutes", help="Wait up to this long for expected files and for files still being written (0: no wait).")
     ] = 0.0,
     lock_wait: Annotated[float, _lock_wait_option(600)] = 600.0,
+    preset: PresetsOption = None,
 ) -> None:
-    """Nightly flow: ingest the landing folder, compute the latest session of each underlying, export, summarise the regimes.
+    """Nightly flow: ingest the landing folder, compute every pending session, export, summarise the regimes.
 
     Runs the Prefect flow pipelines.nightly in this process (temporary local API unless PREFECT_API_URL is
     set); the regimes also go to the Prefect table artifact gex-nightly-regimes. While it runs it holds the
@@ -127,6 +142,7 @@ def nightly(
         day = calendar.as_of_session(dt.datetime.now(dt.timezone.utc))
     if deadline < 0 or lock_wait < 0:
         raise _fail("--deadline-minutes and --lock-wait cannot be negative", EXIT_USAGE)
+    presets = _presets(preset)
     prefect_env()
     from gex_warehouse.arrivals import LandingNotReady
     from gex_warehouse.config import warehouse_path
@@ -137,13 +153,13 @@ def nightly(
     try:
         result = _run(nightly_flow, landing=str(folder), warehouse=target, underlyings=underlying or None,
                       exports=None if exports is None else str(exports), expect=expect or None, session=day,
-                      deadline_minutes=deadline, lock_wait=lock_wait)
+                      deadline_minutes=deadline, lock_wait=lock_wait, presets=presets)
     except LandingNotReady as exc:
         raise _fail(str(exc), EXIT_BAD_INPUT) from None
     bad_files = [f"{r.path.name}: {r.message or r.status}" for r in result.loads if not r.ok]
     for row in result.regimes:
         flip = "none" if row["gamma_flip"] is None else f"{row['gamma_flip']:,.2f}"
-        typer.echo(f"{row['session']} {row['underlying']}: spot {row['spot']:,.2f}, total GEX "
+        typer.echo(f"{row['session']} {row['underlying']} ({row['preset']}): spot {row['spot']:,.2f}, total GEX "
                    f"{row['total_gex_bn_per_1pct']:+,.3f} $bn/1%, flip {flip}, {row['regime']}")
     failures = _report(result.outcomes, target)
     if result.exports is not None:
@@ -159,7 +175,7 @@ def backfill(
     end: Annotated[str, typer.Option("--end", help="Last session (YYYY-MM-DD), inclusive.")],
     warehouse: WarehouseOption = None,
     underlying: Annotated[str | None, typer.Option("--underlying", "-u", help="Only this underlying (SPX, NDX, ...).")] = None,
-    preset: Annotated[str, typer.Option("--preset", "-p", help="Conventions: native, perfiliev, perfiliev-early, gflows.")] = "native",
+    preset: PresetsOption = None,
     force: Annotated[bool, typer.Option("--force", help="Recompute sessions already computed.")] = False,
     exports: ExportsOption = None,
     workers: Annotated[int, typer.Option("--workers", help="Sessions analysed at once (threads, or Dask tasks in flight).")] = 2,
@@ -180,8 +196,7 @@ def backfill(
     assert first is not None and last is not None
     if last < first:
         raise _fail(f"--end {last} is before --start {first}", EXIT_USAGE)
-    if preset not in PRESET_NAMES:
-        raise _fail(f"unknown preset {preset!r}; choose one of {', '.join(PRESET_NAMES)}", EXIT_USAGE)
+    presets = _presets(preset)
     if not 1 <= workers <= 256:
         raise _fail(f"--workers must be between 1 and 256, not {workers}", EXIT_USAGE)
     from gex_warehouse.config import warehouse_path
@@ -199,7 +214,7 @@ def backfill(
 
     flow = with_dask(backfill_flow, dask) if dask else backfill_flow
     outcomes = _run(flow, warehouse=str(target), start=first, end=last, underlying=underlying, force=force,
-                    preset=preset, exports=None if exports is None else str(exports), lock_wait=lock_wait,
+                    presets=presets, exports=None if exports is None else str(exports), lock_wait=lock_wait,
                     workers=workers)
     failures = _report(outcomes, str(target))
     for line in failures:

@@ -43,18 +43,19 @@ def hedge_settings(con: duckdb.DuckDBPyConnection) -> HedgeSettings:
 
 
 def _inputs(con: duckdb.DuckDBPyConnection, keys: list[tuple[str, dt.date]]) -> pl.DataFrame:
-    """Regime row and vol context of ``keys`` (one row per computed key)."""
+    """Regime rows (every preset) and realized vol of ``keys`` (one row per computed key and preset), from the
+    marts and core (never the published views: data flows one way)."""
     if not keys:
         return pl.DataFrame()
     frame = pl.from_arrow(con.sql(
         """
         WITH k AS (SELECT unnest($us) AS underlying, unnest($ss) AS session)
-        SELECT r.underlying, r.session, r.spot, r.rate, r.regime, r.total_gex_usd_per_1pct, r.flip_distance_pct,
-               r.gamma_flip, v.atm_iv_30d, v.rv_21d
+        SELECT r.underlying, r.session, r.preset, r.spot, r.rate, r.regime, r.total_gex_usd_per_1pct,
+               r.flip_distance_pct, r.gamma_flip, r.atm_iv_30d, v.rv_21d
         FROM k
         JOIN mart.regime_daily AS r USING (underlying, session)
-        LEFT JOIN main.vol_context AS v USING (underlying, session)
-        ORDER BY r.underlying, r.session
+        LEFT JOIN core.realized_vol AS v USING (underlying, session)
+        ORDER BY r.underlying, r.session, r.preset
         """,
         params={"us": [u for u, _ in keys], "ss": [s for _, s in keys]},
     ).to_arrow_table())
@@ -72,8 +73,8 @@ def refresh_hedge_advice(con: duckdb.DuckDBPyConnection, keys: Iterable[tuple[st
         frames.append(advice_rows(
             row["session"], row["underlying"], row, row["atm_iv_30d"], row["rv_21d"],
             templates=settings.templates, costs=settings.costs, risk_aversion=settings.risk_aversion,
-        ))
-    advice = pl.concat(frames) if frames else pl.DataFrame(schema=HEDGE_ADVICE_SCHEMA)
+        ).with_columns(pl.lit(row["preset"]).alias("preset")))
+    advice = pl.concat(frames) if frames else pl.DataFrame(schema={**HEDGE_ADVICE_SCHEMA, "preset": pl.String})
     con.execute("BEGIN TRANSACTION")
     try:
         for u, s in wanted:

@@ -61,25 +61,12 @@ def code_version() -> str:
 # warehouse -> snapshot, rate
 
 
-#: The chain's contracts with the OCC feed figure as of the session: per contract, the latest publication
-#: with ``publish_date <= session`` (the rule of the ``core.contracts`` view, whose ASOF join sorts the whole
-#: feed on every query; this aggregate over one underlying's feed is ~25x faster on a year of data and
-#: gives the same rows, tests/warehouse/test_compute.py).
+#: The chain's contracts with both open-interest figures, through the one definition of the as-of rule
+#: (``sql/models/core/contracts_as_of.sql``: per contract, the OCC feed's latest publication with
+#: ``publish_date <= session``).
 _CONTRACTS_AS_OF = """
-WITH feed AS (
-    SELECT root, expiration, strike, "right", max(publish_date) AS publish_date,
-           arg_max(open_interest, publish_date) AS open_interest, arg_max(oi_date, publish_date) AS oi_date
-    FROM raw.open_interest
-    WHERE underlying = $underlying AND publish_date <= $session
-      AND expiration >= (SELECT min(expiration) FROM raw.chain_quotes WHERE underlying = $underlying AND session = $session)
-    GROUP BY ALL
-)
-SELECT {columns}, q.open_interest AS chain_open_interest, q.oi_date AS chain_oi_date,
-       f.open_interest AS feed_open_interest, f.oi_date AS feed_oi_date, f.publish_date AS feed_publish_date
-FROM raw.chain_quotes AS q
-LEFT JOIN feed AS f ON f.root = q.root AND f.expiration = q.expiration AND f.strike = q.strike AND f."right" = q."right"
-WHERE q.underlying = $underlying AND q.session = $session
-ORDER BY q.source_line, q.symbol
+SELECT {columns}, chain_open_interest, chain_oi_date, feed_open_interest, feed_oi_date, feed_publish_date
+FROM core.contracts_as_of($underlying, $session)
 """
 
 
@@ -93,8 +80,32 @@ def _oi_choice(contracts: pl.DataFrame, session: dt.date) -> str:
     return OI_FEED if (contracts["feed_publish_date"] == session).any() else OI_CHAIN
 
 
+@dataclass(frozen=True)
+class ChainInput:
+    """What computing one (underlying, session) needs, read from the warehouse: the canonical chain, the open
+    interest it carries (:data:`OI_FEED` or :data:`OI_CHAIN`), the chain's load id and the flat rate."""
+
+    snapshot: ChainSnapshot
+    oi_source: str
+    load_id: str | None
+    rate: float
+
+
+def read_chain(con: duckdb.DuckDBPyConnection, underlying: str, session: dt.date) -> ChainInput:
+    """The current chain of (``underlying``, ``session``) with its open-interest source, load id and rate
+    (:func:`snapshot_from_warehouse`, :func:`rate_for`). ``KeyError`` when not loaded."""
+    snapshot, source, load_id = _snapshot(con, underlying, session)
+    return ChainInput(snapshot, source, load_id, rate_for(con, session))
+
+
 def snapshot_from_warehouse(con: duckdb.DuckDBPyConnection, underlying: str, session: dt.date) -> ChainSnapshot:
-    """The canonical snapshot of the current chain of (``underlying``, ``session``).
+    """The canonical snapshot of the current chain of (``underlying``, ``session``) (see :func:`read_chain`,
+    which also says where its open interest came from)."""
+    return _snapshot(con, underlying, session)[0]
+
+
+def _snapshot(con: duckdb.DuckDBPyConnection, underlying: str, session: dt.date) -> tuple[ChainSnapshot, str, str | None]:
+    """The canonical snapshot of the current chain of (``underlying``, ``session``), its OI source, its load id.
 
     Open interest (contracts): with an OCC publication of the session's morning (:func:`_oi_choice`),
     each contract takes the feed figure (``core.contracts.feed_open_interest``, with its ``feed_oi_date``),
@@ -118,7 +129,7 @@ def snapshot_from_warehouse(con: duckdb.DuckDBPyConnection, underlying: str, ses
     head = head.with_columns(pl.col("snapshot_ts", "valuation_ts").dt.convert_time_zone("UTC"))
     spot, snapshot_ts, valuation_ts, header_date, source_format, name, load_id = head.row(0)
     columns = [c for c in CHAIN_COLUMNS if c not in ("open_interest", "oi_date")]
-    contracts = _frame(con, _CONTRACTS_AS_OF.format(columns=", ".join(f"q.{q}" for q in _quoted(columns))),
+    contracts = _frame(con, _CONTRACTS_AS_OF.format(columns=", ".join(_quoted(columns))),
                        {"underlying": underlying, "session": session})
     source = _oi_choice(contracts, session)
     if source == OI_FEED:
@@ -141,7 +152,7 @@ def snapshot_from_warehouse(con: duckdb.DuckDBPyConnection, underlying: str, ses
     # the chain's enums and UTC timestamps come back as strings / session-zone timestamps: conform restores them
     frame = conform(frame.drop("_oi_from_chain").with_columns(pl.col(c).dt.convert_time_zone("UTC") for c in
                                                               ("snapshot_ts", "valuation_ts", "settlement_ts")))
-    return ChainSnapshot(
+    snapshot = ChainSnapshot(
         frame=frame,
         underlying=underlying,
         spot=float(spot),
@@ -154,6 +165,7 @@ def snapshot_from_warehouse(con: duckdb.DuckDBPyConnection, underlying: str, ses
         underlying_name=name or "",
         warnings=(note,),
     )
+    return snapshot, source, load_id
 
 
 def _frame(con: duckdb.DuckDBPyConnection, sql: str, params: list[object] | dict[str, object]) -> pl.DataFrame:
@@ -165,11 +177,6 @@ def _frame(con: duckdb.DuckDBPyConnection, sql: str, params: list[object] | dict
 
 def _quoted(columns: list[str]) -> list[str]:
     return [f'"{c}"' for c in columns]
-
-
-def oi_source_of(snapshot: ChainSnapshot) -> str:
-    """:data:`OI_FEED` or :data:`OI_CHAIN`, from the note :func:`snapshot_from_warehouse` leaves."""
-    return OI_FEED if any(w.startswith("open interest: OCC feed") for w in snapshot.warnings) else OI_CHAIN
 
 
 def rate_for(con: duckdb.DuckDBPyConnection, session: dt.date) -> float:
@@ -210,6 +217,7 @@ class MartFrames:
 
     underlying: str
     session: dt.date
+    preset: str
     gex_by_strike: pl.DataFrame
     gex_by_strike_root: pl.DataFrame
     gex_by_expiry: pl.DataFrame
@@ -229,12 +237,19 @@ class MartFrames:
         return sum(f.height for f in self.tables().values())
 
 
-def _keyed(frame: pl.DataFrame, underlying: str, session: dt.date) -> pl.DataFrame:
-    return frame.select(pl.lit(session).alias("session"), pl.lit(underlying).alias("underlying"), pl.all())
+def _keyed(frame: pl.DataFrame, underlying: str, session: dt.date, preset: str) -> pl.DataFrame:
+    return frame.select(pl.lit(session).alias("session"), pl.lit(underlying).alias("underlying"), pl.all(),
+                        pl.lit(preset).alias("preset"))
+
+
+def compute_chain(chain: ChainInput, conventions: Conventions) -> MartFrames:
+    """Analyse a chain read by :func:`read_chain` under ``conventions`` (pure: no I/O)."""
+    return compute_session(chain.snapshot, conventions, chain.rate, load_id=chain.load_id, oi_source=chain.oi_source)
 
 
 def compute_session(
-    snapshot: ChainSnapshot, conventions: Conventions, rate: float | None, *, load_id: str | None = None
+    snapshot: ChainSnapshot, conventions: Conventions, rate: float | None, *, load_id: str | None = None,
+    oi_source: str = OI_CHAIN,
 ) -> MartFrames:
     """Analyse one snapshot and shape the result as mart rows (pure: no I/O).
 
@@ -247,25 +262,29 @@ def compute_session(
     rate:
         Flat risk-free rate, decimal per year, continuous; ``None`` keeps the conventions' own.
     load_id:
-        The chain's ``raw.chain_snapshots.load_id``, stored so :func:`pending_sessions` can tell a newer load.
+        The chain's ``raw.chain_snapshots.load_id``, stored so :func:`pending` can tell a newer load.
+    oi_source:
+        Where the chain's open interest came from (:data:`OI_FEED` or :data:`OI_CHAIN`, see :func:`read_chain`).
     """
     a = analyze(snapshot, conventions, rate=rate)
-    u, s = a.underlying, a.as_of
+    u, s, name = a.underlying, a.as_of, a.conventions.name
     # gex.gex sums in a fixed order, so these tables are bit-identical when a session is recomputed
     strikes, expiries, dtes = a.by_strike, a.by_expiry, a.by_dte
-    by_strike = _keyed(strikes, u, s).with_columns(pl.col("contracts").cast(pl.Int64))
-    by_strike_root = _keyed(a.by_strike_root, u, s).with_columns(pl.col("contracts").cast(pl.Int64))
-    by_expiry = _keyed(expiries, u, s).with_columns(pl.col("settlement").cast(pl.String), pl.col("contracts").cast(pl.Int64))
-    by_dte = _keyed(dtes, u, s).with_columns(pl.col("contracts").cast(pl.Int64))
-    profile = _keyed(a.profile, u, s)
+    by_strike = _keyed(strikes, u, s, name).with_columns(pl.col("contracts").cast(pl.Int64))
+    by_strike_root = _keyed(a.by_strike_root, u, s, name).with_columns(pl.col("contracts").cast(pl.Int64))
+    by_expiry = _keyed(expiries, u, s, name).with_columns(pl.col("settlement").cast(pl.String), pl.col("contracts").cast(pl.Int64))
+    by_dte = _keyed(dtes, u, s, name).with_columns(pl.col("contracts").cast(pl.Int64))
+    profile = _keyed(a.profile, u, s, name)
     crossings = pl.DataFrame(
         {
             "session": [s] * len(a.flip_crossings),
             "underlying": [u] * len(a.flip_crossings),
             "crossing": list(a.flip_crossings),
             "is_flip": [a.gamma_flip is not None and c == a.gamma_flip for c in a.flip_crossings],
+            "preset": [name] * len(a.flip_crossings),
         },
-        schema={"session": pl.Date, "underlying": pl.String, "crossing": pl.Float64, "is_flip": pl.Boolean},
+        schema={"session": pl.Date, "underlying": pl.String, "crossing": pl.Float64, "is_flip": pl.Boolean,
+                "preset": pl.String},
     )
     lv = a.levels
     regime = pl.DataFrame(
@@ -295,13 +314,12 @@ def compute_session(
                 "partial_reason": a.coverage.reason,
                 "contracts_used": a.contracts.height,
                 "contracts_excluded": json.dumps(a.excluded_counts(), sort_keys=True),
-                "oi_source": oi_source_of(snapshot),
+                "oi_source": oi_source,
                 "rate": a.conventions.rate,
                 "preset": a.conventions.name,
                 "conventions": json.dumps(a.conventions.as_record(), sort_keys=True),
                 "load_id": load_id,
                 "computed_with": code_version(),
-                # added by sql/mart/0110 (hence last): the vol context of the regime row
                 "atm_iv_30d": atm_iv_constant_maturity(a.contracts, a.spot, a.valuation_ts),
             }
         ],
@@ -311,30 +329,53 @@ def compute_session(
             "partial_reason": pl.String, "load_id": pl.String, "contracts_used": pl.Int64, "atm_iv_30d": pl.Float64,
         },
     )
-    return MartFrames(u, s, by_strike, by_strike_root, by_expiry, by_dte, profile, crossings, regime, a)
+    return MartFrames(u, s, name, by_strike, by_strike_root, by_expiry, by_dte, profile, crossings, regime, a)
 
 
 # ---------------------------------------------------------------------------------------------
 # writing
 
 
+class MartShapeError(RuntimeError):
+    """A mart frame's columns differ from its table's (a new key without its migration, or the reverse)."""
+
+
+def _check_shape(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> list[str]:
+    columns = con.table(table).columns
+    if set(columns) != set(frame.columns):
+        missing, extra = sorted(set(columns) - set(frame.columns)), sorted(set(frame.columns) - set(columns))
+        raise MartShapeError(
+            f"{table}: the computed rows do not match the table (columns the table has and the rows lack: "
+            f"{missing or 'none'}; columns the rows have and the table lacks: {extra or 'none'}): a migration "
+            f"is missing or the warehouse was not upgraded"
+        )
+    return columns
+
+
 def write_marts(con: duckdb.DuckDBPyConnection, frames: MartFrames) -> int:
-    """Replace (``frames.underlying``, ``frames.session``) in every mart table, in one transaction.
+    """Replace (``frames.underlying``, ``frames.session``, ``frames.preset``) in every mart table, in one
+    transaction, and clear the session's ``mart.pending_recompute`` row.
 
     Idempotent: the same frames written twice leave identical table contents (rows are keyed by the
-    session, no time of run is stored). Returns the rows written.
+    session and preset, no time of run is stored). Returns the rows written.
+
+    Raises
+    ------
+    MartShapeError
+        When a frame's columns and its table's differ (nothing is written).
     """
-    key = [frames.session, frames.underlying]
+    key = [frames.session, frames.underlying, frames.preset]
+    shapes = {table: _check_shape(con, table, frame) for table, frame in frames.tables().items()}
     con.execute("BEGIN TRANSACTION")
     try:
         for table, frame in frames.tables().items():
             # table names come from MART_TABLES (constants), never from data
-            con.execute(f"DELETE FROM {table} WHERE session = ? AND underlying = ?", key)
+            con.execute(f"DELETE FROM {table} WHERE session = ? AND underlying = ? AND preset = ?", key)
             if table == MART_TABLES[0]:
                 pause_for_tests()  # test hook (unset in normal use): lets a test kill the job mid-transaction
             if frame.height:
-                columns = con.table(table).columns
-                con.from_arrow(frame.select(columns).to_arrow()).insert_into(table)
+                con.from_arrow(frame.select(shapes[table]).to_arrow()).insert_into(table)
+        con.execute("DELETE FROM mart.pending_recompute WHERE session = ? AND underlying = ? AND preset = ?", key)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
@@ -342,25 +383,41 @@ def write_marts(con: duckdb.DuckDBPyConnection, frames: MartFrames) -> int:
     return frames.rows
 
 
-def pending_sessions(
-    con: duckdb.DuckDBPyConnection, underlying: str | None = None, *, preset: str | None = None
-) -> list[tuple[str, dt.date]]:
-    """(underlying, session) chains to compute: loaded but absent from ``mart.regime_daily``, or computed
-    from another load of that session (a re-ingest replaced the chain), or (with ``preset``) under another
-    preset. Sorted by underlying, then session."""
+def computed_presets(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Presets the warehouse holds rows of, native first (what :func:`pending` keeps current by default)."""
+    rows = con.execute("SELECT DISTINCT preset FROM mart.regime_daily").fetchall()
+    return sorted({"native", *(r[0] for r in rows)}, key=lambda p: (p != "native", p))
+
+
+def pending(
+    con: duckdb.DuckDBPyConnection, presets: list[str], underlying: str | None = None
+) -> list[tuple[str, dt.date, str]]:
+    """(underlying, session, preset) to compute: a loaded chain with no rows of that preset, rows computed
+    from another load of the session (a re-ingest replaced the chain), or rows a migration marked
+    (``mart.pending_recompute``). Sorted by underlying, session, then ``presets`` order."""
+    order = {p: i for i, p in enumerate(presets)}
     rows = con.execute(
         """
-        SELECT s.underlying, s.session
+        SELECT s.underlying, s.session, p.preset
         FROM raw.chain_snapshots AS s
-        LEFT JOIN mart.regime_daily AS r ON r.underlying = s.underlying AND r.session = s.session
-        WHERE (CAST(? AS VARCHAR) IS NULL OR s.underlying = ?)
+        CROSS JOIN (SELECT unnest($presets) AS preset) AS p
+        LEFT JOIN mart.regime_daily AS r
+            ON r.underlying = s.underlying AND r.session = s.session AND r.preset = p.preset
+        WHERE (CAST($underlying AS VARCHAR) IS NULL OR s.underlying = $underlying)
           AND (r.session IS NULL OR r.load_id IS DISTINCT FROM s.load_id
-               OR (CAST(? AS VARCHAR) IS NOT NULL AND r.preset IS DISTINCT FROM ?))
-        ORDER BY s.underlying, s.session
+               OR EXISTS (SELECT 1 FROM mart.pending_recompute AS x
+                          WHERE x.underlying = s.underlying AND x.session = s.session AND x.preset = p.preset))
         """,
-        [underlying, underlying, preset, preset],
+        {"presets": list(presets), "underlying": underlying},
     ).fetchall()
-    return [(u, s) for u, s in rows]
+    return sorted(((u, s, p) for u, s, p in rows), key=lambda k: (k[0], k[1], order[k[2]]))
+
+
+def pending_sessions(
+    con: duckdb.DuckDBPyConnection, underlying: str | None = None, *, preset: str = "native"
+) -> list[tuple[str, dt.date]]:
+    """(underlying, session) pairs :func:`pending` lists for one ``preset``, sorted."""
+    return [(u, s) for u, s, _ in pending(con, [preset], underlying)]
 
 
 def loaded_sessions(con: duckdb.DuckDBPyConnection, underlying: str | None = None) -> list[tuple[str, dt.date]]:

@@ -73,15 +73,20 @@ def _columns(con: duckdb.DuckDBPyConnection, view: str) -> list[str]:
     return [r[0] for r in rows]
 
 
+#: ``mart.export_state.preset`` of a partition: it holds the rows of every preset computed.
+ALL_PRESETS = "*"
+
+
 def _fingerprints(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, dt.date], str]:
-    """(underlying, session) -> fingerprint of what its exported rows depend on."""
+    """(underlying, session) -> fingerprint of what its exported rows depend on (every preset's rows)."""
     rows = con.execute(
         """
         SELECT underlying, session,
-               md5(concat_ws('|', coalesce(load_id, ''), coalesce(preset, ''), coalesce(conventions, ''),
-                             coalesce(computed_with, ''),
-                             (SELECT CAST(max(version) AS VARCHAR) FROM meta.schema_migrations)))
+               md5(string_agg(concat_ws('|', coalesce(load_id, ''), preset, coalesce(conventions, ''),
+                                        coalesce(computed_with, '')), '#' ORDER BY preset)
+                   || (SELECT CAST(max(version) AS VARCHAR) FROM meta.schema_migrations))
         FROM mart.regime_daily
+        GROUP BY underlying, session
         """
     ).fetchall()
     return {(u, s): f for u, s, f in rows}
@@ -130,11 +135,14 @@ def _partition_dir(root: Path, view: str, underlying: str, session: dt.date) -> 
 
 
 def rewrite_plan(
-    con: duckdb.DuckDBPyConnection, sessions: Iterable[tuple[str, dt.date]] | None = None
+    con: duckdb.DuckDBPyConnection, sessions: Iterable[tuple[str, dt.date]] | None = None, *, force: bool = False
 ) -> list[tuple[str, dt.date]]:
     """The (underlying, session) partitions :func:`export` will rewrite: every computed session from each
-    underlying's earliest stale one (or one of ``sessions``) onwards, sorted."""
+    underlying's earliest stale one (or one of ``sessions``) onwards (every computed session with
+    ``force``), sorted."""
     fingerprints = _fingerprints(con)
+    if force:
+        return sorted(fingerprints)
     todo = set(stale_sessions(con)) | {k for k in (sessions or ()) if k in fingerprints}
     start: dict[str, dt.date] = {}
     for u, s in todo:
@@ -146,8 +154,11 @@ def export(
     con: duckdb.DuckDBPyConnection,
     root: str | PathLike[str],
     sessions: Iterable[tuple[str, dt.date]] | None = None,
+    *,
+    force: bool = False,
 ) -> ExportResult:
-    """Write the published views of the stale sessions (``sessions``: these as well) to ``root``.
+    """Write the published views of the stale sessions (``sessions``: these as well; ``force``: every
+    computed session) to ``root``, with the rows of every preset (the ``preset`` column tells them apart).
 
     For each underlying, every session from its earliest stale one onwards is rewritten in every
     partitioned view (see the module docstring), then recorded in ``mart.export_state``. Views without the
@@ -156,10 +167,33 @@ def export(
     """
     out = Path(root)
     fingerprints = _fingerprints(con)
-    rewrite = rewrite_plan(con, sessions)
+    rewrite = rewrite_plan(con, sessions, force=force)
     views = published_views(con)
     if not rewrite:
         return ExportResult(out, tuple(views), (), 0, 0)
+    con.execute("SET VARIABLE preset = '*'")  # ALL_PRESETS; the views' filter (core.preset_selected): every preset
+    try:
+        files, rows = _write_views(con, out, views, rewrite)
+    finally:
+        con.execute("RESET VARIABLE preset")
+    con.execute("BEGIN TRANSACTION")
+    try:
+        for u, s in rewrite:
+            con.execute("DELETE FROM mart.export_state WHERE underlying = ? AND session = ?", [u, s])
+        con.executemany(
+            "INSERT INTO mart.export_state (underlying, session, fingerprint, preset) VALUES (?, ?, ?, ?)",
+            [[u, s, fingerprints[(u, s)], ALL_PRESETS] for u, s in rewrite],
+        )
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return ExportResult(out, tuple(views), tuple(rewrite), files, rows)
+
+
+def _write_views(con: duckdb.DuckDBPyConnection, out: Path, views: list[str],
+                 rewrite: list[tuple[str, dt.date]]) -> tuple[int, int]:
+    """Write every view's partitions of ``rewrite`` under ``out``; returns (files, rows) written."""
     start: dict[str, dt.date] = {}
     for u, s in rewrite:
         start[u] = min(s, start.get(u, s))
@@ -188,16 +222,4 @@ def export(
                 files += _replace_dir(_partition_dir(out, view, u, s),
                                       None if part is None else part.drop(list(PARTITION_COLUMNS)))
                 rows += 0 if part is None else part.height
-    con.execute("BEGIN TRANSACTION")
-    try:
-        for u, s in rewrite:
-            con.execute("DELETE FROM mart.export_state WHERE underlying = ? AND session = ?", [u, s])
-        con.executemany(
-            "INSERT INTO mart.export_state (underlying, session, fingerprint) VALUES (?, ?, ?)",
-            [[u, s, fingerprints[(u, s)]] for u, s in rewrite],
-        )
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
-    return ExportResult(out, tuple(views), tuple(rewrite), files, rows)
+    return files, rows

@@ -607,8 +607,10 @@ def _already(con: duckdb.DuckDBPyConnection, file: Path, load_id: str, note: str
 def unchanged_since_loaded(con: duckdb.DuckDBPyConnection, paths: Iterable[str | os.PathLike[str]]) -> dict[Path, LoadResult]:
     """Files loaded before and not touched since, without reading them: ``{path: 'already loaded' result}``.
 
-    A file counts as unchanged when a ``loaded`` manifest row has its absolute path and size and the file was
-    last modified before that load finished (as ``make`` decides). Everything else (new, modified, failed
+    A file counts as unchanged when a ``loaded`` manifest row has its absolute path and size and the file's
+    content and inode were last changed before that load finished: the modification time alone is not enough,
+    since ``cp -p`` and ``rsync -t`` put a corrected file in place with the old one's mtime, but they cannot
+    set the inode change time (ctime), which any write moves forward. Everything else (new, modified, failed
     or rejected before) is left to :func:`ingest_file`, which hashes the content. Why: a nightly job over a
     landing folder holding years of files would otherwise hash every file every night.
     """
@@ -627,7 +629,7 @@ def unchanged_since_loaded(con: duckdb.DuckDBPyConnection, paths: Iterable[str |
             st = file.stat()
         except OSError:
             continue
-        if st.st_size == size and st.st_mtime_ns < finished_ns:
+        if st.st_size == size and max(st.st_mtime_ns, st.st_ctime_ns) < finished_ns:
             out[files[file]] = _already(con, file, load_id, f"already loaded as load {load_id} (unchanged since)", 0.0)
     return out
 

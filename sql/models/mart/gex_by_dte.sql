@@ -1,0 +1,14 @@
+COMMENT ON TABLE mart.gex_by_dte IS 'Dealer exposures per days-to-expiry bucket (0, 1-7, 8-30, >30 calendar days) of each computed (underlying, session); GEX in dollars per 1% move of the underlying';
+COMMENT ON COLUMN mart.gex_by_dte.session IS 'As-of trading session (New York date)';
+COMMENT ON COLUMN mart.gex_by_dte.underlying IS 'Normalised ticker without caret: SPX, NDX, RUT, ...';
+COMMENT ON COLUMN mart.gex_by_dte.dte_bucket IS 'Calendar days from session to expiration: 0, 1-7, 8-30 or >30';
+COMMENT ON COLUMN mart.gex_by_dte.call_gex_usd_per_1pct IS 'Dealer GEX of the calls, dollars per 1% move of the underlying';
+COMMENT ON COLUMN mart.gex_by_dte.put_gex_usd_per_1pct IS 'Dealer GEX of the puts, dollars per 1% move of the underlying';
+COMMENT ON COLUMN mart.gex_by_dte.net_gex_usd_per_1pct IS 'Call + put dealer GEX, dollars per 1% move of the underlying';
+COMMENT ON COLUMN mart.gex_by_dte.dex_usd IS 'Dealer dollar delta, dollars of underlying';
+COMMENT ON COLUMN mart.gex_by_dte.vex_usd_per_volpt IS 'Change of dealer dollar delta for +1 vol point in every IV, dollars per vol point';
+COMMENT ON COLUMN mart.gex_by_dte.cex_usd_per_day IS 'Change of dealer dollar delta per calendar day (charm), dollars per day';
+COMMENT ON COLUMN mart.gex_by_dte.call_open_interest IS 'Open interest of the calls used, contracts';
+COMMENT ON COLUMN mart.gex_by_dte.put_open_interest IS 'Open interest of the puts used, contracts';
+COMMENT ON COLUMN mart.gex_by_dte.contracts IS 'Contracts aggregated in the row, count';
+COMMENT ON COLUMN mart.gex_by_dte.preset IS 'Conventions the row was computed under (key): native, perfiliev, perfiliev-early, gflows';
