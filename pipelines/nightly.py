@@ -66,7 +66,11 @@ def nightly(
     with hold_warehouse(target, lock_wait_seconds):
         loads = ingest(landing, target, expect=expect, session=session, deadline_minutes=deadline_minutes)
         outcomes: list[SessionOutcome] = []
+        loaded = {u for u, _ in latest_sessions(target)}
         for u in wanted or [None]:
+            if u is not None and u not in loaded:
+                logger.warning("no chain of %s is loaded yet: nothing to compute for it", u)
+                continue
             outcomes += compute(target, underlying=u, presets=presets)
         computed = sorted({(o.underlying, o.session) for o in outcomes})
         if computed:

@@ -16,7 +16,7 @@ CREATE TABLE mart.gex_by_strike__v2 (
     call_open_interest BIGINT,
     put_open_interest BIGINT,
     contracts BIGINT,
-    preset VARCHAR NOT NULL,
+    preset VARCHAR NOT NULL DEFAULT 'native',
     PRIMARY KEY (session, underlying, preset, strike)
 );
 INSERT INTO mart.gex_by_strike__v2 BY NAME SELECT t.*, coalesce(r.preset, 'native') AS preset FROM mart.gex_by_strike AS t LEFT JOIN mart.regime_daily AS r ON r.underlying = t.underlying AND r.session = t.session;
@@ -35,7 +35,7 @@ CREATE TABLE mart.gex_by_strike_root__v2 (
     call_open_interest BIGINT,
     put_open_interest BIGINT,
     contracts BIGINT,
-    preset VARCHAR NOT NULL,
+    preset VARCHAR NOT NULL DEFAULT 'native',
     PRIMARY KEY (session, underlying, preset, root, strike)
 );
 INSERT INTO mart.gex_by_strike_root__v2 BY NAME SELECT t.*, coalesce(r.preset, 'native') AS preset FROM mart.gex_by_strike_root AS t LEFT JOIN mart.regime_daily AS r ON r.underlying = t.underlying AND r.session = t.session;
@@ -54,7 +54,7 @@ CREATE TABLE mart.gex_by_expiry__v2 (
     call_open_interest BIGINT,
     put_open_interest BIGINT,
     contracts BIGINT,
-    preset VARCHAR NOT NULL,
+    preset VARCHAR NOT NULL DEFAULT 'native',
     PRIMARY KEY (session, underlying, preset, expiration, settlement)
 );
 INSERT INTO mart.gex_by_expiry__v2 BY NAME SELECT t.*, coalesce(r.preset, 'native') AS preset FROM mart.gex_by_expiry AS t LEFT JOIN mart.regime_daily AS r ON r.underlying = t.underlying AND r.session = t.session;
@@ -72,7 +72,7 @@ CREATE TABLE mart.gex_by_dte__v2 (
     call_open_interest BIGINT,
     put_open_interest BIGINT,
     contracts BIGINT,
-    preset VARCHAR NOT NULL,
+    preset VARCHAR NOT NULL DEFAULT 'native',
     PRIMARY KEY (session, underlying, preset, dte_bucket)
 );
 INSERT INTO mart.gex_by_dte__v2 BY NAME SELECT t.*, coalesce(r.preset, 'native') AS preset FROM mart.gex_by_dte AS t LEFT JOIN mart.regime_daily AS r ON r.underlying = t.underlying AND r.session = t.session;
@@ -82,7 +82,7 @@ CREATE TABLE mart.gex_profile__v2 (
     underlying VARCHAR NOT NULL,
     spot_level DOUBLE NOT NULL,
     gex_usd_per_1pct DOUBLE,
-    preset VARCHAR NOT NULL,
+    preset VARCHAR NOT NULL DEFAULT 'native',
     PRIMARY KEY (session, underlying, preset, spot_level)
 );
 INSERT INTO mart.gex_profile__v2 BY NAME SELECT t.*, coalesce(r.preset, 'native') AS preset FROM mart.gex_profile AS t LEFT JOIN mart.regime_daily AS r ON r.underlying = t.underlying AND r.session = t.session;
@@ -92,7 +92,7 @@ CREATE TABLE mart.flip_crossings__v2 (
     underlying VARCHAR NOT NULL,
     crossing DOUBLE NOT NULL,
     is_flip BOOLEAN,
-    preset VARCHAR NOT NULL,
+    preset VARCHAR NOT NULL DEFAULT 'native',
     PRIMARY KEY (session, underlying, preset, crossing)
 );
 INSERT INTO mart.flip_crossings__v2 BY NAME SELECT t.*, coalesce(r.preset, 'native') AS preset FROM mart.flip_crossings AS t LEFT JOIN mart.regime_daily AS r ON r.underlying = t.underlying AND r.session = t.session;
@@ -124,7 +124,7 @@ CREATE TABLE mart.regime_daily__v2 (
     contracts_excluded VARCHAR,
     oi_source VARCHAR,
     rate DOUBLE,
-    preset VARCHAR NOT NULL,
+    preset VARCHAR NOT NULL DEFAULT 'native',
     conventions VARCHAR,
     load_id VARCHAR,
     computed_with VARCHAR,
@@ -137,7 +137,7 @@ CREATE TABLE mart.export_state__v2 (
     underlying VARCHAR NOT NULL,
     session DATE NOT NULL,
     fingerprint VARCHAR NOT NULL,
-    preset VARCHAR NOT NULL,
+    preset VARCHAR NOT NULL DEFAULT 'native',
     PRIMARY KEY (underlying, preset, session)
 );
 INSERT INTO mart.export_state__v2 BY NAME SELECT t.*, coalesce(r.preset, 'native') AS preset FROM mart.export_state AS t LEFT JOIN mart.regime_daily AS r ON r.underlying = t.underlying AND r.session = t.session;
@@ -179,7 +179,7 @@ CREATE TABLE mart.hedge_advice__v2 (
     regime_factor DOUBLE,
     regime_reason VARCHAR,
     warnings VARCHAR,
-    preset VARCHAR NOT NULL,
+    preset VARCHAR NOT NULL DEFAULT 'native',
     PRIMARY KEY (session, underlying, preset, template)
 );
 INSERT INTO mart.hedge_advice__v2 BY NAME SELECT t.*, coalesce(r.preset, 'native') AS preset FROM mart.hedge_advice AS t LEFT JOIN mart.regime_daily AS r ON r.underlying = t.underlying AND r.session = t.session;

@@ -149,7 +149,7 @@ def test_hedge_advice_table_matches_advice_rows(warehouse, tmp_path):
         cols = con.execute(
             "SELECT column_name, data_type, comment FROM duckdb_columns() WHERE schema_name = 'mart' AND table_name = 'hedge_advice' "
             "ORDER BY column_index").fetchall()
-        assert [c[0] for c in cols] == list(adv.HEDGE_ADVICE_SCHEMA)
+        assert [c[0] for c in cols] == [*adv.HEDGE_ADVICE_SCHEMA, "preset"]  # the key column the warehouse adds
         assert all(c[2] for c in cols), "every column has a COMMENT"
         table_comment = con.execute(
             "SELECT comment FROM duckdb_tables() WHERE schema_name = 'mart' AND table_name = 'hedge_advice'").fetchall()

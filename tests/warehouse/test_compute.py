@@ -126,8 +126,9 @@ def test_snapshot_round_trips_the_loaded_chain_with_the_feed_oi(con, market):
     landing, _ = market
     for file in sorted((landing / "chains").glob("*.csv")):
         original = read_chain(file)
-        rebuilt = c.snapshot_from_warehouse(con, original.underlying, original.session)
-        assert c.oi_source_of(rebuilt) == c.OI_FEED
+        chain = c.read_chain(con, original.underlying, original.session)
+        rebuilt = chain.snapshot
+        assert chain.oi_source == c.OI_FEED
         assert (rebuilt.spot, rebuilt.session, rebuilt.valuation_ts, rebuilt.snapshot_ts, rebuilt.header_date) == (
             original.spot, original.session, original.valuation_ts, original.snapshot_ts, original.header_date
         )
@@ -154,8 +155,9 @@ def test_without_a_same_morning_publication_the_chain_oi_is_used(con, market):
     file = sorted((landing / "chains").glob("*.csv"))[-1]
     original = read_chain(file)
     con.execute("DELETE FROM raw.open_interest WHERE publish_date = ?", [original.session])  # feed now stale
-    rebuilt = c.snapshot_from_warehouse(con, original.underlying, original.session)
-    assert c.oi_source_of(rebuilt) == c.OI_CHAIN
+    chain = c.read_chain(con, original.underlying, original.session)
+    rebuilt = chain.snapshot
+    assert chain.oi_source == c.OI_CHAIN
     assert original.frame.sort("symbol").equals(rebuilt.frame.sort("symbol"))
     frames = c.compute_session(rebuilt, NATIVE, 0.0)
     assert frames.regime_daily["oi_source"].to_list() == [c.OI_CHAIN]
@@ -228,18 +230,31 @@ def test_gex_compute_usage_and_missing_inputs(wh, tmp_path):
     assert absent.returncode == 1 and "gex ingest" in absent.stderr
 
 
-def test_fast_as_of_open_interest_equals_the_core_contracts_view(con):
-    """snapshot_from_warehouse's aggregate gives the core.contracts ASOF rows, also for contracts missing from
-    the latest publication (they take an older one) and for a session whose morning publication is gone."""
+#: The as-of rule written the plain way (an ASOF join, slow on a year of feed): the reference for the
+#: aggregate in core.contracts_as_of.
+_ASOF_REFERENCE = """
+SELECT q.symbol, q.open_interest AS chain_open_interest, q.oi_date AS chain_oi_date,
+       f.open_interest AS feed_open_interest, f.oi_date AS feed_oi_date, f.publish_date AS feed_publish_date
+FROM raw.chain_quotes AS q
+ASOF LEFT JOIN raw.open_interest AS f
+    ON f.underlying = q.underlying AND f.root = q.root AND f.expiration = q.expiration AND f.strike = q.strike
+    AND f."right" = q."right" AND q.session >= f.publish_date
+WHERE q.underlying = ? AND q.session = ?
+ORDER BY q.source_line, q.symbol
+"""
+
+
+def test_fast_as_of_open_interest_equals_a_plain_asof_join(con):
+    """core.contracts_as_of's aggregate gives the ASOF join's rows, also for contracts missing from the latest
+    publication (they take an older one) and for a session whose morning publication is gone."""
     keys = c.loaded_sessions(con)
     cols = ["symbol", "chain_open_interest", "chain_oi_date", "feed_open_interest", "feed_oi_date", "feed_publish_date"]
     u, s = keys[2]
     con.execute("DELETE FROM raw.open_interest WHERE underlying = ? AND publish_date = ? AND strike % 50 = 0", [u, s])
     con.execute("DELETE FROM raw.open_interest WHERE underlying = ? AND publish_date = ?", [u, keys[3][1]])
     for u, s in keys:
-        fast = c._frame(con, c._CONTRACTS_AS_OF.format(columns="q.symbol, q.source_line"),
+        fast = c._frame(con, c._CONTRACTS_AS_OF.format(columns="symbol, source_line"),
                         {"underlying": u, "session": s}).select(cols)
-        view = c._frame(con, f"SELECT {', '.join(cols)} FROM core.contracts WHERE underlying = ? AND session = ? "
-                             "ORDER BY source_line, symbol", [u, s])
+        view = c._frame(con, _ASOF_REFERENCE, [u, s])
         assert fast.equals(view), (u, s)
         assert fast["feed_open_interest"].is_not_null().any()

@@ -322,7 +322,8 @@ def apply_models(con: duckdb.DuckDBPyConnection, models: list[Model] | None = No
                 except duckdb.Error as exc:
                     raise MigrationError(f"sql/{m.file} failed: {exc}") from None
         con.execute("DELETE FROM meta.models")
-        con.executemany("INSERT INTO meta.models VALUES (?, ?, ?)", [[m.qualified, m.kind, m.sha256] for m in files])
+        if files:
+            con.executemany("INSERT INTO meta.models VALUES (?, ?, ?)", [[m.qualified, m.kind, m.sha256] for m in files])
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
