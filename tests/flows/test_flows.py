@@ -32,7 +32,7 @@ def _rows(path, sql: str) -> list[tuple]:
         con.close()
 
 
-def test_nightly_ingests_computes_the_latest_session_and_publishes_the_regimes(tmp_path, landing):
+def test_nightly_ingests_computes_every_pending_session_and_publishes_the_regimes(tmp_path, landing):
     from prefect.artifacts import Artifact
 
     from pipelines.nightly import ARTIFACT_KEY, nightly
@@ -40,11 +40,13 @@ def test_nightly_ingests_computes_the_latest_session_and_publishes_the_regimes(t
     path = tmp_path / "gex.duckdb"
     result = nightly(str(landing), str(path))
     assert [r.status for r in result.loads] == ["loaded"] * 8
-    assert [(o.underlying, o.session, o.status) for o in result.outcomes] == [("SPX", SESSIONS[-1], "ok")]
-    assert [(r["underlying"], r["session"]) for r in result.regimes] == [("SPX", "2025-01-06")]
-    assert _rows(path, "SELECT underlying, session FROM mart.regime_daily") == [("SPX", SESSIONS[-1])]
-    [(flow, status, run_id)] = _rows(path, "SELECT flow, status, flow_run_id FROM mart.runs")
-    assert (flow, status) == ("compute", "ok") and len(run_id) == 36  # the compute flow run's UUID
+    # every pending session, not only the latest: a missed night's files are computed too
+    assert [(o.underlying, o.session, o.status) for o in result.outcomes] == [("SPX", s, "ok") for s in SESSIONS]
+    assert [(r["underlying"], r["session"]) for r in result.regimes] == [("SPX", s.isoformat()) for s in SESSIONS]
+    assert _rows(path, "SELECT underlying, session FROM mart.regime_daily ORDER BY session") == [("SPX", s) for s in SESSIONS]
+    runs = _rows(path, "SELECT flow, status, flow_run_id FROM mart.runs")
+    assert len(runs) == len(SESSIONS)
+    assert all((flow, status) == ("compute", "ok") and len(run_id) == 36 for flow, status, run_id in runs)  # flow run UUIDs
     artifact = Artifact.get(ARTIFACT_KEY)
     assert artifact is not None and artifact.type == "table"
     assert "2025-01-06" in str(artifact.data) and result.regimes[0]["regime"] in str(artifact.data)
@@ -52,9 +54,9 @@ def test_nightly_ingests_computes_the_latest_session_and_publishes_the_regimes(t
     before = _digests(path)
     again = nightly(str(landing), str(path))
     assert [r.status for r in again.loads] == ["already loaded"] * 8
-    assert again.outcomes == [] and again.regimes == result.regimes
+    assert again.outcomes == [] and again.regimes == result.regimes[-1:]  # nothing pending: the latest regime
     assert _digests(path) == before
-    assert _rows(path, "SELECT count(*) FROM mart.runs") == [(1,)]
+    assert _rows(path, "SELECT count(*) FROM mart.runs") == [(len(SESSIONS),)]
 
 
 def test_ingest_then_compute_flows(tmp_path, landing):
@@ -99,7 +101,7 @@ def test_cli_backfill_and_nightly(warehouse, landing, tmp_path):
     assert out.exit_code == 2 and "before --start" in out.output
     out = runner.invoke(app, ["nightly", "--landing", str(landing), "-w", str(tmp_path / "n.duckdb")])
     assert out.exit_code == 0, out.output
-    assert "2025-01-06 SPX: spot" in out.output and "1 session computed (0 failed)" in out.output
+    assert "2025-01-06 SPX (native): spot" in out.output and "3 sessions computed (0 failed)" in out.output
 
 
 def test_cli_says_so_when_another_process_holds_the_warehouse(warehouse):
