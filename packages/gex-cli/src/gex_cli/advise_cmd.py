@@ -16,6 +16,7 @@ from typing import Annotated, Any
 
 import typer
 
+from gex_cli import jsonout
 from gex_cli.errors import EXIT_BAD_INPUT, EXIT_USAGE
 from gex_cli.errors import fail as _fail
 
@@ -257,7 +258,7 @@ def advise(
     except ValueError as exc:
         raise _fail(str(exc), EXIT_USAGE) from None
     if as_json:
-        typer.echo(json.dumps(result.to_dict(), indent=2, allow_nan=False))
+        jsonout.echo(result.to_dict())
     else:
         _print_advice(result)
 
@@ -432,7 +433,7 @@ def simulate(
               + (f"(variance ratio {true_vr:.3g} told: factor x{advice.regime_adjustment.factor:.3f})" if true_vr is not None
                  else f"(regime factor x{advice.regime_adjustment.factor:.3f})"))
     if as_json:
-        typer.echo(json.dumps({"setup": header, "metrics": table.to_dicts()}, indent=2, allow_nan=False))
+        jsonout.echo({"setup": header, "metrics": table.to_dicts()})
         return
     from rich.console import Console
     from rich.table import Table

@@ -156,7 +156,8 @@ def nightly(
                       deadline_minutes=deadline, lock_wait=lock_wait, presets=presets)
     except LandingNotReady as exc:
         raise _fail(str(exc), EXIT_BAD_INPUT) from None
-    bad_files = [f"{r.path.name}: {r.message or r.status}" for r in result.loads if not r.ok]
+    bad_files = [r.message if r.message and str(r.path) in r.message else f"{r.path}: {r.message or r.status}"
+                 for r in result.loads if not r.ok]  # one line per file, naming it once
     for row in result.regimes:
         flip = "none" if row["gamma_flip"] is None else f"{row['gamma_flip']:,.2f}"
         typer.echo(f"{row['session']} {row['underlying']} ({row['preset']}): spot {row['spot']:,.2f}, total GEX "

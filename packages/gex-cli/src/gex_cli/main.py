@@ -6,13 +6,13 @@ invalid file); 2 usage error (bad option or argument); 3 unexpected internal err
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from gex_cli import jsonout
 from gex_cli import advise_cmd, compute_cmd, demo_cmd, flows_cmd, generate_cmd, ingest_cmd, report_cmd, serve_cmd, sql_cmd
 from gex_cli.errors import EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_USAGE
 from gex_cli.errors import fail as _fail
@@ -54,26 +54,59 @@ def analyze(
     """Analyse one option-chain snapshot: total dealer GEX ($ per 1% move), flip, walls and regime."""
     from gex.analysis import analyze as run_analysis
     from gex.conventions import preset as get_preset
-    from gex_sources import read_chain
     from gex_sources.errors import SourceError
 
     if preset not in PRESET_NAMES:
         raise _fail(f"unknown preset {preset!r}; choose one of {', '.join(PRESET_NAMES)}", EXIT_USAGE)
     if rate is not None and not (-0.05 <= rate <= 0.5):
         raise _fail(f"--rate {rate} looks wrong: give a decimal per year such as 0.045 for 4.5%", EXIT_USAGE)
+    snapshot = _read_for_analysis(path, fmt)
     try:
-        snapshot = read_chain(path, format=fmt)
         result = run_analysis(snapshot, get_preset(preset), rate=rate)
     except SourceError as exc:
         raise _fail(str(exc), EXIT_BAD_INPUT) from None
     except (ValueError, KeyError) as exc:
         raise _fail(f"{path}: {exc}", EXIT_BAD_INPUT) from None
     if as_json:
-        typer.echo(json.dumps(result.to_dict(), indent=2, default=str))
+        jsonout.echo(result.to_dict())
     else:
         from gex_cli.render import print_analysis
 
         print_analysis(result)
+
+
+def _read_for_analysis(path: Path, fmt: str | None):  # -> gex.chain.ChainSnapshot (lazy import)
+    """The one snapshot of ``path`` for ``gex analyze``, or exit 1 with one line naming the file.
+
+    A reference file (open interest, rates, a SqueezeMetrics DIX/GEX series...) is named as such, with the
+    command that loads it. Any other exception while *reading* the file is reported as a bad input (exit
+    1) naming the file, never a traceback: the file is what differs from run to run; a reader bug shows
+    its exception type in the message (see ``gex_warehouse.load`` for the same rule in ``gex ingest``).
+    """
+    from gex_sources import FORMATS, detect_format, read_chain
+    from gex_sources.errors import SourceError
+
+    try:
+        name = fmt if fmt is not None else detect_format(path)
+        known = FORMATS.get(name)
+        if known is not None and known.kind == "reference":
+            raise _fail(
+                f"{path}: this is {known.description} ({name}): reference data, not an option chain; "
+                "load it into the warehouse with `gex ingest`",
+                EXIT_BAD_INPUT,
+            )
+        return read_chain(path, format=fmt)
+    except typer.Exit:
+        raise
+    except SourceError as exc:
+        raise _fail(str(exc), EXIT_BAD_INPUT) from None
+    except (ValueError, KeyError) as exc:
+        raise _fail(f"{path}: {exc}", EXIT_BAD_INPUT) from None
+    except FileNotFoundError:
+        raise _fail(f"{path}: file not found (deleted or moved while being read?)", EXIT_BAD_INPUT) from None
+    except Exception as exc:  # noqa: BLE001 - a bad file gets one line and exit 1, whatever broke
+        text = " ".join(str(exc).split())[:300]
+        raise _fail(f"{path}: cannot read the file: {type(exc).__name__}: {text}", EXIT_BAD_INPUT) from None
 
 
 @app.command()

@@ -35,6 +35,7 @@ from gex.calendar import (
 from gex.chain import CHAIN_SCHEMA, REJECT_SCHEMA, ChainSnapshot, conform
 
 from gex_sources.errors import SourceError
+from gex_sources.limits import MAX_LISTING_DAYS, MAX_LISTING_YEARS
 from gex_sources.roots import normalise_ticker, underlying_for_root, underlying_from_name
 
 #: Shares per contract of listed US equity and index options.
@@ -187,6 +188,34 @@ def with_settlement(frame: pl.DataFrame, styles: dict[str, str]) -> pl.DataFrame
     )
 
 
+def check_header_date(path: str | PathLike[str], expirations: pl.Series, session: dt.date) -> None:
+    """Refuse a snapshot whose header date cannot be right for its contracts (see
+    :data:`gex_sources.limits.MAX_LISTING_YEARS`): expirations beyond the listing horizon of the session,
+    or every expiration before it. A corrupted header year would otherwise load every contract silently
+    under the wrong session (or reject every one of them as expired, with no word about the header).
+
+    Raises
+    ------
+    SourceError
+        Naming the session and the range of expirations.
+    """
+    if expirations.is_empty() or expirations.null_count() == expirations.len():
+        return
+    first, last = expirations.min(), expirations.max()
+    assert isinstance(first, dt.date) and isinstance(last, dt.date)
+    span = f"expirations {first}..{last}"
+    if (last - session).days > MAX_LISTING_DAYS:
+        raise SourceError(
+            path,
+            f"implausible header date: session {session} but {span}, more than {MAX_LISTING_YEARS} years later "
+            "(no listed option is that long-dated; corrupted header year?)",
+        )
+    if last < session:
+        raise SourceError(
+            path, f"implausible header date: session {session} is after every expiration ({span}); corrupted header date?"
+        )
+
+
 def rejects_frame(lines: Iterable[int], raws: Iterable[str], reasons: Iterable[str]) -> pl.DataFrame:
     """A :data:`gex.chain.REJECT_SCHEMA` frame, sorted by source line."""
     frame = pl.DataFrame({"source_line": list(lines), "raw": list(raws), "reason": list(reasons)}, schema=REJECT_SCHEMA)
@@ -214,6 +243,7 @@ def finish(
         volume, open_interest, vendor_iv, vendor_delta, vendor_gamma, vendor_vega, vendor_theta,
         source_line``; ``settlement`` and ``settlement_ts`` are added from ``styles`` unless present.
     """
+    check_header_date(path, contracts["expiration"], times.session)
     if "settlement_ts" not in contracts.columns:
         contracts = with_settlement(contracts, styles)
     frame = contracts.with_columns(

@@ -48,6 +48,7 @@ from gex.chain import CHAIN_SCHEMA, ChainSnapshot, conform
 from gex_sources import csvtable as ct
 from gex_sources.csvtable import Check
 from gex_sources.errors import SourceError
+from gex_sources.limits import count_out_of_range, identifier_reason, invalid_identifier, out_of_range_reason, overflowed
 from gex_sources.osi import osi_columns
 from gex_sources.roots import normalise_ticker
 from gex_sources.snapshots import (
@@ -138,13 +139,23 @@ def _bad_value(name: str, value: pl.Expr) -> Check:
     bad = src.is_not_null() & value.is_null()
     kind = "unparseable"
     target = CHAIN_SCHEMA[name]
+    shown = src.cast(pl.String).fill_null("")
+    too_big = pl.lit(False)
     if target in (pl.Float64(), pl.Int64()):
         bad = bad | (value.is_not_null() & ~value.is_finite())
         kind = "non-numeric"
+        too_big = overflowed(value, shown)
         if target == pl.Int64():
             bad = bad | (value.is_finite() & (value != value.round()))
             kind = "non-integer"
-    return Check(bad, pl.format("{} {}: '{}'", pl.lit(kind), pl.lit(name), src.cast(pl.String).fill_null("")))
+            too_big = too_big | count_out_of_range(value)
+            bad = bad | too_big
+    reason = (
+        pl.when(too_big)
+        .then(out_of_range_reason(name, shown, count=target == pl.Int64()))
+        .otherwise(pl.format("{} {}: '{}'", pl.lit(kind), pl.lit(name), shown))
+    )
+    return Check(bad, reason)
 
 
 def _build(
@@ -178,6 +189,7 @@ def _build(
         checks = [] if n_fields is None else [ct.field_count_check(n_fields)]
         checks += [
             Check(s("underlying").fill_null("") == "", pl.lit("missing underlying")),
+            Check(invalid_identifier(s("underlying")), identifier_reason("underlying", s("underlying"))),
             *(_bad_value(c, s(c)) for c in present if c not in ("underlying", "right", "settlement")),
             Check(s("expiration").is_null(), pl.lit("missing expiration")),
             Check(
@@ -198,6 +210,7 @@ def _build(
                 pl.format("snapshot_ts {} is outside the exchange calendar", s("snapshot_ts")),
             ),
             Check(s("root").is_null(), pl.format("malformed OSI symbol: '{}'", s("symbol").fill_null(""))),
+            Check(invalid_identifier(s("root")), identifier_reason("root", s("root"))),
             Check(
                 settle.is_not_null() & ~settle.is_in(["AM", "PM"]),
                 pl.format("unknown settlement: '{}'", ct.text("settlement").cast(pl.String).fill_null("")),

@@ -30,7 +30,8 @@ from gex.chain import ChainSnapshot
 from gex_sources import assemble
 from gex_sources.errors import SourceError
 from gex_sources.osi import osi_columns
-from gex_sources.rawfile import load_bytes
+from gex_sources.limits import MAX_COUNT, scalar_out_of_range
+from gex_sources.rawfile import load_json
 
 FORMAT_JSON = "cboe_json"
 
@@ -54,13 +55,29 @@ def sniff_json(text: str) -> bool:
 
 
 def _number(value: Any) -> tuple[float | None, bool]:
-    """(value as float or None, whether it is acceptable): numbers and null pass; strings, bools do not."""
+    """(value as float or None, whether it is acceptable): numbers and null pass; strings, bools do not,
+    nor numbers beyond a 64-bit float (an integer literal like 10**400 or a float literal like 1e400)."""
     if value is None:
         return None, True
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None, False
-    v = float(value)
+    try:
+        v = float(value)
+    except OverflowError:
+        return math.inf, False
     return v, math.isfinite(v)
+
+
+def _spot(value: Any) -> float | None:
+    """``data.current_price`` as a positive float, or None. A numeric string (``"599.14"``, as some
+    re-serialisations write it) is accepted: the value is unambiguous."""
+    if isinstance(value, str):
+        try:
+            value = float(value.strip())
+        except ValueError:
+            return None
+    number, ok = _number(value)
+    return number if ok and number is not None and number > 0 else None
 
 
 def _snapshot_header(path: str | PathLike[str], doc: dict[str, Any], body: dict[str, Any]) -> assemble.SnapshotHeader:
@@ -72,9 +89,11 @@ def _snapshot_header(path: str | PathLike[str], doc: dict[str, Any], body: dict[
     except ValueError:
         raise SourceError(path, "cannot parse JSON timestamp", text=str(text)) from None
     instant = instant.replace(tzinfo=UTC) if instant.tzinfo is None else instant  # Cboe stamps in UTC
-    spot, ok = _number(body.get("current_price"))
-    if not ok or spot is None or spot <= 0:
-        raise SourceError(path, "missing spot: data.current_price is", text=repr(body.get("current_price")))
+    raw_spot = body.get("current_price")
+    spot = _spot(raw_spot)
+    if spot is None:
+        shown = "absent" if raw_spot is None else json.dumps(raw_spot)[:60]  # the JSON text, quoted once
+        raise SourceError(path, f"missing spot: data.current_price is {shown} (want a positive number)")
     symbol = body.get("symbol") or doc.get("symbol")  # "SPY", or "_SPX" for indices; no long name in JSON
     ticker = str(symbol) if symbol else None
     return assemble.SnapshotHeader(instant, instant.astimezone(NEW_YORK).date(), spot, ticker=ticker)
@@ -83,23 +102,43 @@ def _snapshot_header(path: str | PathLike[str], doc: dict[str, Any], body: dict[
 _NUMERIC = frozenset({int, float, type(None)})
 
 
+def _bad_reason(name: str, value: Any, kind: str, integer: bool) -> str:
+    """Why a value was refused: out of range (too large to hold, see :mod:`gex_sources.limits`), or not
+    a number / not a whole non-negative count."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        try:
+            magnitude = abs(float(value))
+        except OverflowError:
+            magnitude = math.inf
+        if magnitude == math.inf or (integer and magnitude > MAX_COUNT and magnitude == magnitude):
+            shown = value if isinstance(value, float) else (float(value) if magnitude != math.inf else str(value)[:20] + "...")
+            return scalar_out_of_range(name, shown, count=integer)
+    return f"{kind} {name}: {value!r}"
+
+
 def _numeric_column(name: str, values: list[Any], reasons: dict[int, str], integer: bool) -> pl.Series:
     """``values`` as Float64; bad values (strings, bools, nan/inf, fractional or negative counts) become null
     and give their record a reason (the first one found per record wins)."""
     kind = "non-integer" if integer else "non-numeric"
+    parsed: list[tuple[float | None, bool]] | None = None
     if set(map(type, values)) <= _NUMERIC:  # the usual case: one C-level pass, no per-value Python
-        series = pl.Series(name, values, dtype=pl.Float64, strict=True)
-        bad = ~series.is_finite()
-        if integer:
-            bad = bad | (series != series.round()) | (series < 0)
-        bad_idx = bad.fill_null(False).arg_true().to_list()
+        try:
+            series = pl.Series(name, values, dtype=pl.Float64, strict=True)
+        except (OverflowError, pl.exceptions.PolarsError):  # an integer beyond a float: the slow path words it
+            parsed = [_number(v) for v in values]
     else:
         parsed = [_number(v) for v in values]
-        series = pl.Series(name, [v for v, _ in parsed], dtype=pl.Float64)
+    if parsed is None:
+        bad = ~series.is_finite()
+        if integer:
+            bad = bad | (series != series.round()) | (series < 0) | (series.abs() > MAX_COUNT)
+        bad_idx = bad.fill_null(False).arg_true().to_list()
+    else:
+        series = pl.Series(name, [v if ok else None for v, ok in parsed], dtype=pl.Float64)
         bad_idx = [i for i, (v, ok) in enumerate(parsed) if not ok or (integer and v is not None and v != round(v))]
-        bad_idx += [i for i, (v, ok) in enumerate(parsed) if integer and ok and v is not None and v < 0]
+        bad_idx += [i for i, (v, ok) in enumerate(parsed) if integer and ok and v is not None and (v < 0 or v > MAX_COUNT)]
     for i in bad_idx:
-        reasons.setdefault(i, f"{kind} {name}: {values[i]!r}")
+        reasons.setdefault(i, _bad_reason(name, values[i], kind, integer))
     if bad_idx:
         series = series.scatter(sorted(set(bad_idx)), None)
     return series
@@ -141,12 +180,7 @@ def read_cboe_json(path: str | PathLike[str]) -> ChainSnapshot:
     SourceError
         Invalid JSON, no ``data`` object, no ``data.options`` list, unusable ``timestamp``, missing spot.
     """
-    data = load_bytes(path)
-    try:
-        doc = json.loads(data)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        line = getattr(exc, "lineno", None)
-        raise SourceError(path, f"invalid JSON: {getattr(exc, 'msg', exc)}", line=line) from None
+    doc = load_json(path)
     if not isinstance(doc, dict) or not isinstance(doc.get("data"), dict):
         raise SourceError(path, "JSON has no 'data' object (not a Cboe delayed-quotes chain)")
     body = doc["data"]

@@ -44,6 +44,7 @@ from gex_sources.cboe_preamble import (
     sniff_quote_table,
 )
 from gex_sources.errors import SourceError
+from gex_sources.limits import count_out_of_range, out_of_range_reason, overflowed
 from gex_sources.osi import osi_columns
 from gex_sources.rawfile import head_lines, load_bytes, offset_after_line
 
@@ -223,6 +224,12 @@ def _checks(check_padding: bool) -> list[_Check]:
         for name in (*_FLOAT_FIELDS, *_INT_FIELDS):
             cell = text(_SIDE_POSITIONS[name] + offset)
             value = s(f"{side}_{name}")
+            # too large to hold (a count above limits.MAX_COUNT, a price like 1e400): out of range, and
+            # rejected here rather than failing the Int64 cast of the whole file later
+            too_big = overflowed(value, cell)
+            if name in _INT_FIELDS:
+                too_big = too_big | count_out_of_range(value)
+            checks.append(_Check(too_big, out_of_range_reason(f"{name} ({side})", cell, count=name in _INT_FIELDS)))
             # garbage text (cast gave null), or "nan"/"inf" that the cast accepts; empty cells stay null
             bad = (value.is_not_null() & ~value.is_finite()) | ((cell != "") & value.is_null())
             label = f"non-numeric {name} ({side})"

@@ -22,6 +22,7 @@ from gex.reference import ReferenceData, conform_reference
 
 from gex_sources import csvtable as ct
 from gex_sources.csvtable import Check
+from gex_sources.limits import identifier_reason, invalid_identifier
 from gex_sources.snapshots import ticker_expr
 
 FORMAT_CLOSES = "closes"
@@ -71,6 +72,7 @@ def read_closes(path: str | PathLike[str]) -> ReferenceData:
             ct.required_check("date", s("session"), "date"),
             Check(~s("session").is_in(sessions.implode()), pl.format("date {} is not an NYSE session", s("session"))),
             Check(s("underlying").fill_null("") == "", pl.lit("missing underlying")),
+            Check(invalid_identifier(s("underlying")), identifier_reason("underlying", s("underlying"))),
             Check(s("close").is_null(), pl.format("non-numeric close: '{}'", ct.cell("close"))),
             *(ct.number_check(p, s(p), columns[p]) for p in PRICES if columns[p]),
         ]

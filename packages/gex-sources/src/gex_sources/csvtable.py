@@ -35,7 +35,8 @@ from gex.calendar import CALENDAR_END, CALENDAR_START, sessions_between
 from gex.chain import REJECT_SCHEMA
 
 from gex_sources.errors import SourceError
-from gex_sources.rawfile import head_lines, load_head
+from gex_sources.limits import count_out_of_range, out_of_range_reason, overflowed
+from gex_sources.rawfile import HEAD_BYTES, head_lines, is_cr_only, load_head
 
 #: Files larger than this (bytes) are partitioned through temporary Parquet files instead of in memory.
 SPILL_BYTES = 128 * 2**20
@@ -123,8 +124,14 @@ def read_layout(path: str | PathLike[str]) -> CsvLayout:
     """
     head = load_head(path)  # refuses missing, empty and binary files
     with Path(path).open("rb") as fh:
-        if fh.read(2) in (b"\xff\xfe", b"\xfe\xff"):
+        start = fh.read(HEAD_BYTES)
+        if start[:2] in (b"\xff\xfe", b"\xfe\xff"):
             raise SourceError(path, "UTF-16 text is not supported by this reader (save the file as UTF-8)")
+        if is_cr_only(start):  # the streaming scans split on LF only: say so rather than read one huge line
+            raise SourceError(
+                path, "old Mac line endings (CR only) are not supported by this reader: convert them to LF "
+                "(e.g. tr '\\r' '\\n' < file > fixed.csv)"
+            )
     lines = head_lines(head)
     found = header_names(lines)
     if found is None:
@@ -318,10 +325,20 @@ def number_check(name: str, value: pl.Expr, label: str | None = None, *, integer
     """
     bad = (text(name).is_not_null() & value.is_null()) | (value.is_not_null() & ~value.is_finite())
     kind = "non-numeric"
+    # a written number too large to hold (1e400 for a price; above limits.MAX_COUNT for a count): out of
+    # range, not "non-numeric" and never a silent null from a failed Int64 cast
+    too_big = overflowed(value, cell(name))
     if integer:
         bad = bad | (value.is_finite() & (value != value.round()))
         kind = "non-integer"
-    return Check(bad, pl.format("{} {}: '{}'", pl.lit(kind), pl.lit(label or name), cell(name)))
+        too_big = too_big | count_out_of_range(value)
+        bad = bad | too_big
+    reason = (
+        pl.when(too_big)
+        .then(out_of_range_reason(label or name, cell(name), count=integer))
+        .otherwise(pl.format("{} {}: '{}'", pl.lit(kind), pl.lit(label or name), cell(name)))
+    )
+    return Check(bad, reason)
 
 
 def required_check(name: str, value: pl.Expr, what: str) -> Check:

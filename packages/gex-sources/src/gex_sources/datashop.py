@@ -49,6 +49,7 @@ from gex.chain import ChainSnapshot, conform
 from gex_sources import csvtable as ct
 from gex_sources.csvtable import Check
 from gex_sources.errors import SourceError
+from gex_sources.limits import identifier_reason, invalid_identifier
 from gex_sources.snapshots import (
     DEFAULT_MULTIPLIER,
     Orphans,
@@ -130,12 +131,15 @@ def _build(layout: ct.CsvLayout, columns: dict[str, str | None]) -> ct.Build:
         checks = [
             ct.field_count_check(len(layout.names)),
             Check(s("underlying").fill_null("") == "", pl.lit("missing underlying_symbol")),
+            # the underlying names export folders: validated here, once, for every row (gex_sources.limits)
+            Check(invalid_identifier(s("underlying")), identifier_reason("underlying_symbol", s("underlying"))),
             ct.required_check("quote_date", s("session"), "quote_date"),
             Check(
                 ~s("session").is_in(sessions.implode()),
                 pl.format("quote_date {} is not an NYSE session", s("session")),
             ),
             Check(s("root").fill_null("") == "", pl.lit("missing root")),
+            Check(invalid_identifier(s("root")), identifier_reason("root", s("root"))),
             ct.required_check("expiration", s("expiration"), "expiration"),
             Check(
                 ~((s("strike") > 0) & s("strike").is_finite()).fill_null(False),

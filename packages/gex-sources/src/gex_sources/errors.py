@@ -63,3 +63,21 @@ class SourceError(ValueError):
         if detail:
             message += f" ({detail})"
         super().__init__(message)
+
+
+class AllRowsRejected(SourceError):
+    """Every data line of a multi-snapshot file was rejected, so the file yields no snapshot.
+
+    Still a :class:`SourceError` for :func:`gex_sources.read_chain` users (nothing to analyse), but it
+    carries the rejected lines so that a loader can quarantine them with their reasons, exactly as it does
+    for a single-snapshot file whose every line is bad (status "rejected", not a bare "failed").
+
+    Attributes
+    ----------
+    rejects:
+        ``gex.chain.REJECT_SCHEMA`` frame (``source_line, raw, reason``) of every rejected line.
+    """
+
+    def __init__(self, path: str | PathLike[str], problem: str, rejects: object, **kwargs: object):
+        super().__init__(path, problem, **kwargs)  # type: ignore[arg-type]
+        self.rejects = rejects

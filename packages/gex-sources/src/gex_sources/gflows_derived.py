@@ -40,7 +40,8 @@ from gex.chain import REJECT_SCHEMA
 from gex.reference import ReferenceData, conform_reference
 
 from gex_sources.errors import SourceError
-from gex_sources.rawfile import load_bytes
+from gex_sources.limits import IDENTIFIER_RULE, is_identifier
+from gex_sources.rawfile import load_json
 from gex_sources.roots import normalise_ticker
 
 FORMAT_GFLOWS = "gflows_derived"
@@ -56,9 +57,15 @@ def _num(value: Any) -> float | None:
     """A JSON number as float; ``None`` for null; raises ``ValueError`` for anything else."""
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(float(value)):
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ValueError(f"not a number: {value!r}")
-    return float(value)
+    try:
+        number = float(value)
+    except OverflowError:  # an integer literal beyond a 64-bit float
+        raise ValueError(f"number out of range: {str(value)[:40]}") from None
+    if not math.isfinite(number):
+        raise ValueError(f"not a finite number: {value!r}")
+    return number
 
 
 def read_gflows_derived(path: str | PathLike[str]) -> ReferenceData:
@@ -69,11 +76,7 @@ def read_gflows_derived(path: str | PathLike[str]) -> ReferenceData:
     SourceError
         Invalid JSON; no ``expiryData`` object; unusable ``lastUpdated``, ``ticker`` or ``spotPrice``.
     """
-    try:
-        doc = json.loads(load_bytes(path))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        line = getattr(exc, "lineno", None)
-        raise SourceError(path, f"invalid JSON: {getattr(exc, 'msg', exc)}", line=line) from None
+    doc = load_json(path)
     if not isinstance(doc, dict) or not isinstance(doc.get("expiryData"), dict):
         raise SourceError(path, "JSON has no 'expiryData' object (not a gflows results file)")
     try:
@@ -84,6 +87,8 @@ def read_gflows_derived(path: str | PathLike[str]) -> ReferenceData:
     ticker = doc.get("ticker")
     if not isinstance(ticker, str) or not ticker.strip():
         raise SourceError(path, "JSON has no 'ticker'")
+    if not is_identifier(normalise_ticker(ticker)):  # it names export folders: see gex_sources.limits
+        raise SourceError(path, "invalid 'ticker'", text=ticker, detail=IDENTIFIER_RULE)
     try:
         spot = _num(doc.get("spotPrice"))
         session = as_of_session(stamp)

@@ -50,6 +50,7 @@ from gex.reference import ReferenceData, conform_reference
 
 from gex_sources import csvtable as ct
 from gex_sources.csvtable import Check
+from gex_sources.limits import identifier_reason, invalid_identifier
 from gex_sources.errors import SourceError
 from gex_sources.snapshots import (
     DEFAULT_MULTIPLIER,
@@ -134,6 +135,7 @@ def _secprd_plan(path: str | PathLike[str]) -> ct.TablePlan:
             ),
             ct.required_check("date", s("session"), "date"),
             Check(s("close").is_null(), pl.format("non-numeric close: '{}'", ct.cell("close"))),
+            Check(invalid_identifier(s("ticker")), identifier_reason("ticker", s("ticker"))),
             *(ct.number_check(p, s(p)) for p in ("open", "high", "low") if columns[p]),
         ]
         return lf, checks
@@ -270,6 +272,8 @@ def _build(layout: ct.CsvLayout, columns: dict[str, str | None], tickers: Mappin
                 ~s("right").is_in(["C", "P"]).fill_null(False), pl.format("unknown cp_flag: '{}'", ct.cell("cp_flag"))
             ),
             Check(s("root").is_null(), pl.format("unrecognised symbol (no root): '{}'", ct.cell("symbol"))),
+            Check(invalid_identifier(s("underlying")), identifier_reason("underlying", s("underlying"))),
+            Check(invalid_identifier(s("root")), identifier_reason("root", s("root"))),
             Check(
                 am.is_not_null() & ~am.is_in([0.0, 1.0]),
                 pl.format("am_settlement not 0/1: '{}'", ct.cell("am_settlement")),

@@ -28,6 +28,7 @@ from gex.reference import ReferenceData, conform_reference
 
 from gex_sources import csvtable as ct
 from gex_sources.csvtable import Check
+from gex_sources.limits import identifier_reason, invalid_identifier
 from gex_sources.osi import osi_columns
 from gex_sources.snapshots import family_expr, fill_missing, ticker_expr
 
@@ -84,6 +85,7 @@ def read_occ_oi(path: str | PathLike[str]) -> ReferenceData:
             ct.required_check("date", s("publish_date"), "date"),
             Check(s("root").is_null(), pl.format("malformed OSI symbol: '{}'", ct.cell("symbol"))),
             ct.number_check("open_interest", s("oi"), columns["open_interest"], integer=True),
+            Check(invalid_identifier(s("underlying")), identifier_reason("underlying", s("underlying"))),
         ]
         return lf, checks
 

@@ -1,14 +1,17 @@
 """Loading a source file's bytes, with the file-level checks every reader needs.
 
 Byte-order marks are removed (UTF-8) or decoded (UTF-16, as written by spreadsheet "Unicode text" saves);
-CRLF endings are left to the line splitters, which drop a trailing ``\\r``. Binary content is refused
+CRLF endings are left to the line splitters, which drop a trailing ``\\r``; CR-only endings (old Mac) are
+turned into LF (:func:`is_cr_only`), so line numbers stay those of the file. Binary content is refused
 here, before any parser can mistake it for an empty or malformed chain.
 """
 
 from __future__ import annotations
 
 import codecs
+import json
 from os import PathLike
+from typing import Any
 from pathlib import Path
 
 from gex_sources.errors import SourceError
@@ -42,6 +45,8 @@ def _normalise(path: str | PathLike[str], data: bytes, complete: bool) -> bytes:
             data = data.decode("utf-16", errors="strict" if complete else "replace").encode("utf-8")
         except UnicodeDecodeError:
             raise SourceError(path, "binary content (starts with a UTF-16 mark but does not decode)") from None
+    if is_cr_only(data):  # old Mac line ends: same lines, same numbers, as LF
+        data = data.replace(b"\r", b"\n")
     if not data or data.isspace():  # isspace() stops at the first non-blank byte; strip() would copy
         raise SourceError(path, "empty file" if complete else f"no content in the first {len(data)} bytes")
     head = data[:HEAD_BYTES]
@@ -49,6 +54,16 @@ def _normalise(path: str | PathLike[str], data: bytes, complete: bool) -> bytes:
     if b"\x00" in head or controls > BINARY_CONTROL_SHARE * len(head):
         raise SourceError(path, "binary content, not a text chain file")
     return data
+
+
+def is_cr_only(data: bytes) -> bool:
+    """Whether ``data`` (a file or its head) ends its lines with a bare CR (classic Mac OS, some old
+    spreadsheet exports): CRs and no LF at all.
+
+    >>> is_cr_only(b"a,b\\rc,d\\r"), is_cr_only(b"a,b\\r\\nc,d\\r\\n"), is_cr_only(b"a,b")
+    (True, False, False)
+    """
+    return b"\r" in data and b"\n" not in data
 
 
 def load_bytes(path: str | PathLike[str]) -> bytes:
@@ -100,3 +115,29 @@ def offset_after_line(data: bytes, line_index: int) -> int:
             return len(data)
         pos = nl + 1
     return pos
+
+
+def load_json(path: str | PathLike[str]) -> Any:
+    """The file parsed as JSON (after the checks of :func:`load_bytes`).
+
+    Every way a JSON text can defeat the parser is a file-level :class:`SourceError` naming the file (and
+    the line when the parser knows it): invalid syntax, bytes that are not UTF-8, nesting deeper than the
+    interpreter's recursion limit (``[[[[...`` 100k deep), an integer literal longer than Python's
+    4300-digit conversion limit.
+
+    Raises
+    ------
+    SourceError
+        As described above, and as :func:`load_bytes`.
+    """
+    data = load_bytes(path)
+    try:
+        return json.loads(data)
+    except json.JSONDecodeError as exc:
+        raise SourceError(path, f"invalid JSON: {exc.msg}", line=exc.lineno) from None
+    except UnicodeDecodeError:
+        raise SourceError(path, "invalid JSON: the bytes are not UTF-8 text") from None
+    except RecursionError:
+        raise SourceError(path, "invalid JSON: nested too deeply to be a data file (recursion limit)") from None
+    except ValueError as exc:  # e.g. "Exceeds the limit (4300 digits) for integer string conversion"
+        raise SourceError(path, f"invalid JSON: {str(exc).splitlines()[0]}") from None

@@ -260,7 +260,7 @@ register_format(
         squeezemetrics.FORMAT_DIX,
         squeezemetrics.read_dix,
         lambda head: squeezemetrics.sniff_dix(head.names),
-        "SqueezeMetrics DIX.csv: date,price,dix,gex",
+        "SqueezeMetrics DIX/GEX daily series (DIX.csv: date,price,dix,gex)",
         "external_gex",
     )
 )

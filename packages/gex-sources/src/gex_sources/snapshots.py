@@ -30,7 +30,7 @@ from gex.calendar import (
 )
 from gex.chain import CHAIN_SCHEMA, REJECT_SCHEMA, ChainSnapshot
 
-from gex_sources.errors import SourceError
+from gex_sources.errors import AllRowsRejected, SourceError
 from gex_sources.roots import ROOT_UNDERLYING
 
 #: Shares per contract when a format does not say.
@@ -240,9 +240,10 @@ def with_orphans(path: str | PathLike[str], items: Iterable[ChainSnapshot | Orph
     if pending is None:
         if orphans.height:
             first = orphans.row(0, named=True)
-            raise SourceError(
+            raise AllRowsRejected(
                 path,
                 f"no usable row: all {orphans.height} data lines rejected; the first,",
+                orphans,
                 line=first["source_line"],
                 text=first["raw"] or "",
                 detail=first["reason"],

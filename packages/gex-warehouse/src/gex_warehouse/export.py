@@ -35,6 +35,7 @@ import polars as pl
 import pyarrow.parquet as pq
 
 from gex_warehouse.config import warehouse_path
+from gex_warehouse.paths import safe_child
 
 #: Environment variable naming the exports folder (default: ``exports/`` beside the warehouse file).
 ENV_EXPORTS = "GEX_EXPORTS"
@@ -131,7 +132,8 @@ def _replace_dir(final: Path, frame: pl.DataFrame | None) -> int:
 
 
 def _partition_dir(root: Path, view: str, underlying: str, session: dt.date) -> Path:
-    return root / view / f"underlying={underlying}" / f"session={session.isoformat()}"
+    # the underlying comes from file contents: validated at ingest, and checked again here (gex_warehouse.paths)
+    return safe_child(root, view, f"underlying={underlying}", f"session={session.isoformat()}")
 
 
 def rewrite_plan(
@@ -204,7 +206,7 @@ def _write_views(con: duckdb.DuckDBPyConnection, out: Path, views: list[str],
             # view names come from duckdb_views() (the warehouse's own catalogue), never from users
             frame = pl.from_arrow(con.sql(f'SELECT * FROM main."{view}" ORDER BY ALL').to_arrow_table())
             assert isinstance(frame, pl.DataFrame)
-            files += _replace_dir(out / view, frame)
+            files += _replace_dir(safe_child(out, view), frame)
             rows += frame.height
             continue
         for u, first in sorted(start.items()):

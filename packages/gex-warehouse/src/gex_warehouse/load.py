@@ -330,6 +330,15 @@ class _Load:
                 [self.load_id, CHAIN_CLOSE_SOURCE, snap.underlying, snap.session, snap.spot],
             )
 
+    def all_rejected(self, exc: sources.AllRowsRejected) -> None:
+        """Quarantine the lines of a multi-snapshot file whose every line was rejected (no snapshot came)."""
+        rejects = exc.rejects.select("source_line", "raw", "reason")
+        no_rows = pl.DataFrame(schema={"source_line": pl.Int64})
+        rejected = self.quarantine(rejects, Validated(no_rows, pl.DataFrame(schema={"source_line": pl.Int64}), 0), no_rows)
+        self.result.rows_in += rejected
+        self.result.rows_rejected += rejected
+        self.result.warnings.append(f"no usable row: {exc.problem.split(';')[0].removeprefix('no usable row: ')}")
+
     # -- reference data ---------------------------------------------------------------------------------
 
     def reference(self, data: ReferenceData, derived: list[ReferenceData], progress: Progress | None) -> None:
@@ -353,6 +362,8 @@ class _Load:
         if good.height == 0:
             r.warnings.append("no valid record, every record quarantined; the warehouse keeps what it had")
             return
+        if data.kind == "open_interest":
+            r.warnings += self._orphan_open_interest(good)
         pause_for_tests()
         if progress:
             progress(f"writing {data.kind}", r.rows_in)
@@ -363,6 +374,18 @@ class _Load:
             if extra_checked.rejects.height:
                 r.warnings.append(f"{extra_checked.rejects.height} derived {extra.kind} rows left out (invalid)")
             self._replace_reference(extra.kind, extra_checked.good, extra.source_format)
+
+    def _orphan_open_interest(self, good: pl.DataFrame) -> list[str]:
+        """A warning when open-interest rows are for underlyings the warehouse holds no chain of (a file for
+        the wrong roots, or loaded before its chains): they load, but nothing uses them until a chain comes."""
+        counts = good.group_by("underlying").len()
+        known = {row[0] for row in self.con.execute("SELECT DISTINCT underlying FROM raw.chain_snapshots").fetchall()}
+        orphans = counts.filter(~pl.col("underlying").is_in(list(known))).sort("underlying")
+        if orphans.height == 0:
+            return []
+        names = orphans["underlying"].to_list()
+        shown = ", ".join(names[:10]) + (f" and {len(names) - 10} more" if len(names) > 10 else "")
+        return [f"{orphans['len'].sum():,} rows for underlyings with no chain loaded: {shown}"]
 
     def _replace_reference(self, kind: str, good: pl.DataFrame, source_format: str) -> None:
         """Replace the rows of ``kind``'s table whose key ``good`` has, then append ``good``."""
@@ -520,6 +543,7 @@ def ingest_file(
 
     result = LoadResult(file, "failed", load_id=load_id)
     restore_memory: str | None = None
+    unexpected: Exception | None = None
     try:
         fmt, kind = sources.route(file, format)
         result.format, result.kind = fmt, kind
@@ -538,6 +562,8 @@ def ingest_file(
                         load.chain(snap, progress)
                         if progress:
                             progress("reading", load.result.rows_in)
+                except sources.AllRowsRejected as exc:  # every line bad: quarantine them, status "rejected"
+                    load.all_rejected(exc)
                 finally:
                     snapshots.close()  # a streaming reader removes its temporary files now, not at collection
             else:
@@ -567,16 +593,46 @@ def ingest_file(
         result = LoadResult(
             file, "failed", load_id=load_id, format=result.format, kind=result.kind, message=f"{file}: {exc}"
         )
+    except Exception as exc:  # noqa: BLE001 - one file never stops the batch (see _unexpected)
+        unexpected = exc
+        result = LoadResult(
+            file, "failed", load_id=load_id, format=result.format, kind=result.kind, message=_unexpected(file, exc)
+        )
     finally:
         if restore_memory is not None:
             con.execute("SET memory_limit = ?", [restore_memory])
     if result.status == "failed":
-        con.execute("BEGIN TRANSACTION")
-        con.execute("DELETE FROM raw.quarantine WHERE load_id = ?", [load_id])
-        _manifest_row(con, result, sha256=sha256, size=size, started=started)
-        con.execute("COMMIT")
+        try:
+            con.execute("BEGIN TRANSACTION")
+            con.execute("DELETE FROM raw.quarantine WHERE load_id = ?", [load_id])
+            _manifest_row(con, result, sha256=sha256, size=size, started=started)
+            con.execute("COMMIT")
+        except duckdb.Error:
+            # the database itself is broken (full disk, lost file): that is not this file's fault, and the
+            # next file would fail the same way; report the original problem
+            if unexpected is not None:
+                raise unexpected from None
+            raise
     result.seconds = time.perf_counter() - t0
     return result
+
+
+#: Longest message kept from an unexpected exception, characters.
+_MESSAGE_LIMIT = 300
+
+
+def _unexpected(file: Path, exc: Exception) -> str:
+    """One line naming the file and an exception no reader anticipated. A file that vanished while being
+    read (deleted or moved during the run) says so; anything else is worded as a reader bug to report,
+    while the file is recorded as failed and the batch goes on."""
+    if isinstance(exc, FileNotFoundError) or (isinstance(exc, OSError) and not file.exists()):
+        return f"{file}: file vanished while being read (deleted or moved during the run)"
+    text = " ".join(str(exc).split())
+    if len(text) > _MESSAGE_LIMIT:
+        text = text[:_MESSAGE_LIMIT] + "..."
+    if isinstance(exc, OSError):
+        return f"{file}: cannot read file: {exc.strerror or text}"
+    return f"{file}: unexpected {type(exc).__name__} while reading: {text} (a reader bug: please report it)"
 
 
 def _already(con: duckdb.DuckDBPyConnection, file: Path, load_id: str, note: str, seconds: float) -> LoadResult:

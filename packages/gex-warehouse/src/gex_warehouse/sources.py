@@ -17,6 +17,7 @@ import polars as pl
 from gex.chain import ChainSnapshot
 from gex.reference import ReferenceData
 from gex_sources import SourceError, closes_from_external
+from gex_sources.errors import AllRowsRejected
 
 #: Formats whose reader rejects a whole physical line standing for two contracts (a call and a put).
 TWO_CONTRACTS_PER_LINE = frozenset({"cboe_csv", "cboe_dat"})
@@ -113,6 +114,7 @@ def line_text(path: Path, lines: Iterable[int]) -> dict[int, str]:
 
 
 __all__ = [
+    "AllRowsRejected",
     "SourceError",
     "chains",
     "known_formats",

@@ -10,7 +10,10 @@ Rules (the first failing one, in this order, names the reason):
 - required fields present (``symbol``, ``root``, ``expiration``, ``settlement``, ``settlement_ts``,
   ``strike``, ``right``, ``session``, ``valuation_ts``, ``underlying_price``, ``multiplier``);
 - ``strike > 0``; ``underlying_price > 0``; ``multiplier > 0``;
-- expiration not before the session (a contract that expired on an earlier day cannot be in a snapshot);
+- ``underlying`` and ``root`` are identifiers safe as path components (:mod:`gex_sources.limits`: the
+  exports are partitioned by underlying);
+- expiration not before the session (a contract that expired on an earlier day cannot be in a snapshot),
+  and not more than :data:`gex_sources.limits.MAX_LISTING_YEARS` years after it (a corrupt date);
 - the root's settlement style is known (:func:`gex.calendar.settlement_style`) and agrees with ``settlement``;
 - every float present is finite; ``0 <= bid``, ``0 <= ask``, ``0 <= last``; ``bid <= ask`` when both are
   given and the ask is not ``0`` (Cboe's "no offer", kept);
@@ -37,6 +40,7 @@ import polars as pl
 from gex.calendar import UnknownSettlementError, settlement_style
 from gex.chain import CHAIN_SCHEMA
 from gex.reference import REFERENCE_SCHEMAS
+from gex_sources.limits import MAX_LISTING_DAYS, MAX_LISTING_YEARS, identifier_reason, invalid_identifier
 
 #: Largest implied volatility accepted, decimal per year (10,000%). Vendor placeholders are kept as published
 #: (docs/chain-schema.md): 0, 0.02, and values like 12.001 or 24.001 that Cboe prints on deep in-the-money
@@ -84,11 +88,19 @@ def _fmt(template: str, *args: pl.Expr | str) -> pl.Expr:
     return pl.format(template, *(pl.col(a) if isinstance(a, str) else a for a in args))
 
 
+def _identifiers(*names: str) -> list[Rule]:
+    """Identifiers that become path components (exports are partitioned by underlying): the readers'
+    rule (:mod:`gex_sources.limits`), applied again here so that no frame reaches the warehouse without it,
+    whatever produced it."""
+    return [Rule(f"identifier_{n}", invalid_identifier(pl.col(n)), identifier_reason(n, pl.col(n))) for n in names]
+
+
 def _rules() -> tuple[Rule, ...]:
     c = pl.col
     rules = [
         Rule(f"required_{name}", c(name).is_null(), pl.lit(f"missing {name}")) for name in REQUIRED
     ]
+    rules += _identifiers("underlying", "root")
     rules += [
         Rule("strike", ~(c("strike") > 0), _fmt("non-positive strike: {}", "strike")),
         Rule("spot", ~(c("underlying_price") > 0), _fmt("non-positive underlying price: {}", "underlying_price")),
@@ -97,6 +109,15 @@ def _rules() -> tuple[Rule, ...]:
             "expired_before_session",
             c("expiration") < c("session"),
             _fmt("expiration {} before the session {}", "expiration", "session"),
+        ),
+        Rule(
+            "beyond_listing_horizon",
+            (c("expiration") - c("session")).dt.total_days() > MAX_LISTING_DAYS,
+            _fmt(
+                f"expiration {{}} more than {MAX_LISTING_YEARS} years after the session {{}} (corrupt date?)",
+                "expiration",
+                "session",
+            ),
         ),
         Rule(
             "unknown_settlement",
@@ -282,6 +303,7 @@ def _reference_rules() -> dict[str, tuple[tuple[Rule, ...], list[str]]]:
             [
                 *_required("publish_date", "oi_date", "underlying", "symbol", "root", "expiration", "strike"),
                 *_required("right", "open_interest"),
+                *_identifiers("underlying", "root"),
                 *_finite("strike"),
                 *_positive("strike"),
                 Rule("negative_open_interest", c("open_interest") < 0, _fmt("negative open_interest: {}", "open_interest")),
@@ -319,6 +341,7 @@ def _reference_rules() -> dict[str, tuple[tuple[Rule, ...], list[str]]]:
         "closes": (
             [
                 *_required("session", "underlying", "close"),
+                *_identifiers("underlying"),
                 *_finite("open", "high", "low", "close"),
                 *_positive("open", "high", "low", "close"),
                 Rule("high_below_low", c("high") < c("low"), _fmt("high {} below low {}", "high", "low")),
@@ -328,6 +351,7 @@ def _reference_rules() -> dict[str, tuple[tuple[Rule, ...], list[str]]]:
         "external_gex": (
             [
                 *_required("session", "underlying", "provider", "gex_usd"),
+                *_identifiers("underlying"),
                 *_finite("gex_usd", "dix", "underlying_close"),
                 Rule("dix_range", (c("dix") < 0) | (c("dix") > 1), _fmt("dix outside 0..1: {}", "dix")),
                 *_positive("underlying_close"),
@@ -337,6 +361,7 @@ def _reference_rules() -> dict[str, tuple[tuple[Rule, ...], list[str]]]:
         "derived_results": (
             [
                 *_required("session", "underlying", "provider", "expiry_group"),
+                *_identifiers("underlying"),
                 *_finite("strike", "call_gex_bn", "put_gex_bn", "net_gex_bn", "zero_gamma", "total_gex_bn", "spot"),
                 *_positive("strike", "spot"),
             ],

@@ -1,0 +1,44 @@
+"""Paths built from data stay under their root.
+
+Every folder name the warehouse writes that comes from data (an export partition's ``underlying=<U>``)
+is validated once at ingest (:mod:`gex_sources.limits`); :func:`safe_child` is the second, independent
+guard at the moment of writing: whatever the parts hold, the result is inside ``root`` or an error.
+"""
+
+from __future__ import annotations
+
+from os import PathLike
+from pathlib import Path
+
+
+class UnsafePathError(ValueError):
+    """A path built from data would leave its root folder."""
+
+
+def safe_child(root: str | PathLike[str], *parts: str) -> Path:
+    """``root / parts...``, resolved, refusing anything outside ``root``.
+
+    Each part must be one non-empty path component: no separator, not ``.`` or ``..``, no NUL byte (that
+    alone keeps the result under ``root``); the resolved result is then checked again against the resolved
+    root, which also catches a symbolic link inside ``root`` that points elsewhere.
+
+    Raises
+    ------
+    UnsafePathError
+        Naming the root and the offending part.
+
+    >>> safe_child("/data/exports", "regime_daily", "underlying=SPX").as_posix()
+    '/data/exports/regime_daily/underlying=SPX'
+    >>> safe_child("/data/exports", "underlying=x/../../../tmp")
+    Traceback (most recent call last):
+    ...
+    gex_warehouse.paths.UnsafePathError: refusing to write outside /data/exports: path part 'underlying=x/../../../tmp' is not a single folder name
+    """
+    base = Path(root).resolve()
+    for part in parts:
+        if not part or part in (".", "..") or "/" in part or "\\" in part or "\x00" in part:
+            raise UnsafePathError(f"refusing to write outside {root}: path part {part!r} is not a single folder name")
+    target = base.joinpath(*parts).resolve()
+    if target != base and base not in target.parents:
+        raise UnsafePathError(f"refusing to write outside {root}: {'/'.join(parts)!r} resolves to {target}")
+    return target
