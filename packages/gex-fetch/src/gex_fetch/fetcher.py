@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from gex import calendar
 from gex_sources.bundle import BundleResponse, FetchBundle, response_name, utc_instant, write_bundle
 
 from gex_fetch import archive
@@ -237,6 +238,7 @@ def fetch_many(jobs: Iterable[tuple[str, str]], landing: str | os.PathLike[str],
             return FetchOutcome(source, symbol, "failed", reason=redact(f"internal error: {type(exc).__name__}: {exc}"),
                                 kind="internal")
 
+    calendar.nyse()  # load the exchange calendar once, before threads race to (its loader is not thread-safe)
     if concurrency <= 1 or len(jobs) <= 1:
         return [run(j) for j in jobs]
     with ThreadPoolExecutor(max_workers=min(concurrency, len(jobs)), thread_name_prefix="gex-fetch") as pool:
