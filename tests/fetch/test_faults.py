@@ -99,7 +99,7 @@ def test_timeout_then_success_and_timeout_for_ever(server, landing, sleeps):
 def test_manifest_line_of_a_failure_names_url_and_reason(server, landing, sleeps):
     server.add(CBOE_PATH.format("SPY"), Reply(403, b"no"))
     fetch_many([("cboe", "SPY")], landing, settings={"cboe": fast_settings(server.base_url, sleeps)})
-    (row,) = [json.loads(x) for x in (landing / "fetch" / "manifest.jsonl").read_text().splitlines()]
+    (row,) = [json.loads(x) for x in (landing / "fetch" / ".manifest.jsonl").read_text().splitlines()]
     assert row["outcome"] == "failed" and row["status"] == 403
     assert row["url"] == f"{server.base_url}/api/global/delayed_quotes/options/SPY.json"
     assert row["requested_at"].endswith("Z") and row["received_at"].endswith("Z")

@@ -2,7 +2,7 @@
 
 Layout (BUNDLE_SPEC.md)::
 
-    <landing>/fetch/manifest.jsonl
+    <landing>/fetch/.manifest.jsonl
     <landing>/fetch/<source>/<SYMBOL>/<session>/<SYMBOL>_<session>_<received %Y%m%dT%H%M%SZ>.<source>.zip
 
 Rates bundles (symbol null) are filed under the series they were asked for (``DGS3MO``, the year ``2024``).
@@ -25,7 +25,10 @@ from gex_fetch.redact import redact
 from gex_fetch.symbols import normalise
 
 FETCH_DIR = "fetch"
-MANIFEST = "manifest.jsonl"
+#: The manifest is a *hidden* file on purpose: ``gex ingest <landing>`` (and the nightly ingest of the landing
+#: folder) reads every file except hidden ones, and a JSON-lines log is not data to load (a visible
+#: ``manifest.jsonl`` failed every ingest as "not a Cboe chain").
+MANIFEST = ".manifest.jsonl"
 _manifest_lock = threading.Lock()
 
 
@@ -78,7 +81,7 @@ def latest_content_sha256(folder: Path, source: str) -> tuple[Path, str] | None:
 
 
 def append_manifest(landing: str | os.PathLike[str], row: dict[str, Any]) -> None:
-    """Append one JSON line to ``<landing>/fetch/manifest.jsonl`` (one write per line, under a lock; the line
+    """Append one JSON line to ``<landing>/fetch/.manifest.jsonl`` (one write per line, under a lock; the line
     goes through :func:`redact` as a last guard)."""
     path = manifest_path(landing)
     path.parent.mkdir(parents=True, exist_ok=True)

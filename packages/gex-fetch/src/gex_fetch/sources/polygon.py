@@ -1,6 +1,6 @@
 """Polygon / Massive option chain snapshot (API key in ``$POLYGON_API_KEY``), paged through ``next_url``.
 
-``GET /v3/snapshot/options/{underlying}?limit=250&apiKey=...``; each page's ``next_url`` is an absolute URL
+``GET /v3/snapshot/options/{underlying}?limit=250&apiKey=...`` (indices as ``I:SPX``); each page's ``next_url`` is an absolute URL
 with a ``cursor`` but **without** the key: we keep its path and query, put it under the configured base URL
 (so a base URL override or a proxy keeps working) and the client adds the key again. Pace: the free plan
 allows 5 requests a minute and paid plans far more; the default here is 1 per second (set ``rate_per_s`` in
@@ -16,8 +16,19 @@ from urllib.parse import parse_qsl, urlsplit
 
 from gex_fetch.errors import FetchError
 from gex_fetch.source import HttpResponse, PlannedRequest, Source, parse_json
+from gex_fetch.symbols import is_index
 
 PAGE_LIMIT = "250"  # the largest page the API serves
+
+
+def polygon_ticker(symbol: str) -> str:
+    """Polygon's underlying ticker: ``I:SPX`` for indices, ``SPY`` for the rest."""
+    return f"I:{symbol}" if is_index(symbol) else symbol
+
+
+def _plain(ticker: object) -> object:
+    """``I:SPX`` -> ``SPX`` (for the symbol check)."""
+    return ticker[2:] if isinstance(ticker, str) and ticker.startswith("I:") else ticker
 
 
 class Polygon(Source):
@@ -29,7 +40,7 @@ class Polygon(Source):
     burst = 2
 
     def requests_for(self, symbol: str, session: dt.date | None = None) -> list[PlannedRequest]:
-        return [PlannedRequest("chain", f"/v3/snapshot/options/{symbol}", {"limit": PAGE_LIMIT})]
+        return [PlannedRequest("chain", f"/v3/snapshot/options/{polygon_ticker(symbol)}", {"limit": PAGE_LIMIT})]
 
     def validate(self, symbol: str, response: HttpResponse) -> Any:
         doc = parse_json(response, "a Polygon options snapshot")
@@ -43,7 +54,7 @@ class Polygon(Source):
         for row in results[:1]:
             asset = row.get("underlying_asset") if isinstance(row, dict) else None
             if isinstance(asset, dict):
-                self.check_symbol(symbol, asset.get("ticker"), response)
+                self.check_symbol(symbol, _plain(asset.get("ticker")), response)
         return doc
 
     def follow_up(self, symbol: str, response: HttpResponse, document: Any) -> list[PlannedRequest]:
@@ -51,7 +62,7 @@ class Polygon(Source):
         if not nxt:
             return []
         parts = urlsplit(str(nxt))
-        if not parts.path.startswith(f"/v3/snapshot/options/{symbol}"):
+        if parts.path != f"/v3/snapshot/options/{polygon_ticker(symbol)}":
             raise FetchError("invalid", f"{response.url}: next_url leaves the snapshot of {symbol} ({parts.path})")
         params = {k: v for k, v in parse_qsl(parts.query, keep_blank_values=True) if k.lower() != "apikey"}
         if params == dict(response.request.params) and parts.path == response.request.path:
