@@ -86,7 +86,7 @@ def add_polygon_page(collector: ContractCollector, where: str, doc: Any, spots: 
             },
             strike=details.get("strike_price"),
             expiration=details.get("expiration_date"),
-            right=_RIGHTS.get(str(details.get("contract_type")), str(details.get("contract_type"))),
+            right=None if details.get("contract_type") is None else _RIGHTS.get(str(details.get("contract_type")), str(details.get("contract_type"))),
             contract_size=details.get("shares_per_contract", 100),
         )
     next_url = doc.get("next_url")

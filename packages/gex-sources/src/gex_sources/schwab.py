@@ -119,7 +119,7 @@ def add_schwab_chain(collector: ContractCollector, where: str, doc: Any) -> tupl
                             "vendor_theta": rec.get("theta"),
                         },
                         strike=rec.get("strikePrice"),
-                        right={"CALL": "C", "PUT": "P"}.get(str(rec.get("putCall")), str(rec.get("putCall"))),
+                        right=None if rec.get("putCall") is None else {"CALL": "C", "PUT": "P"}.get(str(rec["putCall"]), str(rec["putCall"])),
                         contract_size=rec.get("multiplier", 100),
                     )
     spot, ok = number(doc.get("underlyingPrice"), missing=MISSING)

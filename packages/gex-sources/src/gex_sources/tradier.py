@@ -15,8 +15,9 @@ Rules:
 
 - IV: ``greeks.mid_iv`` (the IV of the mid price) when it is > 0, else ``greeks.smv_vol`` (ORATS' smoothed
   surface value); decimals. No greeks object: IV and greeks null (the models solve IV from prices).
-- Mini options (``contract_size`` 10, root like ``AAPL7``) are **rejected** with a reason: the chain schema
-  holds 100-share contracts and the roots' settlement/deliverable is not the standard one.
+- Mini options (``contract_size`` 10, root like ``AAPL7``) and adjusted roots (``SPY1``) are **rejected**
+  with a reason: the chain schema holds 100-share standard contracts (old responses have no
+  ``contract_size``, so a root ending in a digit is what identifies them).
 - The snapshot instant is the ``received_at`` of the quote response (when the fetch saw the data, UTC);
   spot is the quote's ``close`` when that instant is not intraday, else ``last`` (see
   :func:`gex_sources.bundle_chain.eod_spot`).
@@ -92,6 +93,11 @@ def add_tradier_contracts(collector: ContractCollector, where: str, doc: Any) ->
         if not isinstance(rec, dict):
             collector.reject(rec, "record is not an object")
             continue
+        root = str(rec.get("root_symbol") or rec.get("symbol") or "")
+        root = root[: len(root) - 15] if not rec.get("root_symbol") and len(root) > 15 else root
+        if root[-1:].isdigit():  # AAPL7 (mini, 10 shares), SPY1 (adjusted): not a 100-share standard contract
+            collector.reject(rec, f"adjusted or mini option root {root!r} (non-standard deliverable)")
+            continue
         greeks = rec.get("greeks")
         greeks = greeks if isinstance(greeks, dict) else {}
         mid, mid_ok = number(greeks.get("mid_iv"))
@@ -113,7 +119,7 @@ def add_tradier_contracts(collector: ContractCollector, where: str, doc: Any) ->
             },
             strike=rec.get("strike"),
             expiration=rec.get("expiration_date"),
-            right=_RIGHTS.get(str(rec.get("option_type")), str(rec.get("option_type"))),
+            right=None if rec.get("option_type") is None else _RIGHTS.get(str(rec.get("option_type")), str(rec.get("option_type"))),
             contract_size=rec.get("contract_size", 100),
         )
     return len(records)
