@@ -161,6 +161,7 @@ class HttpClient:
                 self._bucket.acquire()
             requested = self._now()
             retry_after: float | None = None
+            last_status: int | None = None
             try:
                 r = self._client.get(self.base_url + request.path, params=self._query(request),
                                      headers={"Accept": request.accept})
@@ -194,6 +195,7 @@ class HttpClient:
                     raise FetchError({401: "auth", 403: "forbidden", 404: "not_found"}[status],
                                      f"{shown}: {self.source.explain(status, symbol)}", status=status)
                 elif status == 429 or status >= 500:
+                    last_status = status
                     kind = "rate_limited" if status == 429 else "server"
                     problem = f"HTTP {status} {r.reason_phrase}".rstrip()
                     retry_after = parse_retry_after(r.headers.get("retry-after"), self._now())
@@ -204,7 +206,7 @@ class HttpClient:
                 else:
                     raise FetchError("http", f"{shown}: HTTP {status} {r.reason_phrase} (not retried)", status=status)
             if attempt == policy.max_attempts:
-                raise FetchError(kind, f"{shown}: {problem}; gave up after {attempt} attempts")
+                raise FetchError(kind, f"{shown}: {problem}; gave up after {attempt} attempts", status=last_status)
             delay = retry_after if retry_after is not None else policy.backoff_s(attempt, self._rng)
             self.delays.append(delay)
             self._sleep(delay)
