@@ -56,6 +56,12 @@ def test_format_kinds() -> None:
         "ivydb_security_price": "closes",
         "squeezemetrics_dix": "external_gex",
         "gflows_derived": "derived_results",
+        "occ_bundle": "open_interest",
+        "occ_series": "open_interest",
+        "treasury_bundle": "rates",
+        "treasury_csv": "rates",
+        "fred_bundle": "rates",
+        "fred_csv": "rates",
     }
 
 

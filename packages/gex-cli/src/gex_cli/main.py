@@ -14,6 +14,7 @@ import typer
 
 from gex_cli import jsonout
 from gex_cli import advise_cmd, compute_cmd, demo_cmd, flows_cmd, generate_cmd, ingest_cmd, report_cmd, serve_cmd, sql_cmd
+from gex_cli import fetch_cmd
 from gex_cli.errors import EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_USAGE
 from gex_cli.errors import fail as _fail
 from gex_cli.options import PRESET_NAMES
@@ -157,6 +158,7 @@ app.command("advise")(advise_cmd.advise)
 app.command("simulate")(advise_cmd.simulate)
 app.command("report")(report_cmd.report)
 app.command("sql")(sql_cmd.sql)
+app.command("fetch")(fetch_cmd.fetch)
 
 
 def run() -> None:

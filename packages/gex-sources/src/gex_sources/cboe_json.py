@@ -28,6 +28,7 @@ from gex.calendar import NEW_YORK, UTC
 from gex.chain import ChainSnapshot
 
 from gex_sources import assemble
+from gex_sources.bundle_chain import eod_spot, refuse_opening_reset
 from gex_sources.errors import SourceError
 from gex_sources.osi import osi_columns
 from gex_sources.limits import MAX_COUNT, scalar_out_of_range
@@ -181,6 +182,14 @@ def read_cboe_json(path: str | PathLike[str]) -> ChainSnapshot:
         Invalid JSON, no ``data`` object, no ``data.options`` list, unusable ``timestamp``, missing spot.
     """
     doc = load_json(path)
+    return parse_cboe_document(path, doc)
+
+
+def parse_cboe_document(path: str | PathLike[str], doc: Any) -> ChainSnapshot:
+    """The chain of a parsed Cboe delayed-quotes document (see :func:`read_cboe_json`; also used for the
+    body of a fetch bundle). Spot is ``data.close`` for a snapshot that is not intraday (evening, weekend,
+    before the open: ``current_price`` follows extended hours), else ``current_price``. An opening-reset
+    chain (every bid, ask and iv 0) raises :class:`SourceError`."""
     if not isinstance(doc, dict) or not isinstance(doc.get("data"), dict):
         raise SourceError(path, "JSON has no 'data' object (not a Cboe delayed-quotes chain)")
     body = doc["data"]
@@ -188,6 +197,8 @@ def read_cboe_json(path: str | PathLike[str]) -> ChainSnapshot:
     if not isinstance(options, list):
         raise SourceError(path, "JSON 'data' has no 'options' list")
     header = _snapshot_header(path, doc, body)
+    close, close_ok = _number(body.get("close"))
+    header.spot = eod_spot(header.instant, header.spot, close if close_ok else None) or header.spot
     times = assemble.snapshot_times(path, header.instant)
 
     frame, reasons = _records(options)
@@ -219,6 +230,7 @@ def read_cboe_json(path: str | PathLike[str]) -> ChainSnapshot:
         reasons.values(),
     )
     contracts = good.with_columns(pl.col("volume", "open_interest").cast(pl.Int64))
+    refuse_opening_reset(str(path), contracts)
     return assemble.finish(
         contracts,
         path=path,

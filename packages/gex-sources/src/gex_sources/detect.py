@@ -13,7 +13,7 @@ from gex_sources.rawfile import decode_text, head_lines, load_head
 from gex_sources.registry import FORMATS, FileHead
 
 #: Magic bytes of binary formats some reader accepts.
-BINARY_MAGICS = (b"PAR1",)
+BINARY_MAGICS = (b"PAR1", b"PK\x03\x04")  # Parquet; ZIP (fetch bundles)
 
 
 def _magic(path: str | PathLike[str]) -> bytes:

@@ -282,3 +282,55 @@ register_format(
         "derived_results",
     )
 )
+
+
+# --- fetch bundles (issue 11) and the rate / open-interest API bodies saved as plain files ----------------
+from gex_sources import bundle_readers, fred, occ_series, treasury  # noqa: E402 - registered after the above
+
+for _source in ("cboe", "tradier", "polygon", "schwab"):
+    register_format(
+        SourceFormat(
+            f"{_source}_bundle",
+            bundle_readers.chain_reader(_source),
+            lambda head, s=_source: bundle_readers.bundle_source(head.path) == s,
+            f"{_source} fetch bundle (ZIP of the raw API responses + manifest) holding an option chain",
+        )
+    )
+for _source, _kind, _what in (("occ", "open_interest", "OCC series-search open interest"),
+                               ("treasury", "rates", "Treasury par yield curve"), ("fred", "rates", "FRED DGS yields")):
+    register_format(
+        _reference(
+            f"{_source}_bundle",
+            bundle_readers.reference_reader(_source),
+            lambda head, s=_source: bundle_readers.bundle_source(head.path) == s,
+            f"{_source} fetch bundle: {_what}",
+            _kind,
+        )
+    )
+register_format(
+    _reference(
+        treasury.FORMAT_TREASURY,
+        treasury.read_treasury_csv,
+        lambda head: treasury.sniff_treasury(head.lines),
+        'US Treasury daily par yield curve CSV: Date,"1 Mo",... (percent, bond-equivalent)',
+        "rates",
+    )
+)
+register_format(
+    _reference(
+        fred.FORMAT_FRED,
+        fred.read_fred_csv,
+        lambda head: fred.sniff_fred(head.lines),
+        "FRED fredgraph CSV of DGS constant-maturity yields (DATE|observation_date,DGS3MO,...)",
+        "rates",
+    )
+)
+register_format(
+    _reference(
+        occ_series.FORMAT_OCC_SERIES,
+        occ_series.read_occ_series,
+        lambda head: occ_series.sniff_occ_series(head.lines),
+        "OCC series-search text (call and put OI per row; needs download_date=)",
+        "open_interest",
+    )
+)
