@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from gex_cli import advise_cmd, compute_cmd, demo_cmd, flows_cmd, generate_cmd, ingest_cmd, report_cmd, serve_cmd, sql_cmd
+from gex_cli import advise_cmd, compute_cmd, demo_cmd, flows_cmd, generate_cmd, ingest_cmd, report_cmd, serve_cmd, sql_cmd, stats_cmd
 from gex_cli.errors import EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_USAGE
 from gex_cli.errors import fail as _fail
 from gex_cli.options import PRESET_NAMES
@@ -124,6 +124,7 @@ app.command("advise")(advise_cmd.advise)
 app.command("simulate")(advise_cmd.simulate)
 app.command("report")(report_cmd.report)
 app.command("sql")(sql_cmd.sql)
+app.command("stats")(stats_cmd.stats)
 
 
 def run() -> None:
