@@ -56,9 +56,27 @@ def print_analysis(a: Analysis, console: Console | None = None) -> None:
     t.add_row("0-DTE share", f"{100 * a.zero_dte_gamma_share:.1f}% of gross gamma settles by the next close")
     if a.vendor_model_gamma_gap is not None:
         t.add_row("Vendor vs model", f"{100 * a.vendor_model_gamma_gap:.1f}% exposure-weighted gamma gap")
+    _expected_move_rows(t, a)
     excl = a.excluded_counts()
     detail = ", ".join(f"{k}: {v}" for k, v in excl.items()) or "none"
     t.add_row("Contracts", f"{a.contracts.height:,} used; {sum(excl.values()):,} excluded ({detail})")
     con.print(t)
     for w in a.warnings:
         con.print(f"[yellow]warning:[/yellow] {w}")
+
+
+#: Expiries listed in the readable expected-move line (the JSON has them all).
+EXPECTED_MOVE_EXPIRIES = 3
+
+
+def _expected_move_rows(t: Table, a: Analysis) -> None:
+    """IV-implied 1/5-session moves and the nearest expiries' straddle-implied moves (gex.expected_move)."""
+    one, five = a.implied_move(1), a.implied_move(5)
+    if one[0] is not None and five[0] is not None and a.atm_iv_30d is not None:
+        t.add_row("Implied move", f"±{one[0]:,.2f} ({one[1]:.2f}%) 1 session, ±{five[0]:,.2f} ({five[1]:.2f}%) 5 sessions "
+                  f"(ATM IV 30d {100 * a.atm_iv_30d:.1f}%)")
+    moves = a.expected_move.head(EXPECTED_MOVE_EXPIRIES)
+    if moves.height:
+        text = ", ".join(f"{r['expiration']} {r['settlement']} ±{r['straddle_points']:,.2f} ({r['straddle_pct']:.2f}%)"
+                         for r in moves.iter_rows(named=True))
+        t.add_row("Straddle move", f"{text}  (ATM straddle at the forward)")
