@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.console import Console
@@ -80,3 +81,18 @@ def _expected_move_rows(t: Table, a: Analysis) -> None:
         text = ", ".join(f"{r['expiration']} {r['settlement']} ±{r['straddle_points']:,.2f} ({r['straddle_pct']:.2f}%)"
                          for r in moves.iter_rows(named=True))
         t.add_row("Straddle move", f"{text}  (ATM straddle at the forward)")
+
+
+def write_chart(a: Analysis, out: Path) -> None:
+    """``gex analyze --chart``: write the chart file and say so on stderr (stdout may carry JSON); a file that
+    cannot be written is a one-line error with exit code 1."""
+    import typer
+
+    from gex_cli.errors import EXIT_BAD_INPUT, fail
+    from gex_report.single_chart import write_chart as write
+
+    try:
+        size = write(a, out)
+    except OSError as exc:
+        raise fail(f"{out}: cannot write the chart: {exc.strerror or exc}", EXIT_BAD_INPUT) from None
+    typer.echo(f"wrote the chart to {out} ({size / 1e3:,.0f} kB)", err=True)
