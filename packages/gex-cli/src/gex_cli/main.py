@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 
 from gex_cli import jsonout
-from gex_cli import advise_cmd, compute_cmd, demo_cmd, flows_cmd, generate_cmd, ingest_cmd, report_cmd, serve_cmd, sql_cmd
+from gex_cli import advise_cmd, compute_cmd, demo_cmd, flows_cmd, generate_cmd, ingest_cmd, report_cmd, serve_cmd, sql_cmd, stats_cmd
 from gex_cli import fetch_cmd
 from gex_cli.errors import EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_USAGE
 from gex_cli.errors import fail as _fail
@@ -51,8 +51,15 @@ def analyze(
     ] = None,
     fmt: Annotated[str | None, typer.Option("--format", "-f", help="Force the file format: cboe_csv, cboe_dat or cboe_json.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object instead of the readable summary.")] = False,
+    chart: Annotated[
+        Path | None,
+        typer.Option("--chart", help="Also draw GEX by strike and the profile (flip, walls): out.html (interactive, "
+                     "self-contained) or out.png."),
+    ] = None,
 ) -> None:
     """Analyse one option-chain snapshot: total dealer GEX ($ per 1% move), flip, walls and regime."""
+    if chart is not None and chart.suffix.lower() not in (".html", ".htm", ".png"):
+        raise _fail(f"--chart {chart}: give a file ending in .html or .png", EXIT_USAGE)
     from gex.analysis import analyze as run_analysis
     from gex.conventions import preset as get_preset
     from gex_sources.errors import SourceError
@@ -74,6 +81,10 @@ def analyze(
         from gex_cli.render import print_analysis
 
         print_analysis(result)
+    if chart is not None:
+        from gex_cli.render import write_chart
+
+        write_chart(result, chart)
 
 
 def _read_for_analysis(path: Path, fmt: str | None):  # -> gex.chain.ChainSnapshot (lazy import)
@@ -159,6 +170,7 @@ app.command("simulate")(advise_cmd.simulate)
 app.command("report")(report_cmd.report)
 app.command("sql")(sql_cmd.sql)
 app.command("fetch")(fetch_cmd.fetch)
+app.command("stats")(stats_cmd.stats)
 
 
 def run() -> None:

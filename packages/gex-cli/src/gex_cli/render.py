@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.console import Console
@@ -56,9 +57,42 @@ def print_analysis(a: Analysis, console: Console | None = None) -> None:
     t.add_row("0-DTE share", f"{100 * a.zero_dte_gamma_share:.1f}% of gross gamma settles by the next close")
     if a.vendor_model_gamma_gap is not None:
         t.add_row("Vendor vs model", f"{100 * a.vendor_model_gamma_gap:.1f}% exposure-weighted gamma gap")
+    _expected_move_rows(t, a)
     excl = a.excluded_counts()
     detail = ", ".join(f"{k}: {v}" for k, v in excl.items()) or "none"
     t.add_row("Contracts", f"{a.contracts.height:,} used; {sum(excl.values()):,} excluded ({detail})")
     con.print(t)
     for w in a.warnings:
         con.print(f"[yellow]warning:[/yellow] {w}")
+
+
+#: Expiries listed in the readable expected-move line (the JSON has them all).
+EXPECTED_MOVE_EXPIRIES = 3
+
+
+def _expected_move_rows(t: Table, a: Analysis) -> None:
+    """IV-implied 1/5-session moves and the nearest expiries' straddle-implied moves (gex.expected_move)."""
+    one, five = a.implied_move(1), a.implied_move(5)
+    if one[0] is not None and five[0] is not None and a.atm_iv_30d is not None:
+        t.add_row("Implied move", f"±{one[0]:,.2f} ({one[1]:.2f}%) 1 session, ±{five[0]:,.2f} ({five[1]:.2f}%) 5 sessions "
+                  f"(ATM IV 30d {100 * a.atm_iv_30d:.1f}%)")
+    moves = a.expected_move.head(EXPECTED_MOVE_EXPIRIES)
+    if moves.height:
+        text = ", ".join(f"{r['expiration']} {r['settlement']} ±{r['straddle_points']:,.2f} ({r['straddle_pct']:.2f}%)"
+                         for r in moves.iter_rows(named=True))
+        t.add_row("Straddle move", f"{text}  (ATM straddle at the forward)")
+
+
+def write_chart(a: Analysis, out: Path) -> None:
+    """``gex analyze --chart``: write the chart file and say so on stderr (stdout may carry JSON); a file that
+    cannot be written is a one-line error with exit code 1."""
+    import typer
+
+    from gex_cli.errors import EXIT_BAD_INPUT, fail
+    from gex_report.single_chart import write_chart as write
+
+    try:
+        size = write(a, out)
+    except OSError as exc:
+        raise fail(f"{out}: cannot write the chart: {exc.strerror or exc}", EXIT_BAD_INPUT) from None
+    typer.echo(f"wrote the chart to {out} ({size / 1e3:,.0f} kB)", err=True)

@@ -24,11 +24,13 @@ from gex.calendar import NEW_YORK, as_of_session, next_session, session_close
 from gex.chain import ChainSnapshot
 from gex.conventions import NATIVE, Conventions
 from gex.coverage import Coverage, chain_coverage
+from gex.expected_move import MOVE_SCHEMA, iv_implied_move, straddle_moves
 from gex.flip import GammaProfile, first_grid_crossing, solve_flip
 from gex.forwards import parity_forwards
 from gex.gex import contract_exposures, exposure_totals, per_dte_bucket_gex, per_expiry_gex, per_strike_gex
 from gex.iv import IVReason, implied_vol
 from gex.levels import LEVEL_DEFINITIONS, Levels, Regime, key_levels, regime_of
+from gex.volatility import atm_iv_constant_maturity
 
 _SECONDS_PER_YEAR = 365.0 * 86_400.0
 
@@ -81,6 +83,14 @@ class Analysis:
     gamma_profile: GammaProfile  # the sticky-strike model behind profile, flip and regime
     warnings: tuple[str, ...] = field(default_factory=tuple)
     source: str = ""
+    # expected move (gex.expected_move): straddle-implied move per expiry, and the 30-day ATM IV behind the
+    # IV-implied 1- and 5-session moves (decimal per year; None without a usable smile)
+    expected_move: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=MOVE_SCHEMA))
+    atm_iv_30d: float | None = None
+
+    def implied_move(self, sessions: int) -> tuple[float | None, float | None]:
+        """IV-implied one-standard-deviation move over ``sessions`` sessions: ``(points, % of spot)``."""
+        return iv_implied_move(self.atm_iv_30d, self.spot, sessions)
 
     @property
     def flip_distance_pct(self) -> float | None:
@@ -128,6 +138,14 @@ class Analysis:
             "contracts_excluded": self.excluded_counts(),
             "warnings": list(self.warnings),
             "source": self.source,
+            "expected_move": [
+                {**row, "expiration": row["expiration"].isoformat()} for row in self.expected_move.iter_rows(named=True)
+            ],
+            "atm_iv_30d": self.atm_iv_30d,
+            "implied_move_1d_points": self.implied_move(1)[0],
+            "implied_move_1d_pct": self.implied_move(1)[1],
+            "implied_move_5d_points": self.implied_move(5)[0],
+            "implied_move_5d_pct": self.implied_move(5)[1],
         }
 
 
@@ -387,6 +405,8 @@ def analyze(snapshot: ChainSnapshot, conventions: Conventions = NATIVE, *, rate:
         gamma_profile=profile,
         warnings=tuple(warnings),
         source=snapshot.source,
+        expected_move=straddle_moves(exposures, forwards, spot, snapshot.valuation_ts),
+        atm_iv_30d=atm_iv_constant_maturity(exposures, spot, snapshot.valuation_ts),
     )
 
 

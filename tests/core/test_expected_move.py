@@ -1,0 +1,90 @@
+"""gex.expected_move: hand-built chains with known answers (Black-76 priced with scipy, not gex.greeks)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+import numpy as np
+import polars as pl
+import pytest
+from scipy.stats import norm
+
+from gex.expected_move import MOVE_SCHEMA, interpolate_straddle, iv_implied_move, straddle_moves
+
+VALUATION = dt.datetime(2024, 1, 5, 21, 0, tzinfo=dt.timezone.utc)
+
+
+def black76(forward, strike, tenor, sigma, rate, is_call):
+    """Undiscounted-forward Black price times e^{-rT} (scipy's normal CDF: independent of the project)."""
+    s = sigma * math.sqrt(tenor)
+    d1 = (math.log(forward / strike) + 0.5 * s * s) / s
+    d2 = d1 - s
+    df = math.exp(-rate * tenor)
+    if is_call:
+        return df * (forward * norm.cdf(d1) - strike * norm.cdf(d2))
+    return df * (strike * norm.cdf(-d2) - forward * norm.cdf(-d1))
+
+
+def chain(forward=4703.3, days=30, sigma=0.15, rate=0.05, step=5.0, spread=0.1, expiration=dt.date(2024, 2, 5)):
+    tenor = days / 365.0
+    rows = []
+    for k in np.arange(4400.0, 5000.0 + step, step):
+        for right in "CP":
+            p = black76(forward, k, tenor, sigma, rate, right == "C")
+            rows.append({"expiration": expiration, "settlement": "PM",
+                         "settlement_ts": VALUATION + dt.timedelta(days=days), "strike": float(k), "right": right,
+                         "bid": max(p - spread / 2, 0.0), "ask": p + spread / 2, "tenor_years": tenor, "rate": rate,
+                         "dividend_yield": rate - math.log(forward / 4700.0) / tenor})
+    return pl.DataFrame(rows)
+
+
+def test_interpolation_by_hand():
+    strikes = np.array([95.0, 100.0, 105.0])
+    assert interpolate_straddle(strikes, np.array([12.0, 8.0, 11.0]), 101.0) == (pytest.approx(8.6), 100.0, 105.0)
+    assert interpolate_straddle(strikes, np.array([12.0, 8.0, 11.0]), 100.0) == (8.0, 100.0, 100.0)
+    assert math.isnan(interpolate_straddle(strikes, np.array([12.0, 8.0, 11.0]), 106.0)[0])
+
+
+def test_black_scholes_straddle_at_the_forward():
+    forward, days, sigma, rate = 4703.3, 30, 0.15, 0.05
+    c = chain(forward, days, sigma, rate)
+    fwd = pl.DataFrame({"expiration": [dt.date(2024, 2, 5)], "settlement": ["PM"], "forward": [forward]})
+    out = straddle_moves(c, fwd, 4700.0, VALUATION)
+    assert out.schema == pl.Schema(MOVE_SCHEMA) and out.height == 1
+    row = out.row(0, named=True)
+    tenor = days / 365.0
+    exact = 2 * math.exp(-rate * tenor) * forward * (2 * norm.cdf(0.5 * sigma * math.sqrt(tenor)) - 1)
+    assert row["straddle_points"] == pytest.approx(exact, rel=1e-4)  # linear in strike over a 5-point gap
+    assert row["straddle_points"] == pytest.approx(0.8 * sigma * math.sqrt(tenor) * forward, rel=0.02)
+    assert (row["strike_below"], row["strike_above"]) == (4700.0, 4705.0)
+    assert row["forward_source"] == "parity" and row["days_to_settlement"] == pytest.approx(30.0)
+    assert row["straddle_pct"] == pytest.approx(100 * row["straddle_points"] / 4700.0)
+
+
+def test_carry_forward_when_no_parity_forward():
+    forward = 4703.3
+    out = straddle_moves(chain(forward), pl.DataFrame(schema={"expiration": pl.Date, "settlement": pl.String,
+                                                              "forward": pl.Float64}), 4700.0, VALUATION)
+    row = out.row(0, named=True)
+    # the contracts' carry (rate - dividend_yield) was built to give back the forward exactly
+    assert row["forward_source"] == "carry" and row["forward"] == pytest.approx(forward, rel=1e-12)
+
+
+def test_expired_one_sided_and_uncovered_expiries_are_left_out():
+    live = chain()
+    expired = chain(days=30).with_columns(settlement_ts=pl.lit(VALUATION - dt.timedelta(hours=1)),
+                                          expiration=pl.lit(dt.date(2024, 1, 5)))
+    one_sided = chain(expiration=dt.date(2024, 3, 1)).with_columns(
+        bid=pl.when(pl.col("right") == "P").then(0.0).otherwise(pl.col("bid")))
+    far = chain(forward=6000.0, expiration=dt.date(2024, 4, 1))  # forward beyond every strike
+    fwd = pl.DataFrame({"expiration": [dt.date(2024, 4, 1)], "settlement": ["PM"], "forward": [6000.0]})
+    out = straddle_moves(pl.concat([live, expired, one_sided, far]), fwd, 4700.0, VALUATION)
+    assert out["expiration"].to_list() == [dt.date(2024, 2, 5)]
+
+
+def test_iv_implied_move():
+    points, pct = iv_implied_move(0.16, 5000.0, 5)
+    assert pct == pytest.approx(100 * 0.16 * math.sqrt(5 / 252)) and points == pytest.approx(50 * pct)
+    assert iv_implied_move(None, 5000.0, 1) == (None, None)
+    assert iv_implied_move(float("nan"), 5000.0, 1) == (None, None)
