@@ -11,13 +11,27 @@ import datetime as dt
 import json
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from gex_cli.errors import EXIT_BAD_INPUT, EXIT_USAGE
 from gex_cli.errors import fail as _fail
 from gex_cli.options import PRESET_NAMES
+
+
+def require_loaded_underlying(con: Any, symbol: str | None, target: Path) -> None:
+    """Exit 1 naming what is loaded when ``symbol`` (normalised, e.g. ``SPX``) has no chain in the warehouse
+    (``None``: any underlying; nothing to check). Today an unknown ``-u`` would print "nothing to compute"
+    and exit 0, which reads as success."""
+    from gex_warehouse import compute as c
+
+    if symbol is None:
+        return
+    loaded = sorted({u for u, _ in c.loaded_sessions(con)})
+    if symbol not in loaded:
+        have = f"loaded: {', '.join(loaded)}" if loaded else "no chain is loaded yet"
+        raise _fail(f"no chain of underlying {symbol} is loaded in {target} ({have})", EXIT_BAD_INPUT)
 
 
 def compute(
@@ -60,6 +74,7 @@ def compute(
     from gex_warehouse.config import ingest_memory_limit, warehouse_path
     from gex_warehouse.connect import WarehouseError, connect
     from gex_warehouse.load import checkpoint
+    from gex_warehouse.published import refresh_snapshot
 
     conventions = get_preset(preset)
     target = warehouse_path(warehouse)
@@ -76,6 +91,7 @@ def compute(
         table.add_column(name, justify=justify)  # type: ignore[arg-type]
     failures: list[str] = []
     try:
+        require_loaded_underlying(con, symbol, target)
         if day is not None:
             todo = [(u, s) for u, s in c.loaded_sessions(con, symbol) if s == day]
             if not todo:
@@ -109,6 +125,10 @@ def compute(
                             json.dumps(conventions.as_record(), sort_keys=True), message),
             )
         checkpoint(con)  # no write-ahead log left for the duckdb 1.5 shell (docs/warehouse.md)
+        try:
+            refresh_snapshot(con, target)  # readers (gex sql/report/advise) read this copy, never locked
+        except WarehouseError as exc:
+            failures.append(str(exc))
     finally:
         con.close()
 
