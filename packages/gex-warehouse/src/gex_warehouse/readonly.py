@@ -32,7 +32,7 @@ from typing import Any
 
 import duckdb
 
-from gex_warehouse.connect import WarehouseError, connect
+from gex_warehouse.connect import WarehouseError, WarehouseLockedError, check_warehouse_file
 
 #: Table functions (and scalar functions) that read files: their path arguments must be literal paths
 #: inside the exports folder. Names starting with ``read_`` or ``parquet_`` are treated the same way.
@@ -219,11 +219,41 @@ def sandbox(con: duckdb.DuckDBPyConnection, exports: str | PathLike[str] | None)
     return con
 
 
+#: Catalogue name of the opened file in a sandboxed connection (``SELECT current_database()``).
+CATALOG = "published"
+
+
 def open_sandboxed(path: str | PathLike[str], *, exports: str | PathLike[str] | None = None) -> duckdb.DuckDBPyConnection:
-    """Open the DuckDB file ``path`` read-only and :func:`sandbox` it (raises
-    :class:`gex_warehouse.connect.WarehouseError` subclasses, e.g. when a writer holds it)."""
-    con = connect(path, read_only=True)
+    """Open the DuckDB file ``path`` read-only and :func:`sandbox` it.
+
+    The file is ATTACHed (read-only) to a fresh in-memory database rather than opened with
+    ``duckdb.connect(path)``: the Python client caches one database instance per path, so a second
+    ``connect`` in the same process would return the first one, with its locked configuration and, once the
+    published snapshot has been replaced on disk, the *old* file. A fresh instance opens what the path names
+    now.
+
+    Raises
+    ------
+    WarehouseLockedError
+        A writer holds the file.
+    WarehouseError
+        No such file, or not a DuckDB database.
+    """
+    target = Path(path)
+    check_warehouse_file(target)
+    if not target.is_file():
+        raise WarehouseError(f"no warehouse at {target}: load data first with `gex ingest PATH --warehouse {target}`")
+    con = duckdb.connect(":memory:")
     try:
+        try:
+            con.execute(f"ATTACH ? AS {CATALOG} (READ_ONLY)", [str(target)])
+        except duckdb.IOException as exc:
+            if "Could not set lock on file" in str(exc):
+                raise WarehouseLockedError(target, exc, True) from None
+            raise WarehouseError(f"cannot open {target}: {' '.join(str(exc).split())}") from None
+        except duckdb.Error as exc:
+            raise WarehouseError(f"cannot open {target}: {' '.join(str(exc).split())}") from None
+        con.execute(f"USE {CATALOG}")
         return sandbox(con, exports)
     except BaseException:
         con.close()
