@@ -32,7 +32,7 @@ from pathlib import Path
 import duckdb
 
 from gex_warehouse.config import STORAGE_VERSION, warehouse_path
-from gex_warehouse.connect import WarehouseError, WarehouseLockedError
+from gex_warehouse.connect import WarehouseError, WarehouseLockedError, check_warehouse_file
 from gex_warehouse.export import exports_path, published_views
 from gex_warehouse.readonly import open_sandboxed
 
@@ -213,6 +213,7 @@ def open_published(
     target = warehouse_path(warehouse)
     folder = exports_path(exports, target)
     snapshot = snapshot_path(target)
+    check_warehouse_file(target)  # a CSV, a folder, a path under a file: one clear line
     if snapshot.is_file():
         return open_sandboxed(snapshot, exports=folder)
     if not target.is_file():
