@@ -17,6 +17,7 @@ import sys
 from typing import Any
 
 from gex.conventions import preset as get_preset
+from gex_warehouse.published import ThrottledRefresh
 from prefect import flow, get_run_logger
 from prefect.task_runners import ThreadPoolTaskRunner
 
@@ -51,12 +52,13 @@ def backfill(
         get_preset(name)  # an unknown preset fails the flow before any work
     target = warehouse_file(warehouse)
     symbol = underlying.upper().lstrip("^") if underlying else None
-    with hold_warehouse(target, lock_wait_seconds):
+    with hold_warehouse(target, lock_wait_seconds) as con:
         todo = plan_sessions(target, symbol, start=start, end=end, force=force, presets=presets)
         logger.info("%d sessions to compute between %s and %s", len(todo), start, end)
+        snapshot = ThrottledRefresh(con, target)  # readers see progress every ~15 s; publish() refreshes at the end
         with FlowProgress(len(todo), "backfill: sessions computed", PROGRESS_KEY) as progress:
             outcomes = run_sessions(target, todo, flow="backfill", flow_run_id=flow_run_id(),
-                                    workers=workers, on_outcome=lambda _: progress.advance())
+                                    workers=workers, on_outcome=lambda _: (progress.advance(), snapshot()))
         for o in outcomes:
             if o.status != "ok":
                 logger.error("%s %s failed: %s", o.underlying, o.session, o.message)

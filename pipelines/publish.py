@@ -12,6 +12,7 @@ import datetime as dt
 import sys
 
 from gex_warehouse.export import ExportResult
+from gex_warehouse.published import refresh_snapshot
 from prefect import flow, get_run_logger
 
 from pipelines.tasks import export_views, hold_warehouse, warehouse_file
@@ -28,8 +29,10 @@ def publish(
     ``$GEX_EXPORTS``, else ``exports/`` beside the warehouse file)."""
     logger = get_run_logger()
     target = warehouse_file(warehouse)
-    with hold_warehouse(target, lock_wait_seconds):
+    with hold_warehouse(target, lock_wait_seconds) as con:
         result = export_views(target, exports, sessions)
+        snap = refresh_snapshot(con, target)  # what readers open while a writer holds the warehouse
+    logger.info("published snapshot: %d tables, %d rows in %.2f s -> %s", len(snap.tables), snap.rows, snap.seconds, snap.path)
     logger.info("exported %d views x %d sessions: %d files, %d rows -> %s", len(result.views), len(result.sessions),
                 result.files, result.rows, result.root)
     return result

@@ -98,15 +98,15 @@ def _relation(con, schema: str, name: str) -> bool:
 
 
 def read_session_inputs(warehouse: Path | None, underlying: str, session: dt.date) -> tuple[dict, float | None, float | None]:
-    """(regime row, ATM IV, realized vol) of a session from the warehouse, opened read-only.
+    """(regime row, ATM IV, realized vol) of a session from the published contract: the published snapshot
+    beside the warehouse (readable while a job writes), else the warehouse itself, read-only and sandboxed.
 
     The regime row comes from ``main.regime_daily`` (falling back to ``mart.regime_daily``); ATM IV and
     realized vol from ``main.vol_context`` (``atm_iv_30d``, ``rv_21d``) when that view exists.
     """
-    from gex_warehouse.config import warehouse_path
-    from gex_warehouse.connect import connect
+    from gex_warehouse.published import open_published
 
-    con = connect(warehouse_path(warehouse), read_only=True)
+    con = open_published(warehouse)
     try:
         source = "main.regime_daily" if _relation(con, "main", "regime_daily") else "mart.regime_daily"
         cur = con.execute(f"SELECT * FROM {source} WHERE underlying = ? AND session = ?", [underlying, session])

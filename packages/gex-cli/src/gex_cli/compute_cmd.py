@@ -63,6 +63,7 @@ def compute(
     from gex_warehouse.config import ingest_memory_limit, warehouse_path
     from gex_warehouse.connect import WarehouseError, connect
     from gex_warehouse.load import checkpoint
+    from gex_warehouse.published import refresh_snapshot
 
     symbol = svc.normalise_symbol(underlying)
     target = warehouse_path(warehouse)
@@ -92,10 +93,15 @@ def compute(
             raise _fail(str(exc), EXIT_BAD_INPUT) from None
         outcomes = svc.compute(con, jobs)
         checkpoint(con)  # no write-ahead log left for the duckdb 1.5 shell (docs/warehouse.md)
+        snapshot_error = None
+        try:
+            refresh_snapshot(con, target)  # readers (gex sql/report/advise) read this copy, never locked
+        except WarehouseError as exc:
+            snapshot_error = f"the published snapshot was not refreshed: {exc}"
     finally:
         con.close()
 
-    failures = []
+    failures = [snapshot_error] if snapshot_error else []
     for o in outcomes:
         if o.status != "ok":
             failures.append(f"{o.underlying} {o.session} ({o.preset}): {o.message}")

@@ -47,8 +47,12 @@ def _run(flow: Any, *, lock_wait: float = 0.0, **kwargs: Any) -> Any:
     from gex_warehouse.connect import WarehouseError
     from gex_warehouse.writer import hold
 
+    def waiting(refused: Any) -> None:  # a scheduled job may wait minutes: say so once, when it starts
+        typer.echo(f"warehouse {refused.path} held by {refused.holder()}; waiting up to {lock_wait:.0f} s (--lock-wait)",
+                   err=True)
+
     try:
-        with hold(kwargs["warehouse"], wait_seconds=lock_wait, memory_limit=ingest_memory_limit()):
+        with hold(kwargs["warehouse"], wait_seconds=lock_wait, memory_limit=ingest_memory_limit(), on_wait=waiting):
             return flow(**kwargs)
     except WarehouseError as exc:
         raise _fail(str(exc), EXIT_BAD_INPUT) from None

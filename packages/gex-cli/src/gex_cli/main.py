@@ -150,9 +150,14 @@ def sample(
             raise _fail(f"--session {day} is not an NYSE trading session", EXIT_USAGE)
     if spot <= 0:
         raise _fail("--spot must be positive", EXIT_USAGE)
+    if out.is_dir():
+        raise _fail(f"--out {out} is a folder; give the CSV file to write, e.g. {out / 'sample_spx.csv'}", EXIT_USAGE)
     snapshot = generate_chain(day, spot, seed=seed, max_contracts=contracts)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    write_cboe_quote_table(snapshot, out)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        write_cboe_quote_table(snapshot, out)
+    except OSError as exc:
+        raise _fail(f"cannot write {out}: {exc.strerror or type(exc).__name__}", EXIT_BAD_INPUT) from None
     typer.echo(f"wrote {snapshot.frame.height:,} contracts of a synthetic {snapshot.underlying} chain for session {day} "
                f"(seed {seed}) to {out}")
 

@@ -1,7 +1,8 @@
 """``gex report``: write one self-contained offline HTML dashboard of an (underlying, session).
 
 Exit codes follow :mod:`gex_cli.main`: 0 report written; 1 the warehouse is missing, empty, held by a
-writer, predates the published views, or has no such underlying/session; 2 usage error (bad date).
+writer before any published snapshot exists, predates the published views, has no such
+underlying/session, or ``--out`` cannot be written (read-only folder); 2 usage error (bad date, ``--out`` a folder).
 """
 
 from __future__ import annotations
@@ -34,7 +35,8 @@ def report(
 ) -> None:
     """Write a self-contained HTML dashboard (works offline): GEX by strike, profile, flip and regime history, vol.
 
-    Reads the published views (main.*) of the warehouse, opened read-only. Charts are interactive (hover,
+    Reads the published views (main.*) from the published snapshot beside the warehouse (so it works while a
+    job writes the warehouse), else from the warehouse opened read-only. Charts are interactive (hover,
     zoom, pan); the file has every script and style inline and loads nothing from the network.
     """
     day: dt.date | None = None
@@ -48,7 +50,7 @@ def report(
     from gex_warehouse.connect import WarehouseError, WarehouseLockedError
 
     from gex_report import data as report_data
-    from gex_report.page import write
+    from gex_report.page import ReportOutputError, write
 
     target = warehouse_path(warehouse)
     try:
@@ -64,6 +66,12 @@ def report(
     finally:
         con.close()
     target_out = out if out is not None else Path("warehouse") / f"report_{loaded.underlying}_{loaded.session}.html"
-    size = write(loaded, target_out, warehouse_name=target.name)
+    if target_out.is_dir():
+        raise _fail(f"--out {target_out} is a folder; give the HTML file to write, e.g. {target_out / 'report.html'}",
+                    EXIT_USAGE)
+    try:
+        size = write(loaded, target_out, warehouse_name=target.name)
+    except ReportOutputError as exc:
+        raise _fail(str(exc), EXIT_BAD_INPUT) from None
     typer.echo(f"wrote the {loaded.underlying} {loaded.session} report ({loaded.day.get('regime')} gamma, "
                f"{size / 1e6:.2f} MB, self-contained) to {target_out}")

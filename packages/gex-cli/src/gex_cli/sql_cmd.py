@@ -1,13 +1,19 @@
-"""``gex sql``: run one read-only query against the warehouse and print the rows (table, CSV or JSON).
+"""``gex sql``: run one read-only query on the published views and print the rows (table, CSV or JSON).
 
-The warehouse is opened **read-only** (a write statement fails with a clear message and changes nothing).
+Reads the **published snapshot** beside the warehouse (``warehouse/gex.published.duckdb``, rewritten
+atomically by ``gex publish``/``gex compute``/``gex backfill``), so it answers at any moment, also while a
+job writes the warehouse; before the first snapshot exists it reads the warehouse itself (read-only).
 Consumers query the published views of the ``main`` schema (``FROM regime_daily``; see
 ``docs/sql-contract.md``). Values come in through named parameters, never through the SQL text:
 ``gex sql "SELECT * FROM regime_daily WHERE session = $day" --param day=2025-03-03``.
 
-Exit codes follow :mod:`gex_cli.main`: 0 rows printed; 1 the query failed (bad SQL, unknown view, a write
-refused), the warehouse is missing or another process holds it; 2 usage error (bad ``--format`` or
-``--param``, empty query, unreadable query file).
+The SQL runs sandboxed (:mod:`gex_warehouse.readonly`): one SELECT (or EXPLAIN of one); no file outside the
+exports folder, no setting, no extension, no write; anything else is refused with a one-line reason.
+
+Exit codes follow :mod:`gex_cli.main`: 0 rows printed; 1 the query failed or was refused (bad SQL, unknown
+view, a write or a file outside the exports), the warehouse is missing, or (no snapshot yet) another
+process holds it; 2 usage error (bad ``--format`` or ``--param``, empty query, several statements,
+unreadable query file).
 """
 
 from __future__ import annotations
@@ -68,6 +74,13 @@ def _one_line(exc: Exception) -> str:
         if line.strip():
             kept.append(line.strip())
     return " ".join(kept) or type(exc).__name__
+
+
+def _tables(con: Any) -> list[str]:
+    """Tables and views of the opened database's ``main`` schema (what a query may name)."""
+    rows = con.execute("SELECT table_name FROM information_schema.tables WHERE table_catalog = current_database() "
+                       "AND table_schema = 'main' ORDER BY table_name").fetchall()
+    return [r[0] for r in rows]
 
 
 def _locked_message(message: str, target: Path) -> str:
@@ -195,7 +208,10 @@ def sql(
         int, typer.Option("--max-rows", help="Rows the table format prints (csv and json print all).", min=1)
     ] = DEFAULT_MAX_ROWS,
 ) -> None:
-    """Query the warehouse read-only: the published views (regime_daily, vol_context, gex_by_strike, ...).
+    """Query the published views read-only (regime_daily, vol_context, gex_by_strike, ...), also while a job writes.
+
+    Reads the published snapshot beside the warehouse (or the warehouse itself before the first one); one
+    SELECT only, no file outside the exports folder, no settings.
 
     Example: gex sql "SELECT session, regime, gamma_flip FROM regime_daily WHERE underlying = $u" --param u=SPX.
     Views and columns: docs/sql-contract.md; example queries: sql/queries/.
@@ -206,39 +222,42 @@ def sql(
     params = _parameters(param or [])
 
     import duckdb
-
-    try:
-        statements = duckdb.extract_statements(text)
-    except duckdb.Error as exc:
-        raise _fail(_one_line(exc), EXIT_BAD_INPUT) from None
-    if len(statements) != 1:
-        raise _fail(f"give one SQL statement (got {len(statements)})", EXIT_USAGE)
-
     from gex_warehouse.config import warehouse_path
-    from gex_warehouse.connect import WarehouseError, WarehouseLockedError, connect
+    from gex_warehouse.connect import WarehouseError, WarehouseLockedError
+    from gex_warehouse.export import exports_path
+    from gex_warehouse.published import is_snapshot, open_published
+    from gex_warehouse.readonly import QueryRefused, check_query
 
     target = warehouse_path(warehouse)
+    exports = exports_path(None, target)
     try:
-        con = connect(target, read_only=True)
-    except WarehouseLockedError as exc:
+        check_query(text, exports)  # layer 1: one SELECT, no file outside the exports (readonly.py)
+    except QueryRefused as exc:
+        raise _fail(str(exc), EXIT_USAGE if str(exc).startswith("give one SQL statement") else EXIT_BAD_INPUT) from None
+    except duckdb.Error as exc:
+        raise _fail(_one_line(exc), EXIT_BAD_INPUT) from None
+    try:
+        con = open_published(target, exports=exports)  # layer 2: the connection itself is sandboxed
+    except WarehouseLockedError as exc:  # no snapshot yet and a writer holds the warehouse
         raise _fail(_locked_message(str(exc), target), EXIT_BAD_INPUT) from None
     except WarehouseError as exc:
         raise _fail(str(exc), EXIT_BAD_INPUT) from None
     try:
-        con.execute("SET TimeZone = 'UTC'")  # instants are documented in UTC; do not show the machine's zone
         relation = con.sql(text, params=params or None)
-        if relation is None:  # a statement without a result (SET, PRAGMA ...)
-            typer.echo("ok")
-            return
+        if relation is None:  # cannot happen after check_query (a SELECT has a result); never print rows of nothing
+            raise _fail("the statement returned no result; gex sql runs one read-only SELECT", EXIT_BAD_INPUT)
         columns = list(relation.columns)
         arrow = relation.to_arrow_table()
     except duckdb.Error as exc:
         message = _one_line(exc)
-        if "read-only mode" in message:
-            message = f"gex sql opens the warehouse read-only and never changes it: {message}"
-        elif "does not exist" in message and _migrations_pending(con):
-            message += (f" (this warehouse predates the current views: a writer applies the new migrations on open, "
-                        f"e.g. `gex compute --all --warehouse {target}`)")
+        if "read-only mode" in message or "disabled by configuration" in message or "configuration has been locked" in message:
+            message = f"refused: {message} (gex sql reads the published views read-only and no file outside {exports}/)"
+        elif "does not exist" in message:
+            if is_snapshot(con):
+                message += f" (the published snapshot has: {', '.join(_tables(con))})"
+            elif _migrations_pending(con):
+                message += (f" (this warehouse predates the current views: a writer applies the new migrations on open, "
+                            f"e.g. `gex compute --all --warehouse {target}`)")
         raise _fail(message, EXIT_BAD_INPUT) from None
     finally:
         con.close()

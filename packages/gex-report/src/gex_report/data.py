@@ -2,7 +2,8 @@
 
 Only the published views of the ``main`` schema are read (``sql/published/``), never the internal
 ``mart.*`` tables: those views are the warehouse's public contract. Every query takes bound parameters;
-the connection is expected to be read-only (:func:`open_read_only`).
+the connection is expected to be read-only (:func:`open_read_only`: the published snapshot beside the
+warehouse, so a report can be written while a job holds the warehouse).
 """
 
 from __future__ import annotations
@@ -106,10 +107,12 @@ def _advice_table(advice: pl.DataFrame) -> pl.DataFrame:
 
 
 def open_read_only(path: str | PathLike[str] | None) -> duckdb.DuckDBPyConnection:
-    """Open the warehouse read-only (raises :class:`gex_warehouse.connect.WarehouseError` subclasses)."""
-    from gex_warehouse.connect import connect
+    """The published contract of the warehouse ``path``, read-only and sandboxed: its published snapshot
+    (never locked by a writer), else the warehouse itself (see :func:`gex_warehouse.published.open_published`;
+    raises :class:`gex_warehouse.connect.WarehouseError` subclasses)."""
+    from gex_warehouse.published import open_published
 
-    return connect(path, read_only=True)
+    return open_published(path)
 
 
 def frame(con: duckdb.DuckDBPyConnection, sql: str, params: list[object] | None = None) -> pl.DataFrame:

@@ -319,9 +319,18 @@ Self-contained page: works offline.</footer>
 """
 
 
+class ReportOutputError(OSError):
+    """The report file cannot be written (message is meant for people)."""
+
+
 def write(data: ReportData, out: Path, **kwargs: object) -> int:
     """Write :func:`render` to ``out`` (parent folders created); returns the file's size in bytes."""
     text = render(data, **kwargs)  # type: ignore[arg-type]
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(text, encoding="utf-8")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text, encoding="utf-8")
+    except OSError as exc:  # a read-only folder, a folder given as the file, a full disk: one line, no traceback
+        reason = exc.strerror or type(exc).__name__
+        raise ReportOutputError(f"cannot write the report to {out}: {reason}") from None
     return out.stat().st_size
+

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
 from os import PathLike
 from pathlib import Path
 
@@ -24,9 +25,13 @@ class WarehouseError(RuntimeError):
 class WarehouseLockedError(WarehouseError):
     """Another process holds the warehouse file (``cause``: DuckDB's message, naming the holder's PID)."""
 
-    def __init__(self, path: Path, cause: Exception, read_only: bool, waited: float = 0.0) -> None:
-        super().__init__(_locked_message(path, cause, read_only, waited))
+    def __init__(self, path: Path, cause: Exception, read_only: bool, waited: float = 0.0, prefix: str = "") -> None:
+        super().__init__(prefix + _locked_message(path, cause, read_only, waited))
         self.path, self.cause, self.read_only, self.waited = path, cause, read_only, waited
+
+    def holder(self) -> str:
+        """``process 123 (gex backfill ...)``, or ``another process`` when DuckDB did not say."""
+        return _holder(self.cause)
 
 
 _LOCK_HOLDER = re.compile(r"Conflicting lock is held in (?P<program>.*?) \(PID (?P<pid>\d+)\)")
@@ -45,9 +50,13 @@ def _process_description(pid: int, program: str) -> str:
     return f"process {pid} ({command})" if command else f"process {pid}"
 
 
-def _locked_message(path: Path, exc: Exception, read_only: bool, waited: float = 0.0) -> str:
+def _holder(exc: Exception) -> str:
     match = _LOCK_HOLDER.search(str(exc))
-    holder = _process_description(int(match["pid"]), match["program"]) if match else "another process"
+    return _process_description(int(match["pid"]), match["program"]) if match else "another process"
+
+
+def _locked_message(path: Path, exc: Exception, read_only: bool, waited: float = 0.0) -> str:
+    holder = _holder(exc)
     want = "read" if read_only else "write to"
     after = f" (still held after waiting {waited:.0f} s)" if waited >= 1 else ""
     return (
@@ -61,9 +70,67 @@ def _is_lock_error(exc: Exception) -> bool:
     return "Could not set lock on file" in str(exc)
 
 
+#: Bytes 8-11 of every DuckDB database file (after an 8-byte checksum of the main header).
+DUCKDB_MAGIC = b"DUCK"
+_MAGIC_OFFSET = 8
+
+
+def _looks_like(head: bytes) -> str:
+    """A guess at what a non-DuckDB file is, for the message."""
+    if head.startswith(b"PAR1"):
+        return "Parquet"
+    if head.startswith((b"PK\x03\x04",)):
+        return "a zip/xlsx archive"
+    if head.startswith(b"\x1f\x8b"):
+        return "gzip-compressed"
+    if head.startswith(b"SQLite format 3"):
+        return "SQLite"
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if text[:1] in (b"{", b"["):
+        return "JSON"
+    if b"\x00" in head:
+        return "binary data"
+    sample = head.decode("utf-8", errors="replace")
+    return "CSV" if "," in sample or "\t" in sample else "text"
+
+
+def check_warehouse_file(path: Path) -> None:
+    """Refuse a ``path`` that exists and is not a DuckDB database (DuckDB would open some files, e.g. a CSV,
+    as an in-memory database that persists nothing), or whose folder is not a folder.
+
+    An empty file is accepted: DuckDB initialises it as a new database.
+
+    Raises
+    ------
+    WarehouseError
+        One line naming the path and what to give instead.
+    """
+    for parent in path.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise WarehouseError(f"cannot use the warehouse {path}: {parent} is a file, not a folder; give a path "
+                                     f"inside a folder, e.g. warehouse/gex.duckdb")
+            break
+    if not path.exists():
+        return
+    if path.is_dir():
+        raise WarehouseError(f"the warehouse {path} is a folder; give a DuckDB file path, e.g. {path / 'gex.duckdb'}")
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(4096)
+    except OSError as exc:
+        raise WarehouseError(f"cannot read the warehouse {path}: {exc.strerror or exc}") from None
+    if head and head[_MAGIC_OFFSET:_MAGIC_OFFSET + len(DUCKDB_MAGIC)] != DUCKDB_MAGIC:
+        raise WarehouseError(f"{path} is not a DuckDB warehouse file (it looks like {_looks_like(head)}); "
+                             f"give a .duckdb path (a new one is created)")
+
+
 def _create(path: Path) -> None:
     """Create an empty warehouse file in :data:`STORAGE_VERSION` format (readable by duckdb-cli 1.5)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise WarehouseError(f"cannot create the warehouse {path}: {exc.strerror or exc} ({path.parent})") from None
     con = duckdb.connect()
     try:
         con.execute(f"ATTACH ? AS new_warehouse (STORAGE_VERSION '{STORAGE_VERSION}')", [str(path)])
@@ -79,6 +146,7 @@ def connect(
     migrate: bool = True,
     memory_limit: str | None = None,
     wait_seconds: float = 0.0,
+    on_wait: Callable[[WarehouseLockedError], None] | None = None,
 ) -> duckdb.DuckDBPyConnection:
     """Open the warehouse.
 
@@ -96,23 +164,32 @@ def connect(
     wait_seconds:
         While another process holds the file, try again (every ~0.5 s) for up to this long before raising
         :class:`WarehouseLockedError` (0: fail at once). Scheduled jobs wait so that overlapping runs queue.
+    on_wait:
+        Called once, with the refusal (:meth:`WarehouseLockedError.holder` names the holder), when the
+        first attempt finds the file held and ``wait_seconds`` > 0, before waiting: say so to the user.
 
     Raises
     ------
     WarehouseLockedError
         When another process holds the file.
     WarehouseError
-        When a read-only open finds no file, or the file is not a DuckDB database.
+        When a read-only open finds no file, the file is not a DuckDB database (checked by its header, see
+        :func:`check_warehouse_file`), the path is a folder or its parent is a file.
     """
     target = warehouse_path(path)
+    check_warehouse_file(target)
     if read_only and not target.is_file():
         raise WarehouseError(f"no warehouse at {target}: load data first with `gex ingest PATH --warehouse {target}`")
     started = time.monotonic()
+    told = False
     while True:
         try:
             return _open(target, read_only=read_only, migrate=migrate, memory_limit=memory_limit)
-        except WarehouseLockedError:
+        except WarehouseLockedError as refused:
             waited = time.monotonic() - started
+            if on_wait is not None and not told and wait_seconds > waited:
+                told = True
+                on_wait(refused)
             if waited >= wait_seconds:
                 if waited < 1:
                     raise

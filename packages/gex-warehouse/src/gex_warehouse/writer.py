@@ -13,7 +13,7 @@ database and may be used from different threads).
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from os import PathLike
 from pathlib import Path
@@ -21,7 +21,7 @@ from pathlib import Path
 import duckdb
 
 from gex_warehouse.config import warehouse_path
-from gex_warehouse.connect import connect
+from gex_warehouse.connect import WarehouseLockedError, connect
 from gex_warehouse.load import checkpoint
 
 _lock = threading.Lock()
@@ -31,18 +31,21 @@ _held: dict[Path, list] = {}
 
 @contextmanager
 def hold(
-    path: str | PathLike[str] | None, *, wait_seconds: float = 0.0, memory_limit: str | None = None
+    path: str | PathLike[str] | None, *, wait_seconds: float = 0.0, memory_limit: str | None = None,
+    on_wait: Callable[[WarehouseLockedError], None] | None = None,
 ) -> Iterator[duckdb.DuckDBPyConnection]:
     """Keep the warehouse open for writing in this process while the block runs.
 
     Nested holds of the same file share one connection; the outermost checkpoints and closes it.
-    ``wait_seconds``: how long to wait for another process to release the file (see :func:`connect`).
+    ``wait_seconds``: how long to wait for another process to release the file; ``on_wait``: told when the
+    wait starts (see :func:`connect`).
     """
     target = warehouse_path(path).resolve()
     with _lock:
         entry = _held.get(target)
         if entry is None:
-            entry = _held[target] = [connect(target, memory_limit=memory_limit, wait_seconds=wait_seconds), 0]
+            entry = _held[target] = [connect(target, memory_limit=memory_limit, wait_seconds=wait_seconds,
+                                                   on_wait=on_wait), 0]
         entry[1] += 1
     try:
         yield entry[0]

@@ -1,0 +1,252 @@
+"""The published snapshot: a copy of the published views that readers open while a writer holds the warehouse.
+
+DuckDB lets one process write a database file and no other process open it meanwhile, not even read-only,
+so a backfill holding ``warehouse/gex.duckdb`` for minutes would lock out ``gex sql``, ``gex report``,
+``gex advise`` and dashboards. Readers therefore open the **published snapshot** beside it::
+
+    warehouse/gex.duckdb            the warehouse (one writer)
+    warehouse/gex.published.duckdb  one TABLE per published view of the warehouse's main schema (same names,
+                                    same table and column comments) + snapshot_info
+
+The writer rebuilds it (:func:`refresh_snapshot`, from ``gex publish``, ``gex compute`` and, throttled,
+during a backfill): it ATTACHes a temporary file in the same folder to its own connection, copies every
+published view in **one read transaction** (so the tables are mutually consistent), detaches, fsyncs and
+``os.replace``-s it onto the snapshot path. The rename is atomic: a reader that has the old snapshot open
+keeps reading the old file (its inode lives until closed); a reader that opens afterwards sees the new one;
+nobody ever sees half a file, and no reader waits for the writer (no lock is shared).
+
+Readers call :func:`open_published`: the snapshot, sandboxed (:mod:`gex_warehouse.readonly`); before the
+first snapshot exists, the warehouse itself read-only (same sandbox), which works when no writer holds it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import time
+import uuid
+from dataclasses import dataclass
+from os import PathLike
+from pathlib import Path
+
+import duckdb
+
+from gex_warehouse.config import STORAGE_VERSION, warehouse_path
+from gex_warehouse.connect import WarehouseError, WarehouseLockedError, check_warehouse_file
+from gex_warehouse.export import exports_path, published_views
+from gex_warehouse.readonly import open_sandboxed
+
+#: Suffix replacing ``.duckdb``: ``gex.duckdb`` -> ``gex.published.duckdb``.
+SNAPSHOT_SUFFIX = ".published.duckdb"
+#: Table of the snapshot describing it (not a published view).
+INFO_TABLE = "snapshot_info"
+#: Default minimum seconds between two refreshes during a long job (:class:`ThrottledRefresh`).
+REFRESH_INTERVAL_SECONDS = 15.0
+
+
+class SnapshotError(WarehouseError):
+    """The snapshot could not be written (the warehouse itself is untouched)."""
+
+
+@dataclass(frozen=True)
+class SnapshotResult:
+    """One refresh: the snapshot file, its tables (published views copied), their total rows, wall seconds."""
+
+    path: Path
+    tables: tuple[str, ...]
+    rows: int
+    seconds: float
+
+
+def snapshot_path(warehouse: str | PathLike[str] | None = None) -> Path:
+    """The snapshot beside the warehouse file.
+
+    >>> snapshot_path("/data/gex.duckdb")
+    PosixPath('/data/gex.published.duckdb')
+    """
+    target = warehouse_path(warehouse)
+    return target.with_name(target.stem + SNAPSHOT_SUFFIX)
+
+
+#: Schema of the snapshot's tables (every preset); ``main`` holds views over them with the preset filter.
+DATA_SCHEMA = "data"
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _literal(text: str) -> str:
+    # COMMENT ON takes no bound parameter; comments come from our own catalogue, quoted all the same
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _schema_level(con: duckdb.DuckDBPyConnection) -> int | None:
+    try:
+        from gex_warehouse.migrate import applied
+
+        done = applied(con)
+    except duckdb.Error:
+        return None
+    return max(done) if done else None
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def refresh_snapshot(con: duckdb.DuckDBPyConnection, warehouse: str | PathLike[str] | None) -> SnapshotResult:
+    """Rebuild the published snapshot of ``warehouse`` from the writer's connection ``con``.
+
+    Every view of the warehouse's ``main`` schema (enumerated from the catalogue: a new view is included
+    without code changes) becomes a table of the same name, with its comments; ``snapshot_info`` holds one
+    row per table (rows, generation instant in UTC, warehouse path, schema migration level). Built in a
+    temporary file in the snapshot's folder (storage version :data:`STORAGE_VERSION`, so duckdb-cli 1.5
+    reads it), then atomically renamed onto :func:`snapshot_path`.
+
+    Raises
+    ------
+    SnapshotError
+        The copy or the rename failed (the previous snapshot, if any, is left as it was).
+    """
+    started = time.perf_counter()
+    target = snapshot_path(warehouse)
+    temporary = target.with_name(f".{target.name}.{uuid.uuid4().hex[:12]}.tmp")
+    alias = f"gex_snapshot_{uuid.uuid4().hex[:12]}"
+    cur = con.cursor()  # its own transaction, whatever the caller's connection is doing
+    attached = False
+    try:
+        source = cur.execute("SELECT current_database()").fetchall()[0][0]
+        views = published_views(cur)
+        level = _schema_level(cur)
+        cur.execute(f"ATTACH ? AS {alias} (STORAGE_VERSION '{STORAGE_VERSION}')", [str(temporary)])
+        attached = True
+        comments = dict(cur.execute(
+            "SELECT view_name, comment FROM duckdb_views() WHERE database_name = ? AND schema_name = 'main'", [source]
+        ).fetchall())
+        columns = cur.execute(
+            "SELECT table_name, column_name, comment FROM duckdb_columns() WHERE database_name = ? "
+            "AND schema_name = 'main' AND comment IS NOT NULL ORDER BY table_name, column_index", [source]
+        ).fetchall()
+        generated = dt.datetime.now(dt.timezone.utc)
+        counts: dict[str, int] = {}
+        # Every preset's rows are copied (the views filter by the session variable `preset`); in the snapshot
+        # each published name is a view over its table in schema `data` with the same filter, so readers get
+        # native rows unless they ask (`gex sql --preset`, SET VARIABLE preset = '...').
+        cur.execute("SET VARIABLE preset = '*'")
+        cur.execute(f"CREATE SCHEMA {alias}.{DATA_SCHEMA}")
+        cur.execute("BEGIN TRANSACTION")  # one read snapshot of the warehouse for every view
+        try:
+            for view in views:
+                table = f"{alias}.{DATA_SCHEMA}.{_ident(view)}"
+                cur.execute(f"CREATE TABLE {table} AS SELECT * FROM {_ident(source)}.main.{_ident(view)}")
+                counts[view] = int(cur.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0])
+                has_preset = "preset" in cur.table(table).columns
+                where = " WHERE coalesce(getvariable('preset'), 'native') IN (preset, '*')" if has_preset else ""
+                cur.execute(f"CREATE VIEW {alias}.main.{_ident(view)} AS SELECT * FROM {DATA_SCHEMA}.{_ident(view)}{where}")
+                if comments.get(view):
+                    cur.execute(f"COMMENT ON VIEW {alias}.main.{_ident(view)} IS {_literal(comments[view])}")
+                    cur.execute(f"COMMENT ON TABLE {table} IS {_literal(comments[view])}")
+            for view, column, comment in columns:
+                if view in counts and comment:
+                    cur.execute(f"COMMENT ON COLUMN {alias}.main.{_ident(view)}.{_ident(column)} IS {_literal(comment)}")
+            cur.execute(
+                f"CREATE TABLE {alias}.main.{INFO_TABLE} (table_name VARCHAR NOT NULL, row_count BIGINT NOT NULL, "
+                "generated_at TIMESTAMPTZ NOT NULL, warehouse VARCHAR NOT NULL, schema_version INTEGER)"
+            )
+            cur.executemany(
+                f"INSERT INTO {alias}.main.{INFO_TABLE} VALUES (?, ?, ?, ?, ?)",
+                [[view, n, generated, str(Path(warehouse_path(warehouse)).resolve()), level] for view, n in counts.items()],
+            )
+            cur.execute(f"COMMENT ON TABLE {alias}.main.{INFO_TABLE} IS "
+                        f"{_literal('When this published snapshot was taken, from which warehouse; one row per table copied')}")
+            cur.execute("COMMIT")
+        except BaseException:
+            cur.execute("ROLLBACK")
+            raise
+        cur.execute("RESET VARIABLE preset")
+        cur.execute(f"CHECKPOINT {alias}")
+        cur.execute(f"DETACH {alias}")
+        attached = False
+        _fsync(temporary)
+        os.replace(temporary, target)  # atomic: readers see the old file or the new one, never a mix
+        _fsync(target.parent)
+    except (duckdb.Error, OSError) as exc:
+        message = " ".join(str(exc).split())
+        raise SnapshotError(f"could not write the published snapshot {target}: {message}") from None
+    finally:
+        if attached:
+            try:
+                cur.execute(f"DETACH {alias}")
+            except duckdb.Error:
+                pass
+        cur.close()
+        for leftover in (temporary, temporary.with_name(temporary.name + ".wal")):
+            leftover.unlink(missing_ok=True)
+    return SnapshotResult(target, tuple(counts), sum(counts.values()), time.perf_counter() - started)
+
+
+class ThrottledRefresh:
+    """Refresh the snapshot at most every ``interval_seconds`` during a long job (a backfill calls it after
+    each session written); :meth:`__call__` returns the result, or ``None`` when it was too soon."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, warehouse: str | PathLike[str] | None,
+                 interval_seconds: float = REFRESH_INTERVAL_SECONDS) -> None:
+        self.con, self.warehouse, self.interval = con, warehouse, interval_seconds
+        self.last = time.monotonic()
+
+    def __call__(self, *_: object) -> SnapshotResult | None:
+        if time.monotonic() - self.last < self.interval:
+            return None
+        result = refresh_snapshot(self.con, self.warehouse)
+        self.last = time.monotonic()
+        return result
+
+
+def open_published(
+    warehouse: str | PathLike[str] | None = None, *, exports: str | PathLike[str] | None = None
+) -> duckdb.DuckDBPyConnection:
+    """A sandboxed read-only connection to the published contract of ``warehouse`` (tables or views named
+    as in ``docs/sql-contract.md``, in the ``main`` schema).
+
+    The published snapshot when it exists (never locked by a writer), else the warehouse itself. Both are
+    sandboxed (:func:`gex_warehouse.readonly.sandbox`): no file but ``exports`` (default: ``$GEX_EXPORTS``,
+    else ``exports/`` beside the warehouse) may be read, no setting changed, instants in UTC.
+
+    Raises
+    ------
+    WarehouseLockedError
+        No snapshot yet and a writer holds the warehouse (the message says so and what writes the snapshot).
+    WarehouseError
+        No warehouse, or a file that is not a DuckDB database.
+    """
+    target = warehouse_path(warehouse)
+    folder = exports_path(exports, target)
+    snapshot = snapshot_path(target)
+    check_warehouse_file(target)  # a CSV, a folder, a path under a file: one clear line
+    if snapshot.is_file():
+        return open_sandboxed(snapshot, exports=folder)
+    if not target.is_file():
+        raise WarehouseError(f"no warehouse at {target}: load data first with `gex ingest PATH --warehouse {target}`")
+    try:
+        return open_sandboxed(target, exports=folder)
+    except WarehouseLockedError as exc:
+        raise WarehouseLockedError(target, exc.cause, True, exc.waited,
+                                   prefix=f"no published snapshot yet ({snapshot}); it is written by `gex publish`/`gex "
+                                          f"compute` and during `gex backfill`, so readers never wait for a writer. "
+                                          f"Until then: ") from None
+
+
+def opened_file(con: duckdb.DuckDBPyConnection) -> Path:
+    """The database file ``con`` reads (the snapshot or the warehouse itself)."""
+    row = con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchall()
+    return Path(row[0][0]) if row and row[0][0] else Path()
+
+
+def is_snapshot(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether ``con`` reads a published snapshot (it has :data:`INFO_TABLE`)."""
+    return opened_file(con).name.endswith(SNAPSHOT_SUFFIX)
