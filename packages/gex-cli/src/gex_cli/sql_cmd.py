@@ -31,6 +31,7 @@ import typer
 
 from gex_cli.errors import EXIT_BAD_INPUT, EXIT_USAGE
 from gex_cli.errors import fail as _fail
+from gex_cli.options import PRESET_NAMES
 FORMATS = ("table", "csv", "json")
 #: Rows the table format prints before it stops (CSV and JSON print everything).
 DEFAULT_MAX_ROWS = 1000
@@ -207,6 +208,10 @@ def sql(
     max_rows: Annotated[
         int, typer.Option("--max-rows", help="Rows the table format prints (csv and json print all).", min=1)
     ] = DEFAULT_MAX_ROWS,
+    preset: Annotated[
+        str, typer.Option("--preset", help="Rows of this preset in the published views: native (default), perfiliev, "
+                                         "perfiliev-early, gflows, or '*' for every preset (the preset column tells them apart).")
+    ] = "native",
 ) -> None:
     """Query the published views read-only (regime_daily, vol_context, gex_by_strike, ...), also while a job writes.
 
@@ -220,6 +225,8 @@ def sql(
         raise _fail(f"unknown --format {fmt!r}; choose one of {', '.join(FORMATS)}", EXIT_USAGE)
     text = _query_text(query)
     params = _parameters(param or [])
+    if preset != "*" and preset not in PRESET_NAMES:
+        raise _fail(f"unknown --preset {preset!r}; choose one of {', '.join(PRESET_NAMES)} or '*'", EXIT_USAGE)
 
     import duckdb
     from gex_warehouse.config import warehouse_path
@@ -243,6 +250,9 @@ def sql(
     except WarehouseError as exc:
         raise _fail(str(exc), EXIT_BAD_INPUT) from None
     try:
+        # the published views filter on this session variable (sql/models/core/preset_selected.sql); the name
+        # was checked against the known presets above
+        con.execute(f"SET VARIABLE preset = '{preset}'")
         relation = con.sql(text, params=params or None)
         if relation is None:  # cannot happen after check_query (a SELECT has a result); never print rows of nothing
             raise _fail("the statement returned no result; gex sql runs one read-only SELECT", EXIT_BAD_INPUT)
