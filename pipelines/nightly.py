@@ -1,4 +1,5 @@
-"""Flow ``nightly``: ingest the landing folder, compute every pending session (the night's, and any a missed
+"""Flow ``nightly``: fetch the watchlist (when one is given: Cboe's free delayed quotes, broker and vendor APIs,
+OCC open interest, rates; ``pipelines/fetch.py``) into the landing folder, ingest it, compute every pending session (the night's, and any a missed
 night or an upgrade left behind), publish the exports, and summarise the regimes of the sessions computed and
 of the latest session of each underlying as a table artifact (key ``gex-nightly-regimes``).
 
@@ -38,10 +39,15 @@ class NightlyResult:
     outcomes: list[SessionOutcome] = field(default_factory=list)
     regimes: list[dict[str, Any]] = field(default_factory=list)
     exports: ExportResult | None = None
+    fetches: list[Any] = field(default_factory=list)  # gex_fetch.FetchOutcome, one per (source, symbol)
 
     @property
     def failed(self) -> list[SessionOutcome]:
         return [o for o in self.outcomes if o.status != "ok"]
+
+    @property
+    def failed_fetches(self) -> list[Any]:
+        return [f for f in self.fetches if not f.ok]
 
 
 @flow(name="nightly")
@@ -55,14 +61,25 @@ def nightly(
     deadline_minutes: float = 0.0,
     lock_wait_seconds: float = LOCK_WAIT_SECONDS,
     presets: list[str] | None = None,
+    watchlist: Any = None,
+    base_urls: dict[str, str] | None = None,
 ) -> NightlyResult:
     """Ingest ``landing`` (waiting up to ``deadline_minutes`` for the ``expect`` files of ``session``, see the
-    ingest flow), compute every pending session of each underlying (of ``underlyings``, default all) under
+    ingest flow; before it, with ``watchlist``, fetch every (source, symbol) it lists into ``landing``: one
+    symbol failing never stops the others, ``base_urls`` {source: URL} override the vendors' hosts), compute
+    every pending session of each underlying (of ``underlyings``, default all) under
     each of ``presets`` (default: native and every preset the warehouse holds), export the published views
     of what changed, and summarise the regimes of the latest sessions and of every session computed."""
     logger = get_run_logger()
     target = warehouse_file(warehouse)
     wanted = [u.upper().lstrip("^") for u in underlyings] if underlyings else None
+    fetches = []
+    if watchlist is not None:
+        from pipelines.fetch import fetch_watchlist
+
+        fetches = fetch_watchlist(watchlist, landing, base_urls=base_urls)
+        for f in fetches:
+            (logger.info if f.ok else logger.error)("%s", f.line())
     with hold_warehouse(target, lock_wait_seconds):
         loads = ingest(landing, target, expect=expect, session=session, deadline_minutes=deadline_minutes)
         outcomes: list[SessionOutcome] = []
@@ -87,7 +104,7 @@ def nightly(
     for row in table:
         logger.info("%(session)s %(underlying)s %(preset)s spot %(spot)s GEX %(total_gex_bn_per_1pct)+.3f bn/1%% "
                     "flip %(gamma_flip)s %(regime)s", row)
-    return NightlyResult(loads, outcomes, table, exported)
+    return NightlyResult(loads, outcomes, table, exported, fetches)
 
 
 if __name__ == "__main__":

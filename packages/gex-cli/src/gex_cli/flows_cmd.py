@@ -129,8 +129,13 @@ def nightly(
     ] = 0.0,
     lock_wait: Annotated[float, _lock_wait_option(600)] = 600.0,
     preset: PresetsOption = None,
+    watchlist: Annotated[
+        Path | None,
+        typer.Option("--watchlist", help="Fetch the sources and symbols of this watchlist (TOML, deploy/watchlist.example.toml) "
+                                         "into the landing folder first; default $GEX_WATCHLIST, else fetch nothing."),
+    ] = None,
 ) -> None:
-    """Nightly flow: ingest the landing folder, compute every pending session, export, summarise the regimes.
+    """Nightly flow: fetch the watchlist (if any), ingest the landing folder, compute every pending session, export, summarise the regimes.
 
     Runs the Prefect flow pipelines.nightly in this process (temporary local API unless PREFECT_API_URL is
     set); the regimes also go to the Prefect table artifact gex-nightly-regimes. While it runs it holds the
@@ -147,6 +152,14 @@ def nightly(
     if deadline < 0 or lock_wait < 0:
         raise _fail("--deadline-minutes and --lock-wait cannot be negative", EXIT_USAGE)
     presets = _presets(preset)
+    watch = watchlist or (Path(os.environ["GEX_WATCHLIST"]) if os.environ.get("GEX_WATCHLIST") else None)
+    if watch is not None:
+        from gex_fetch import WatchlistError, load_watchlist
+
+        try:
+            load_watchlist(watch)  # a bad watchlist is a usage error, before anything runs
+        except WatchlistError as exc:
+            raise _fail(str(exc), EXIT_USAGE) from None
     prefect_env()
     from gex_warehouse.arrivals import LandingNotReady
     from gex_warehouse.config import warehouse_path
@@ -157,7 +170,8 @@ def nightly(
     try:
         result = _run(nightly_flow, landing=str(folder), warehouse=target, underlyings=underlying or None,
                       exports=None if exports is None else str(exports), expect=expect or None, session=day,
-                      deadline_minutes=deadline, lock_wait=lock_wait, presets=presets)
+                      deadline_minutes=deadline, lock_wait=lock_wait, presets=presets,
+                      watchlist=None if watch is None else str(watch))
     except LandingNotReady as exc:
         raise _fail(str(exc), EXIT_BAD_INPUT) from None
     bad_files = [r.message if r.message and str(r.path) in r.message else f"{r.path}: {r.message or r.status}"
@@ -169,9 +183,9 @@ def nightly(
     failures = _report(result.outcomes, target)
     if result.exports is not None:
         typer.echo(f"exports: {len(result.exports.sessions)} sessions rewritten, {result.exports.files} files -> {result.exports.root}")
-    for line in bad_files + failures:
+    for line in bad_fetches + bad_files + failures:
         typer.echo(f"gex: error: {line}", err=True)
-    if bad_files or failures:
+    if bad_fetches or bad_files or failures:
         raise typer.Exit(EXIT_BAD_INPUT)
 
 
