@@ -343,3 +343,18 @@ def test_under_a_vendor_gamma_preset_the_strikes_add_up_to_the_vendor_total(tmp_
         assert net == pytest.approx(total, rel=1e-9)
         assert regime == {1: "positive", -1: "negative"}[int(np.sign(total))]
     assert any(abs(total - model) > 1e-3 * abs(total) for total, model, _, _ in got), "vendor and model gamma differ"
+
+
+def test_the_contract_page_is_generated_from_the_models_comments(tmp_path):
+    """Column documentation lives once (sql/models/main/*.sql); docs/sql-contract.md's tables are generated
+    from it (scripts/sql_contract_doc.py) and must not drift."""
+    from gex_warehouse.connect import connect
+    from gex_warehouse.contract_doc import splice, views_and_columns
+
+    page = Path(__file__).resolve().parents[2] / "docs" / "sql-contract.md"
+    con = connect(tmp_path / "w.duckdb")
+    try:
+        expected = splice(page.read_text(), views_and_columns(con))
+    finally:
+        con.close()
+    assert page.read_text() == expected, "run `uv run python scripts/sql_contract_doc.py` and commit docs/sql-contract.md"
