@@ -17,6 +17,7 @@ import typer
 
 from gex_cli.errors import EXIT_BAD_INPUT, EXIT_USAGE
 from gex_cli.errors import fail as _fail
+from gex_cli.interrupts import long_command
 from gex_cli.options import PRESET_NAMES
 
 
@@ -52,19 +53,29 @@ def compute(
             raise _fail(f"--session {session!r} is not a date like 2024-01-05", EXIT_USAGE) from None
     symbol = underlying.upper().lstrip("^") if underlying else None
 
+    from gex_warehouse.config import warehouse_path
+
+    target = warehouse_path(warehouse)
+    if not target.is_file():
+        raise _fail(f"no warehouse at {target}: load data first with `gex ingest PATH --warehouse {target}`", EXIT_BAD_INPUT)
+    with long_command():  # Ctrl-C: stop between sessions (or roll the current one back), say so, exit 130
+        _compute(target, day, symbol, preset, force)
+
+
+def _compute(target: Path, day: dt.date | None, symbol: str | None, preset: str, force: bool) -> None:
     from gex.conventions import preset as get_preset
     from rich.console import Console
     from rich.table import Table
 
     from gex_warehouse import compute as c
-    from gex_warehouse.config import ingest_memory_limit, warehouse_path
+    from gex_warehouse.config import ingest_memory_limit
     from gex_warehouse.connect import WarehouseError, connect
     from gex_warehouse.load import checkpoint
+    from gex_warehouse.writer import busy
+
+    from pipelines import runtime
 
     conventions = get_preset(preset)
-    target = warehouse_path(warehouse)
-    if not target.is_file():
-        raise _fail(f"no warehouse at {target}: load data first with `gex ingest PATH --warehouse {target}`", EXIT_BAD_INPUT)
     try:
         con = connect(target, memory_limit=ingest_memory_limit())
     except WarehouseError as exc:
@@ -85,14 +96,19 @@ def compute(
                 todo = [key for key in todo if key in pending]
         else:
             todo = c.loaded_sessions(con, symbol) if force else c.pending_sessions(con, symbol, preset=preset)
+        runtime.tally.plan("sessions computed", len(todo))
         for u, s in todo:
+            runtime.check_stop()  # a stop request ends the run between sessions (each is one transaction)
             started, t0 = dt.datetime.now(dt.timezone.utc), time.perf_counter()
             rows_in, rows_out, status, message = 0, 0, "ok", None
             try:
-                snapshot = c.snapshot_from_warehouse(con, u, s)
+                with runtime.stoppable(), busy(con):
+                    snapshot = c.snapshot_from_warehouse(con, u, s)
+                    rate, load_id = c.rate_for(con, s), c.chain_load_id(con, u, s)
                 rows_in = snapshot.frame.height
-                frames = c.compute_session(snapshot, conventions, c.rate_for(con, s), load_id=c.chain_load_id(con, u, s))
-                rows_out = c.write_marts(con, frames)
+                frames = c.compute_session(snapshot, conventions, rate, load_id=load_id)  # pure: Ctrl-C stops it at once
+                with runtime.stoppable(), busy(con):
+                    rows_out = c.write_marts(con, frames)
                 a = frames.analysis
                 message = "; ".join(a.warnings) or None
                 flip = "none" if a.gamma_flip is None else f"{a.gamma_flip:,.2f}"
@@ -103,11 +119,13 @@ def compute(
                 failures.append(f"{u} {s}: {exc}")
                 table.add_row(str(s), u, "", "", "", "", "FAILED (see below)")
             finished = started + dt.timedelta(seconds=time.perf_counter() - t0)
-            c.record_run(
-                con,
-                c.RunRecord("compute", u, s, rows_in, rows_out, status, started, finished,
-                            json.dumps(conventions.as_record(), sort_keys=True), message),
-            )
+            with runtime.stoppable(), busy(con):
+                c.record_run(
+                    con,
+                    c.RunRecord("compute", u, s, rows_in, rows_out, status, started, finished,
+                                json.dumps(conventions.as_record(), sort_keys=True), message),
+                )
+            runtime.tally.done("sessions computed")
         checkpoint(con)  # no write-ahead log left for the duckdb 1.5 shell (docs/warehouse.md)
     finally:
         con.close()
