@@ -17,6 +17,7 @@ import sys
 from gex_warehouse.load import LoadResult
 from prefect import flow, get_run_logger
 
+from pipelines import runtime
 from pipelines.progress import FlowProgress
 from pipelines.tasks import await_landing, hold_warehouse, ingest_one, list_landing, skip_unchanged, warehouse_file
 
@@ -47,9 +48,12 @@ def ingest(
         known = skip_unchanged(target, files)
         todo = [p for p in files if p not in known]
         fresh = {}
+        runtime.tally.plan("files ingested", len(todo))
         with FlowProgress(len(todo), "ingest: files") as progress:
             for path in todo:
+                runtime.check_stop()  # a stop request ends the run between files (each is one transaction)
                 fresh[path] = ingest_one(target, path)
+                runtime.tally.done("files ingested")
                 progress.advance()
         results = [known[p] if p in known else fresh[p] for p in files]
     for r in results:

@@ -11,8 +11,8 @@ the single writer. Only :func:`analyse_session` (pure) is submitted to the task 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +30,8 @@ from gex_warehouse.load import LoadResult, expand_paths, ingest_file, unchanged_
 from gex_warehouse.writer import hold, writer
 from prefect import task
 from prefect.cache_policies import NO_CACHE
+
+from pipelines import runtime
 
 #: Parallel sessions in flight per batch, as a multiple of the runner's threads (bounds memory: each
 #: snapshot holds its whole chain).
@@ -50,15 +52,20 @@ def _transient(task: Any, task_run: Any, state: Any) -> bool:
     return False
 
 
-def warehouse(path: str | Path | None) -> AbstractContextManager[duckdb.DuckDBPyConnection]:
+@contextmanager
+def warehouse(path: str | Path | None) -> Iterator[duckdb.DuckDBPyConnection]:
     """A connection to write with: a cursor on the warehouse the flow holds (see :func:`hold_warehouse`), or
-    the warehouse opened (created, migrated) for this task alone, checkpointed and closed after."""
-    return writer(path, memory_limit=ingest_memory_limit())
+    the warehouse opened (created, migrated) for this task alone, checkpointed and closed after. After a
+    stop request (Ctrl-C), the statement DuckDB aborted surfaces as :class:`pipelines.runtime.Interrupted`."""
+    with runtime.stoppable(), writer(path, memory_limit=ingest_memory_limit()) as con:
+        yield con
 
 
 def hold_warehouse(path: str | Path | None, wait_seconds: float = 0.0) -> AbstractContextManager[duckdb.DuckDBPyConnection]:
     """Hold the warehouse for a flow's whole run (one writer process; nested flows share it), waiting up
-    to ``wait_seconds`` for another job to release it."""
+    to ``wait_seconds`` for another job to release it. Every flow starts here, so this is also where a flow
+    takes the command line's signal handler back from Prefect (:func:`pipelines.runtime.claim_signals`)."""
+    runtime.claim_signals()
     return hold(path, wait_seconds=wait_seconds, memory_limit=ingest_memory_limit())
 
 
@@ -95,9 +102,10 @@ def skip_unchanged(warehouse_file: str, paths: list[str]) -> dict[str, LoadResul
 
 @task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=5, retry_condition_fn=_transient, timeout_seconds=3600)
 def ingest_one(warehouse_file: str, path: str) -> LoadResult:
-    """Load one file (a no-op saying so when its content is already loaded: ``ingest_file`` hashes it)."""
+    """Load one file (a no-op saying so when its content is already loaded: ``ingest_file`` hashes it).
+    A stop request ends the load at its next chain, rolled back."""
     with warehouse(warehouse_file) as con:
-        return ingest_file(con, path)
+        return ingest_file(con, path, progress=lambda _stage, _records: runtime.check_stop())
 
 
 # ---------------------------------------------------------------------------------------------
@@ -154,13 +162,24 @@ def run_sessions(
     """Compute ``todo`` inside a flow with the service's engine (:func:`gex_service.compute.run`): chains read
     and marts written by tasks in the flow's thread, the analysis submitted to the task runner in batches of
     ``BATCH_PER_WORKER * workers`` sessions."""
+    runtime.tally.plan("sessions computed", len(todo))
+
+    def progress(outcome: SessionOutcome) -> None:
+        runtime.tally.done("sessions computed")
+        if on_outcome is not None:
+            on_outcome(outcome)
+
+    def stop() -> bool:
+        runtime.check_stop()  # a stop request (Ctrl-C) ends the run between sessions (each is one transaction)
+        return should_stop() if should_stop is not None else False
+
     return svc.run(
         todo,
         read=lambda u, s: read_chain(warehouse_file, u, s),
         write=lambda frames, run: write_session(warehouse_file, frames, run),
         analyse=lambda chain, conventions: analyse_session.submit(chain, conventions),
-        flow=flow, flow_run_id=flow_run_id, batch=BATCH_PER_WORKER * workers, on_outcome=on_outcome,
-        should_stop=should_stop,
+        flow=flow, flow_run_id=flow_run_id, batch=BATCH_PER_WORKER * workers, on_outcome=progress,
+        should_stop=stop,
     )
 
 
@@ -190,9 +209,12 @@ def export_views(warehouse_file: str, exports: str | None, keys: list[tuple[str,
     """Refresh the hedging advice of the sessions to publish (stale ones, later ones of the same underlying,
     and ``keys``), then write their Parquet exports of the published views."""
     root = ex.exports_path(exports, warehouse_file)
+    runtime.tally.step("exports")
     with warehouse(warehouse_file) as con:
         refresh_hedge_advice(con, ex.rewrite_plan(con, keys))
-        return ex.export(con, root, keys)
+        result = ex.export(con, root, keys)
+    runtime.tally.step("exports", finished=True)
+    return result
 
 
 def flow_run_id() -> str | None:

@@ -15,6 +15,7 @@ import typer
 
 from gex_cli.errors import EXIT_BAD_INPUT, EXIT_USAGE
 from gex_cli.errors import fail as _fail
+from gex_cli.interrupts import long_command
 from gex_cli.options import PRESET_NAMES
 
 
@@ -56,19 +57,31 @@ def compute(
         except ValueError:
             raise _fail(f"--session {session!r} is not a date like 2024-01-05", EXIT_USAGE) from None
 
-    from rich.console import Console
-    from rich.table import Table
-
     from gex_service import compute as svc
-    from gex_warehouse.config import ingest_memory_limit, warehouse_path
-    from gex_warehouse.connect import WarehouseError, connect
-    from gex_warehouse.load import checkpoint
-    from gex_warehouse.published import refresh_snapshot
+    from gex_warehouse.config import warehouse_path
 
     symbol = svc.normalise_symbol(underlying)
     target = warehouse_path(warehouse)
     if not target.is_file():
         raise _fail(f"no warehouse at {target}: load data first with `gex ingest PATH --warehouse {target}`", EXIT_BAD_INPUT)
+    with long_command():  # Ctrl-C: stop between sessions (or roll the current one back), say so, exit 130
+        _compute(target, day, symbol, preset, force)
+
+
+def _compute(target: Path, day: dt.date | None, symbol: str | None, preset: list[str] | None, force: bool) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from gex_service import compute as svc
+    from gex_warehouse import compute as c
+    from gex_warehouse.config import ingest_memory_limit
+    from gex_warehouse.connect import WarehouseError, connect
+    from gex_warehouse.load import checkpoint
+    from gex_warehouse.published import refresh_snapshot
+    from gex_warehouse.writer import busy
+
+    from pipelines import runtime
+
     try:
         con = connect(target, memory_limit=ingest_memory_limit())
     except WarehouseError as exc:
@@ -91,7 +104,23 @@ def compute(
                 jobs = svc.plan(con, presets=preset, underlying=symbol, force=force)
         except svc.UnknownUnderlyingError as exc:
             raise _fail(str(exc), EXIT_BAD_INPUT) from None
-        outcomes = svc.compute(con, jobs)
+        runtime.tally.plan("sessions computed", len(jobs))
+
+        def read(u: str, s: dt.date) -> c.ChainInput:
+            with runtime.stoppable(), busy(con):
+                return c.read_chain(con, u, s)
+
+        def write(frames: c.MartFrames | None, run: c.RunRecord) -> int:
+            with runtime.stoppable(), busy(con):
+                rows = svc.write_with(con)(frames, run)
+            runtime.tally.done("sessions computed")
+            return rows
+
+        def stop() -> bool:
+            runtime.check_stop()  # a stop request ends the run between sessions (each is one transaction)
+            return False
+
+        outcomes = svc.run(jobs, read=read, write=write, flow="compute", should_stop=stop)
         checkpoint(con)  # no write-ahead log left for the duckdb 1.5 shell (docs/warehouse.md)
         snapshot_error = None
         try:

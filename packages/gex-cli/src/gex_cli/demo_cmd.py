@@ -3,8 +3,10 @@
 Steps: generate the market (``gex_market``) into a landing folder; the ``ingest`` flow; the ``backfill``
 flow over every session but the last (parallel, with the Parquet exports); the ``nightly`` flow for the last
 session, as if its files had just arrived; then a summary: the latest regime, the flip history, and where
-to look next (SQL, exports, report). Everything runs in this process on Prefect's temporary API.
-Re-running is cheap: files already loaded and sessions already computed are skipped.
+to look next (SQL, exports, report). Everything runs in this process, on a temporary Prefect API the demo
+starts (while it generates the market) and stops itself.
+Re-running is cheap: files already loaded and sessions already computed are skipped, so an interrupted
+demo (Ctrl-C: exit 130 after one line saying what finished) resumes where it stopped.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import typer
 from gex_cli.errors import EXIT_BAD_INPUT, EXIT_USAGE
 from gex_cli.errors import fail as _fail
 from gex_cli.flows_cmd import prefect_env
+from gex_cli.interrupts import long_command, prefect_ready
 
 #: Contracts per generated session: a thinned SPX-like listing (the full one is ~20,000; the benchmarks use
 #: it). 6,000 keeps the whole demo well inside 3 minutes on 2 cores, first run included.
@@ -56,6 +59,14 @@ def demo(
         raise _fail(f"--sessions must be between 2 and 2520, not {sessions}", EXIT_USAGE)
     if contracts < 100:
         raise _fail(f"--contracts must be at least 100, not {contracts}", EXIT_USAGE)
+    prefect_env()
+    # Ctrl-C: stop between files or sessions, say what finished, exit 130. The temporary Prefect API starts
+    # now, while the market is generated, and stops when the demo ends (or is interrupted, or killed).
+    with long_command(prefect=True):
+        _demo(sessions, contracts, seed, warehouse, landing)
+
+
+def _demo(sessions: int, contracts: int, seed: int, warehouse: Path | None, landing: Path | None) -> None:
     began = time.perf_counter()
     from gex_warehouse.config import warehouse_path
     from gex_warehouse.export import exports_path
@@ -71,7 +82,6 @@ def demo(
               f"{sum(summary.contracts):,} contracts, {sum(summary.turbulent)} turbulent sessions")
 
     t0 = _step(2, steps, "starting Prefect (temporary local API, no server needed)")
-    prefect_env()
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")  # the demo prints its own summary
     import prefect  # noqa: F401 - imported here so the step's time is visible
 
@@ -83,6 +93,7 @@ def demo(
     from pipelines.ingest import ingest
     from pipelines.nightly import nightly
 
+    prefect_ready()  # the API started with the demo: usually up by now
     _done(t0, f"prefect {prefect.__version__}")
     with ExitStack() as holding:
         try:

@@ -1,11 +1,13 @@
 """``gex nightly`` and ``gex backfill``: run the Prefect flows of ``pipelines/`` in this process.
 
-The flows run on Prefect's temporary local API (no server to start; set ``PREFECT_API_URL`` to use a real
-one). Prefect and the flows are imported only when a command runs, so ``gex --help`` stays fast.
+The flows run on a temporary local Prefect API that the command starts and stops itself
+(:mod:`pipelines.api_server`; set ``PREFECT_API_URL`` to use a real one). Prefect and the flows are imported
+only when a command runs, so ``gex --help`` stays fast.
 
 Exit codes follow :mod:`gex_cli.main`: 0 every session computed (or nothing to do); 1 a session failed (the
 others are still written), a file failed to load, the warehouse is missing or held by another process;
-2 usage error (bad date, empty range, unknown preset).
+2 usage error (bad date, empty range, unknown preset); 130 interrupted by Ctrl-C, 143 stopped by SIGTERM
+(:mod:`gex_cli.interrupts`: what finished stays, a rerun resumes).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import typer
 
 from gex_cli.errors import EXIT_BAD_INPUT, EXIT_USAGE
 from gex_cli.errors import fail as _fail
+from gex_cli.interrupts import long_command, prefect_ready
 from gex_cli.options import PRESET_NAMES
 
 #: Prefect settings these commands default (an environment that sets them wins): a startup timeout the
@@ -161,11 +164,19 @@ def nightly(
         except WatchlistError as exc:
             raise _fail(str(exc), EXIT_USAGE) from None
     prefect_env()
+    with long_command(prefect=True):
+        _nightly(folder, warehouse, underlying, exports, expect, day, deadline, lock_wait, presets, watch)
+
+
+def _nightly(folder: Path, warehouse: Path | None, underlying: list[str] | None, exports: Path | None,
+             expect: list[str] | None, day: dt.date | None, deadline: float, lock_wait: float,
+             presets: list[str] | None, watch: Path | None) -> None:
     from gex_warehouse.arrivals import LandingNotReady
     from gex_warehouse.config import warehouse_path
 
     from pipelines.nightly import nightly as nightly_flow
 
+    prefect_ready()
     target = str(warehouse_path(warehouse))
     try:
         result = _run(nightly_flow, landing=str(folder), warehouse=target, underlyings=underlying or None,
@@ -174,6 +185,9 @@ def nightly(
                       watchlist=None if watch is None else str(watch))
     except LandingNotReady as exc:
         raise _fail(str(exc), EXIT_BAD_INPUT) from None
+    for f in result.fetches:
+        typer.echo(f.line())
+    bad_fetches = [f.line() for f in result.fetches if not f.ok]
     bad_files = [r.message if r.message and str(r.path) in r.message else f"{r.path}: {r.message or r.status}"
                  for r in result.loads if not r.ok]  # one line per file, naming it once
     for row in result.regimes:
@@ -228,13 +242,15 @@ def backfill(
                     "`uv run prefect server start` and set PREFECT_API_URL=http://<host>:4200/api "
                     "(without it every Dask worker would start its own temporary API)", EXIT_USAGE)
     prefect_env()
-    from pipelines.backfill import backfill as backfill_flow
-    from pipelines.backfill import with_dask
+    with long_command(prefect=True):
+        from pipelines.backfill import backfill as backfill_flow
+        from pipelines.backfill import with_dask
 
-    flow = with_dask(backfill_flow, dask) if dask else backfill_flow
-    outcomes = _run(flow, warehouse=str(target), start=first, end=last, underlying=underlying, force=force,
-                    presets=presets, exports=None if exports is None else str(exports), lock_wait=lock_wait,
-                    workers=workers)
+        prefect_ready()
+        flow = with_dask(backfill_flow, dask) if dask else backfill_flow
+        outcomes = _run(flow, warehouse=str(target), start=first, end=last, underlying=underlying, force=force,
+                        presets=presets, exports=None if exports is None else str(exports), lock_wait=lock_wait,
+                        workers=workers)
     failures = _report(outcomes, str(target))
     for line in failures:
         typer.echo(f"gex: error: {line}", err=True)
@@ -258,9 +274,11 @@ def publish(
     if not target.is_file():
         raise _fail(f"no warehouse at {target}: load data first with `gex ingest PATH --warehouse {target}`", EXIT_BAD_INPUT)
     prefect_env()
-    from pipelines.publish import publish as publish_flow
+    with long_command(prefect=True):
+        from pipelines.publish import publish as publish_flow
 
-    result = _run(publish_flow, warehouse=str(target), exports=None if exports is None else str(exports),
-                  lock_wait=lock_wait)
+        prefect_ready()
+        result = _run(publish_flow, warehouse=str(target), exports=None if exports is None else str(exports),
+                      lock_wait=lock_wait)
     typer.echo(f"{len(result.views)} views, {len(result.sessions)} sessions rewritten, {result.files} files, "
                f"{result.rows:,} rows -> {result.root}")

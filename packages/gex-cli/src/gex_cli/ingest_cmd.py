@@ -14,6 +14,7 @@ import typer
 
 from gex_cli.errors import EXIT_BAD_INPUT, EXIT_USAGE
 from gex_cli.errors import fail as _fail
+from gex_cli.interrupts import long_command
 
 if TYPE_CHECKING:
     from gex_warehouse.load import LoadResult
@@ -96,12 +97,8 @@ def ingest(
     Each file loads in one transaction: a file already loaded (same content) is skipped, a new file for a
     session already in the warehouse replaces it, bad rows go to raw.quarantine with their line and reason.
     """
-    from rich.console import Console
-    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
-    from gex_warehouse.config import ingest_memory_limit, warehouse_path
-    from gex_warehouse.connect import WarehouseError, connect
-    from gex_warehouse.load import checkpoint, expand_paths, ingest_file
+    from gex_warehouse.config import warehouse_path
+    from gex_warehouse.load import expand_paths
     from gex_warehouse.sources import known_formats
 
     if fmt is not None and fmt not in known_formats():
@@ -110,6 +107,21 @@ def ingest(
     if not files:
         raise _fail("no files to ingest (the folders given are empty)", EXIT_USAGE)
     target = warehouse_path(warehouse)
+    with long_command():  # Ctrl-C: stop between files (or roll the current one back), say so, exit 130
+        _ingest(files, fmt, force, target)
+
+
+def _ingest(files: list[Path], fmt: str | None, force: bool, target: Path) -> None:
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from gex_warehouse.config import ingest_memory_limit
+    from gex_warehouse.connect import WarehouseError, connect
+    from gex_warehouse.load import checkpoint, ingest_file
+    from gex_warehouse.writer import busy
+
+    from pipelines import runtime
+
     try:
         con = connect(target, memory_limit=ingest_memory_limit())
     except WarehouseError as exc:
@@ -133,12 +145,17 @@ def ingest(
             disable=not err.is_terminal,
         ) as bar:
             task = bar.add_task("ingest", total=len(files), records="")
+            runtime.tally.plan("files ingested", len(files))
             for file in files:
 
                 def progress(stage: str, records: int, name: str = file.name) -> None:
+                    runtime.check_stop()  # a stop request ends the load at its next chain, rolled back
                     bar.update(task, description=f"{name}: {stage}", records=f"{records:,} records" if records else "")
 
-                results.append(ingest_file(con, file, format=fmt, force=force, progress=progress))
+                runtime.check_stop()
+                with runtime.stoppable(), busy(con):
+                    results.append(ingest_file(con, file, format=fmt, force=force, progress=progress))
+                runtime.tally.done("files ingested")
                 bar.advance(task)
         checkpoint(con)
     finally:

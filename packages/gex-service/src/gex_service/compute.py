@@ -153,7 +153,7 @@ def run(
     batch:
         (underlying, session) chains in flight at once (each holds its whole chain in memory).
     should_stop:
-        Checked between batches: when it returns true, the run ends early with what is written (a rerun
+        Checked before each read and each write (it may also raise to abort): when it returns true, the run ends early with what is written (a rerun
         resumes from the pending jobs).
     """
     outcomes: list[SessionOutcome] = []
@@ -167,6 +167,8 @@ def run(
             break
         submitted = []
         for u, s in keys[i:i + step]:
+            if should_stop is not None and should_stop():
+                break
             started, t0 = dt.datetime.now(dt.timezone.utc), time.perf_counter()
             try:
                 chain: c.ChainInput | None = read(u, s)
@@ -178,6 +180,8 @@ def run(
                 future = analyse(chain, conventions) if chain is not None else None
                 submitted.append((job, conventions, started, t0, chain, future, error))
         for job, conventions, started, t0, chain, future, error in submitted:
+            if should_stop is not None and should_stop():
+                return outcomes  # analyses in flight are dropped: their jobs stay pending
             outcomes.append(_finish(job, conventions, started, t0, chain, future, error, write, flow, flow_run_id))
             if on_outcome is not None:
                 on_outcome(outcomes[-1])
