@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import os
 import time
-from contextlib import ExitStack
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -81,6 +82,8 @@ def _demo(sessions: int, contracts: int, seed: int, warehouse: Path | None, land
     _done(t0, f"{len(summary.sessions)} sessions {summary.sessions[0]} .. {summary.sessions[-1]}, "
               f"{sum(summary.contracts):,} contracts, {sum(summary.turbulent)} turbulent sessions")
 
+    feed = _hold_back_latest_chain(folder, target.parent / "demo-feed", summary.sessions[-1])
+
     t0 = _step(2, steps, "starting Prefect (temporary local API, no server needed)")
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")  # the demo prints its own summary
     import prefect  # noqa: F401 - imported here so the step's time is visible
@@ -111,20 +114,54 @@ def _demo(sessions: int, contracts: int, seed: int, warehouse: Path | None, land
         failed = [o for o in outcomes if o.status != "ok"]
         _done(t0, f"{len(outcomes)} sessions computed, {len(failed)} failed"
                   + ("" if outcomes else " (all were computed already)"))
-        t0 = _step(5, steps, f"flow nightly: the latest session {last}, its exports and the regimes artifact")
-        result = nightly(str(folder), str(target), exports=str(exports))
+        t0 = _step(5, steps, f"flow nightly: fetch the latest session {last} from a local server in Cboe's delayed-quotes "
+                             f"shape, ingest, compute, export, the regimes artifact")
+        with _cboe_feed(feed) as base_url:
+            from gex_fetch.watchlist import parse_watchlist
+
+            watchlist = parse_watchlist({"watch": [{"source": "cboe", "symbols": [feed.underlying]}]})
+            result = nightly(str(folder), str(target), exports=str(exports), watchlist=watchlist,
+                             base_urls={"cboe": base_url})
         failed += result.failed
-        _done(t0, f"{len(result.outcomes)} session computed")
+        bad_fetches = result.failed_fetches
+        _done(t0, "; ".join(f.line() for f in result.fetches) + f"; {len(result.outcomes)} session{'s' if len(result.outcomes) != 1 else ''} computed")
     t0 = _step(6, steps, "the dashboard report of the latest session (one self-contained HTML file)")
     report = _report(target)
     _done(t0, f"{report}")
     _summary(target, exports, report, time.perf_counter() - began)
-    if bad or failed:
+    if bad or failed or bad_fetches:
+        for f in bad_fetches:
+            typer.echo(f"gex: error: {f.line()}", err=True)
         for r in bad:
             typer.echo(f"gex: error: {r.path.name}: {r.message or r.status}", err=True)
         for o in failed:
             typer.echo(f"gex: error: {o.underlying} {o.session}: {o.message}", err=True)
         raise typer.Exit(EXIT_BAD_INPUT)
+
+
+def _hold_back_latest_chain(folder: Path, feed_dir: Path, session: Any) -> Any:
+    """Move the latest session's generated chain out of the landing folder (the demo fetches it instead, as a
+    nightly job would) and return it as a snapshot. Re-running the demo regenerates the file: moved again."""
+    from gex_sources import read_chain
+
+    [chain] = sorted((folder / "chains").glob(f"*_{session.isoformat()}_quotedata.csv"))
+    feed_dir.mkdir(parents=True, exist_ok=True)
+    held = feed_dir / chain.name
+    chain.replace(held)
+    return read_chain(held)
+
+
+@contextmanager
+def _cboe_feed(snapshot: Any) -> Iterator[str]:
+    """A local HTTP server (127.0.0.1, a free port) answering Cboe's delayed-quotes URL of ``snapshot``'s
+    underlying with the generated chain in that API's exact shape; yields its base URL."""
+    from gex_fetch.replay import Reply, ReplayServer
+    from gex_market.api_shapes import render_responses
+
+    with ReplayServer() as server:
+        for r in render_responses(snapshot, "cboe", base_url=server.base_url):
+            server.add(r.path, Reply(body=r.body, content_type=r.content_type))
+        yield server.base_url
 
 
 def _latest(rows: list[Any]) -> str:
@@ -206,7 +243,9 @@ def _summary(target: Path, exports: Path, report: Path, seconds: float) -> None:
              f"median |flip - spot| {median_dist:.2f}%" if median_dist is not None else f"  {u}: {n} sessions")
     echo("")
     w = "" if target == Path("warehouse/gex.duckdb") else f" -w {target}"
-    echo(f"Warehouse   {target}  (DuckDB; one writer at a time: open it read-only while no job runs)")
+    echo(f"Warehouse   {target}  (DuckDB; one writer at a time)")
+    echo(f"Snapshot    {target.with_name(target.stem + '.published.duckdb')}  (the published views; readable at any "
+         f"moment: gex sql, gex report, duckdb -readonly)")
     echo(f"Report      {report}  (open it in a browser; works offline)")
     echo(f"Exports     {exports}/<view>/underlying=<U>/session=<D>/part-0.parquet  (read these while a job runs)")
     echo("Try (published views: docs/sql-contract.md; more in sql/queries/)")
