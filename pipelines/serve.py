@@ -146,9 +146,13 @@ def check_server(url: str, timeout_s: float = HEALTH_TIMEOUT_S) -> str | None:
     return None
 
 
-def parameters(landing: str, warehouse: str | None = None, underlyings: list[str] | None = None) -> dict[str, Any]:
-    """The default parameters of the deployment's runs (those of :func:`pipelines.nightly.nightly`)."""
-    return {"landing": landing, "warehouse": warehouse, "underlyings": underlyings or None}
+def parameters(landing: str, warehouse: str | None = None, underlyings: list[str] | None = None,
+               presets: list[str] | None = None, watchlist: str | None = None) -> dict[str, Any]:
+    """The default parameters of the deployment's runs (those of :func:`pipelines.nightly.nightly`):
+    ``presets`` computed every night (default native plus every preset the warehouse holds), ``watchlist``
+    fetched before the ingest (absolute path of its TOML; None: wait for files dropped into ``landing``)."""
+    return {"landing": landing, "warehouse": warehouse, "underlyings": underlyings or None,
+            "presets": presets or None, "watchlist": watchlist}
 
 
 def build_deployment(schedule: NightlySchedule, params: dict[str, Any], name: str = DEFAULT_NAME) -> Any:
@@ -163,7 +167,8 @@ def build_deployment(schedule: NightlySchedule, params: dict[str, Any], name: st
         name=name,
         schedules=[Cron(schedule.cron, timezone=schedule.timezone)],
         parameters=params,
-        description=f"Nightly GEX pipeline: ingest the landing folder, compute the latest sessions, publish "
+        description=f"Nightly GEX pipeline: fetch the watchlist (if any), ingest the landing folder, compute every "
+                    f"pending session, publish "
                     f"the regimes. Schedule: {schedule.cron} ({schedule.timezone}).",
         tags=["gex", "nightly"],
         entrypoint_type=EntrypointType.MODULE_PATH,

@@ -20,6 +20,7 @@ import typer
 
 from gex_cli.errors import EXIT_BAD_INPUT, EXIT_USAGE
 from gex_cli.errors import fail as _fail
+from gex_cli.options import PRESET_NAMES
 from gex_cli.flows_cmd import prefect_env
 DEFAULT_CRON = "0 22 * * 1-5"  # = pipelines.serve.DEFAULT_CRON (kept here too: --help must not import Prefect)
 DEFAULT_TIMEZONE = "America/New_York"
@@ -56,7 +57,9 @@ def describe(name: str, schedule: Any, params: dict[str, Any], runs: list[dt.dat
         f"deployment: nightly/{name} (flow pipelines.nightly.nightly)",
         f"schedule:   cron {schedule.cron!r} in {schedule.timezone}",
         (f"parameters: landing={params['landing']}, warehouse={params['warehouse']}, "
-         f"underlyings={','.join(params['underlyings']) if params['underlyings'] else 'all'}"),
+         f"underlyings={','.join(params['underlyings']) if params['underlyings'] else 'all'}, "
+         f"presets={','.join(params.get('presets') or []) or 'native + those the warehouse holds'}, "
+         f"watchlist={params.get('watchlist') or 'none (files dropped into the landing folder)'}"),
         f"next {len(runs)} runs ({MARKET_TIMEZONE} = UTC):",
     ]
     lines += [f"  {_when(r)}" for r in runs]
@@ -83,6 +86,16 @@ def serve(
         typer.Option("--underlying", "-u", help="Only this underlying (repeat for several; default: all loaded)."),
     ] = None,
     name: Annotated[str, typer.Option("--name", help="Deployment name (the full name is nightly/NAME).")] = DEFAULT_NAME,
+    preset: Annotated[
+        list[str] | None,
+        typer.Option("--preset", "-p", help="Conventions computed every night (repeatable): native, perfiliev, "
+                                           "perfiliev-early, gflows. Default: native and every preset the warehouse holds."),
+    ] = None,
+    watchlist: Annotated[
+        Path | None,
+        typer.Option("--watchlist", help="Fetch this watchlist's sources and symbols before each run (TOML, "
+                                         "deploy/watchlist.example.toml); default: files dropped into --landing."),
+    ] = None,
     dry_run: Annotated[
         bool,
         typer.Option("--dry-run", "--check", help="Validate and print what would be registered and the next 5 runs; "
@@ -114,7 +127,19 @@ def serve(
     # Absolute paths: the runs execute later, in a subprocess, possibly from another directory.
     target = warehouse_path(warehouse).resolve()
     wanted = [u.strip().upper().lstrip("^") for u in underlying] if underlying else None
-    params = serving.parameters(str(folder), str(target), wanted)
+    for p in preset or []:
+        if p not in PRESET_NAMES:
+            raise _fail(f"unknown preset {p!r}; choose one of {', '.join(PRESET_NAMES)}", EXIT_USAGE)
+    watch = None
+    if watchlist is not None:
+        from gex_fetch import WatchlistError, load_watchlist
+
+        try:
+            load_watchlist(watchlist)
+        except WatchlistError as exc:
+            raise _fail(str(exc), EXIT_USAGE) from None
+        watch = str(watchlist.resolve())
+    params = serving.parameters(str(folder), str(target), wanted, list(dict.fromkeys(preset)) if preset else None, watch)
     runs = schedule.next_runs(PREVIEW_RUNS)
 
     if dry_run:
