@@ -185,7 +185,7 @@ def test_deployment_carries_schedule_parameters_and_a_module_entrypoint(tmp_path
     assert deployment.name == "gex-test" and deployment.flow_name == "nightly"
     assert deployment.entrypoint == "pipelines.nightly.nightly"
     assert deployment.parameters == {"landing": str(tmp_path), "warehouse": str(tmp_path / "w.duckdb"),
-                                     "underlyings": ["SPX", "NDX"]}
+                                     "underlyings": ["SPX", "NDX"], "presets": None, "watchlist": None}
     [created] = deployment.schedules
     assert (created.schedule.cron, created.schedule.timezone) == ("30 21 * * 1-5", "Europe/London")
 
@@ -296,7 +296,8 @@ def test_gex_serve_registers_the_scheduled_deployment_on_a_real_server(tmp_path)
         assert schedule["schedule"]["timezone"] == "America/New_York"
         assert schedule["active"] and not found["paused"]
         assert found["parameters"] == {"landing": str(landing.resolve()),
-                                       "warehouse": str((tmp_path / "gex.duckdb").resolve()), "underlyings": ["SPX"]}
+                                       "warehouse": str((tmp_path / "gex.duckdb").resolve()), "underlyings": ["SPX"],
+                                       "presets": None, "watchlist": None}
         assert found["entrypoint"] == "pipelines.nightly.nightly"
 
         def scheduled_runs() -> list[dict]:
