@@ -92,7 +92,8 @@ def test_dry_run_contacts_no_server(tmp_path, landing):
     assert "deployment: nightly/gex-nightly (flow pipelines.nightly.nightly)" in out
     assert "schedule:   cron '0 22 * * 1-5' in America/New_York" in out
     assert (f"parameters: landing={landing.resolve()}, warehouse={(tmp_path / 'w.duckdb').resolve()}, "
-            "underlyings=SPX,NDX") in out
+            "underlyings=SPX,NDX, presets=native + those the warehouse holds, "
+            "watchlist=none (files dropped into the landing folder)") in out
     runs = [line.strip() for line in out[out.index("next 5 runs (America/New_York = UTC):") + 1:]]
     assert len(runs) == 5
     expected = weekday_runs(22, 0, "America/New_York", before, 5)

@@ -98,6 +98,8 @@ def test_libraries_and_the_cli_do_not_import_prefect():
 
     offenders = []
     for path in packages.rglob("*.py"):
+        if "gex-flows" in path.parts or ".venv" in path.parts:  # the flows are where Prefect belongs
+            continue
         tree = ast.parse(path.read_text())
         if "gex-cli" in path.parts:  # the CLI may import Prefect inside a command's function body only
             tree = ast.Module(body=[n for n in tree.body if not isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))],
