@@ -155,7 +155,7 @@ def test_hedge_advice_table_matches_advice_rows(warehouse, tmp_path):
             "SELECT comment FROM duckdb_tables() WHERE schema_name = 'mart' AND table_name = 'hedge_advice'").fetchall()
         assert table_comment[0][0]
         con.register("advice_frame", rows.to_arrow())
-        con.execute("INSERT INTO mart.hedge_advice SELECT * FROM advice_frame")
+        con.execute("INSERT INTO mart.hedge_advice BY NAME SELECT * FROM advice_frame")  # preset: native by default
         back = con.execute("SELECT template, band_shares, execution FROM mart.hedge_advice ORDER BY template").fetchall()
         assert [b[0] for b in back] == sorted(adv.DEFAULT_TEMPLATES)
         assert all(b[1] > 0 and b[2] == "edge" for b in back)

@@ -11,6 +11,7 @@ from typer.main import get_command
 from typer.testing import CliRunner
 
 from gex_cli import jsonout
+from gex_fetch.replay import Reply, ReplayServer
 from gex_cli.main import app
 from tests.warehouse.helpers import chain_csv, chain_json
 
@@ -68,7 +69,46 @@ def test_every_json_command_is_checked(chain, tmp_path):
         "sql": ["sql", "SELECT 'NaN'::DOUBLE AS nan_value, 'Infinity'::DOUBLE AS inf_value, 1.5::DOUBLE AS x",
                 "--format", "json", "--warehouse", str(tmp_path / "gex.duckdb")],  # fmt: skip
     }
-    assert json_commands() == set(checked), "a command gained JSON output: add it here"
+    checked["stats"] = ["stats", "--external", "squeezemetrics", "--file", str(_dix(tmp_path)), "--n-boot", "100", "--json"]
+    server = ReplayServer().__enter__()
+    try:
+        server.add("/api/global/delayed_quotes/options/_SPX.json", Reply(body=_cboe_body(), content_type="application/json"))
+        checked["fetch"] = ["fetch", "cboe", "SPX", "--landing", str(tmp_path / "landing"), "--base-url", server.base_url,
+                            "--json"]
+        assert json_commands() == set(checked), "a command gained JSON output: add it here"
+        _check_all(checked, tmp_path, chain)
+    finally:
+        server.__exit__(None, None, None)
+
+
+def _dix(tmp_path: Path) -> Path:
+    """A small SqueezeMetrics-shaped DIX.csv (a random walk, GEX noise): enough sessions for every horizon."""
+    import datetime as dt
+
+    import numpy as np
+    from gex import calendar
+
+    sessions = calendar.sessions_between(dt.date(2020, 1, 2), dt.date(2020, 12, 31))
+    rng = np.random.default_rng(1)
+    price = 3000 * np.exp(np.cumsum(0.01 * rng.normal(size=len(sessions))))
+    path = tmp_path / "DIX.csv"
+    path.write_text("date,price,dix,gex\n" + "".join(
+        f"{d.isoformat()},{p:.6f},0.42,{g:.4f}\n" for d, p, g in zip(sessions, price, rng.normal(3e9, 2e9, len(sessions)))))
+    return path
+
+
+def _cboe_body() -> bytes:
+    from gex_market import generate_chain
+    from gex_market.api_shapes import render_responses
+
+    import datetime as dt
+
+    [response] = render_responses(generate_chain(dt.date(2025, 1, 6), 5000.0, seed=2, max_contracts=300), "cboe")
+    return response.body
+
+
+def _check_all(checked: dict[str, list[str]], tmp_path: Path, chain: Path) -> None:
+    """Run every JSON command and parse its output strictly."""
     if not (tmp_path / "gex.duckdb").exists():
         assert runner.invoke(app, ["ingest", str(chain), "--warehouse", str(tmp_path / "gex.duckdb")]).exit_code == 0
     for name, args in checked.items():

@@ -23,7 +23,7 @@ def test_nightly_with_one_poisoned_file(tmp_path, landing):
     out = CliRunner().invoke(app, ["nightly", "--landing", str(folder), "-w", str(tmp_path / "gex.duckdb"),
                                    "--exports", str(exports)])  # fmt: skip
     assert out.exit_code == 1, out.output
-    assert "2025-01-06 SPX: spot" in out.output and "1 session computed (0 failed)" in out.output
+    assert "2025-01-06 SPX (native): spot" in out.output and "3 sessions computed (0 failed)" in out.output
     assert "exports:" in out.output and any(exports.rglob("*.parquet"))
     errors = [line for line in out.stderr.splitlines() if line.startswith("gex: error:")]
     assert errors == [f"gex: error: {poisoned}: invalid JSON: nested too deeply to be a data file (recursion limit)"]

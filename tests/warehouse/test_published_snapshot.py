@@ -23,24 +23,32 @@ def warehouse(tmp_path_factory, tmp_path):
 
 
 def assert_snapshot_equals_views(path) -> None:
-    """Every published view of ``path`` equals the snapshot's table of the same name (as multisets of rows,
-    columns in the same order and types), and nothing else is in the snapshot but ``snapshot_info``."""
+    """Every published view of ``path`` equals the snapshot's view of the same name (as multisets of rows,
+    columns in the same order and types, native rows by default and every preset's with the preset variable
+    '*'), each backed by a table in the snapshot's ``data`` schema; ``main`` holds nothing else but
+    ``snapshot_info``."""
     con = duckdb.connect(str(path), read_only=True)
     try:
         con.execute(f"ATTACH '{snapshot_path(path)}' AS snap (READ_ONLY)")
         views = published_views(con)
         tables = [r[0] for r in con.execute(
-            "SELECT table_name FROM duckdb_tables() WHERE database_name = 'snap' AND schema_name = 'main' ORDER BY 1"
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = 'snap' AND schema_name = 'data' ORDER BY 1"
         ).fetchall()]
-        assert sorted(tables) == sorted([*views, INFO_TABLE])
+        assert sorted(tables) == sorted(views)
+        assert [r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE database_name = 'snap' "
+                                          "AND schema_name = 'main'").fetchall()] == [INFO_TABLE]
         for view in views:
             described = [con.execute(f"DESCRIBE {db}.main.{view}").fetchall() for db in (con.execute(
                 "SELECT current_database()").fetchall()[0][0], "snap")]
             assert [c[:2] for c in described[0]] == [c[:2] for c in described[1]], view
-            for a, b in (("main", "snap.main"), ("snap.main", "main")):
-                extra = con.execute(f"SELECT count(*) FROM (FROM {a}.{view} EXCEPT ALL FROM {b}.{view})").fetchall()[0][0]
-                assert extra == 0, (view, a, b)
+            for preset in ("native", "*"):
+                con.execute(f"SET VARIABLE preset = '{preset}'")
+                for a, b in (("main", "snap.main"), ("snap.main", "main")):
+                    extra = con.execute(f"SELECT count(*) FROM (FROM {a}.{view} EXCEPT ALL FROM {b}.{view})").fetchall()[0][0]
+                    assert extra == 0, (view, a, b, preset)
+            con.execute("RESET VARIABLE preset")
         counts = dict(con.execute(f"SELECT table_name, row_count FROM snap.main.{INFO_TABLE}").fetchall())
+        con.execute("SET VARIABLE preset = '*'")  # the tables hold every preset's rows
         assert counts == {v: con.execute(f"SELECT count(*) FROM main.{v}").fetchall()[0][0] for v in views}
     finally:
         con.close()
@@ -59,9 +67,8 @@ def test_snapshot_equals_the_published_views_with_their_comments(warehouse):
 
     wh, snap = duckdb.connect(str(warehouse), read_only=True), duckdb.connect(str(result.path), read_only=True)
     try:
-        comments = "SELECT table_name, comment FROM duckdb_tables() WHERE schema_name = 'main' AND table_name <> ?"
         view_comments = "SELECT view_name, comment FROM duckdb_views() WHERE schema_name = 'main' AND NOT internal"
-        assert dict(snap.execute(comments, [INFO_TABLE]).fetchall()) == dict(wh.execute(view_comments).fetchall())
+        assert dict(snap.execute(view_comments).fetchall()) == dict(wh.execute(view_comments).fetchall())
         columns = ("SELECT table_name, column_name, comment FROM duckdb_columns() WHERE schema_name = 'main' "
                    "AND table_name <> ? ORDER BY ALL")
         assert snap.execute(columns, [INFO_TABLE]).fetchall() == wh.execute(columns, [INFO_TABLE]).fetchall()
