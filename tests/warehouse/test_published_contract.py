@@ -22,7 +22,7 @@ CONTRACT: dict[str, list[str]] = {
         "cex_usd_per_day", "zero_dte_gamma_share", "vendor_model_gamma_gap", "partial_chain", "partial_reason",
         "contracts_used", "contracts_excluded", "oi_source", "rate", "preset", "conventions", "load_id",
         "computed_with", "flip_crossings", "atm_iv_30d", "rv_5d", "rv_10d", "rv_21d", "rv_range_21d",
-        "iv_rv_spread", "regime_changed", "days_in_regime",
+        "iv_rv_spread", "regime_changed", "days_in_regime", "snapshot_ts", "data_stale",
     ],
     "gex_by_strike": [
         "session", "underlying", "strike", "call_gex_usd_per_1pct", "put_gex_usd_per_1pct", "net_gex_usd_per_1pct",

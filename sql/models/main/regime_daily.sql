@@ -46,8 +46,12 @@ SELECT
     v.rv_range_21d,
     r.atm_iv_30d - v.rv_21d AS iv_rv_spread,
     h.regime_changed,
-    h.days_in_regime
+    h.days_in_regime,
+    cs.snapshot_ts,
+    CASE WHEN r.session = max(r.session) OVER (PARTITION BY r.underlying, r.preset)
+         THEN r.session < (SELECT max(session) FROM mart.regime_daily) END AS data_stale
 FROM mart.regime_daily AS r
+LEFT JOIN raw.chain_snapshots AS cs ON cs.underlying = r.underlying AND cs.session = r.session
 LEFT JOIN crossings AS x ON x.underlying = r.underlying AND x.session = r.session AND x.preset = r.preset
 LEFT JOIN core.realized_vol AS v ON v.underlying = r.underlying AND v.session = r.session
 LEFT JOIN main.regime_history AS h ON h.underlying = r.underlying AND h.session = r.session AND h.preset = r.preset
@@ -92,3 +96,5 @@ COMMENT ON COLUMN main.regime_daily.rv_range_21d IS 'Parkinson range vol over th
 COMMENT ON COLUMN main.regime_daily.iv_rv_spread IS 'atm_iv_30d - rv_21d, decimal per year (0.02 = 2 vol points)';
 COMMENT ON COLUMN main.regime_daily.regime_changed IS 'regime differs from the previous computed session''s (false on the first), see main.regime_history';
 COMMENT ON COLUMN main.regime_daily.days_in_regime IS 'Computed sessions in the current regime stretch including this one, count';
+COMMENT ON COLUMN main.regime_daily.snapshot_ts IS 'When the chain behind the row was taken (the vendor''s snapshot instant, or the fetch''s response instant), UTC: how old the data is';
+COMMENT ON COLUMN main.regime_daily.data_stale IS 'On the underlying''s latest row: true when a later session is computed for another underlying (this one''s fetch failed or its file did not arrive), false when current; NULL on earlier rows';

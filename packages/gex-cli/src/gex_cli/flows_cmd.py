@@ -193,7 +193,8 @@ def _nightly(folder: Path, warehouse: Path | None, underlying: list[str] | None,
     for row in result.regimes:
         flip = "none" if row["gamma_flip"] is None else f"{row['gamma_flip']:,.2f}"
         typer.echo(f"{row['session']} {row['underlying']} ({row['preset']}): spot {row['spot']:,.2f}, total GEX "
-                   f"{row['total_gex_bn_per_1pct']:+,.3f} $bn/1%, flip {flip}, {row['regime']}")
+                   f"{row['total_gex_bn_per_1pct']:+,.3f} $bn/1%, flip {flip}, {row['regime']}"
+                   + (" (STALE: no newer data for this underlying)" if row.get("data_stale") else ""))
     failures = _report(result.outcomes, target)
     if result.exports is not None:
         typer.echo(f"exports: {len(result.exports.sessions)} sessions rewritten, {result.exports.files} files -> {result.exports.root}")

@@ -189,6 +189,8 @@ def regimes(warehouse_file: str, keys: list[tuple[str, dt.date]]) -> list[dict[s
     1%, flip, regime), in ``keys`` order, native first; keys not computed are left out."""
     out: list[dict[str, Any]] = []
     with warehouse(warehouse_file) as con:
+        newest = con.execute("SELECT max(session) FROM mart.regime_daily").fetchall()[0]
+        latest = dict(con.execute("SELECT underlying, max(session) FROM mart.regime_daily GROUP BY ALL").fetchall())
         for u, s in keys:
             rows = con.execute(
                 "SELECT preset, spot, total_gex_usd_per_1pct, gamma_flip, regime, partial_chain FROM mart.regime_daily "
@@ -200,6 +202,8 @@ def regimes(warehouse_file: str, keys: list[tuple[str, dt.date]]) -> list[dict[s
                     "total_gex_bn_per_1pct": round(float(gex) / 1e9, 3),
                     "gamma_flip": None if flip is None else round(float(flip), 2),
                     "regime": regime, "partial_chain": bool(partial),
+                    # the underlying's latest data is older than the warehouse's newest session (fetch failed?)
+                    "data_stale": bool(latest.get(u) == s and newest[0] is not None and s < newest[0]),
                 })
     return out
 
