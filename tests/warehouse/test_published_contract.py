@@ -358,3 +358,24 @@ def test_the_contract_page_is_generated_from_the_models_comments(tmp_path):
     finally:
         con.close()
     assert page.read_text() == expected, "run `uv run python scripts/sql_contract_doc.py` and commit docs/sql-contract.md"
+
+
+def test_data_stale_flags_the_underlying_whose_latest_data_lags(tmp_path_factory, tmp_path):
+    from gex_warehouse.connect import connect
+
+    from tests.warehouse.published_market import copy_of
+
+    path = copy_of(built_warehouse(str(tmp_path_factory.getbasetemp() / "published")), tmp_path / "w.duckdb")
+    con = connect(path)
+    try:
+        [(last,)] = q(con, "SELECT max(session) FROM mart.regime_daily WHERE underlying = 'NDX'")
+        con.execute("DELETE FROM mart.regime_daily WHERE underlying = 'NDX' AND session = ?", [last])  # its fetch failed
+        flags = q(con, "SELECT underlying, session, data_stale, snapshot_ts IS NOT NULL FROM regime_daily "
+                       "QUALIFY row_number() OVER (PARTITION BY underlying ORDER BY session DESC) <= 2 ORDER BY ALL")
+    finally:
+        con.close()
+    by = {(u, s): (stale, has_ts) for u, s, stale, has_ts in flags}
+    ndx = sorted(s for u, s in by if u == "NDX")
+    spx = sorted(s for u, s in by if u == "SPX")
+    assert by[("NDX", ndx[-1])] == (True, True) and by[("NDX", ndx[0])] == (None, True)
+    assert by[("SPX", spx[-1])] == (False, True) and by[("SPX", spx[0])] == (None, True)
