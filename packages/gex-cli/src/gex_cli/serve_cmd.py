@@ -68,8 +68,10 @@ def describe(name: str, schedule: Any, params: dict[str, Any], runs: list[dt.dat
 
 def serve(
     cron: Annotated[
-        str, typer.Option("--cron", help="Cron expression (minute hour day month weekday), read in --timezone.")
-    ] = DEFAULT_CRON,
+        str | None, typer.Option("--cron", help="Cron expression (minute hour day month weekday), read in --timezone. "
+                                               f"Default: {DEFAULT_CRON}; with --watchlist, its EOD fetch time after "
+                                               "each NYSE close (early closes included, holidays skipped).")
+    ] = None,
     timezone: Annotated[
         str, typer.Option("--timezone", "--tz", help="IANA time zone the cron is read in (DST-aware wall clock).")
     ] = DEFAULT_TIMEZONE,
@@ -118,10 +120,6 @@ def serve(
 
     from pipelines import serve as serving
 
-    try:
-        schedule = serving.parse_schedule(cron, timezone)
-    except serving.ScheduleError as exc:
-        raise _fail(f"--{exc.field}: {exc}", EXIT_USAGE) from None
     if not folder.is_dir():
         raise _fail(f"no landing folder at {folder}: pass --landing DIR (or set GEX_LANDING)", EXIT_BAD_INPUT)
     # Absolute paths: the runs execute later, in a subprocess, possibly from another directory.
@@ -135,12 +133,28 @@ def serve(
         from gex_fetch import WatchlistError, load_watchlist
 
         try:
-            load_watchlist(watchlist)
+            fetch_time = load_watchlist(watchlist).time
         except WatchlistError as exc:
             raise _fail(str(exc), EXIT_USAGE) from None
         watch = str(watchlist.resolve())
     params = serving.parameters(str(folder), str(target), wanted, list(dict.fromkeys(preset)) if preset else None, watch)
+    if watch is not None and cron is None:
+        # the watchlist's EOD fetch time: fire at both possible slots, the run checks which one is the session's
+        from gex_fetch.schedule import cron_for
+
+        cron, timezone = cron_for(fetch_time), "America/New_York"
+        params["fetch_at"] = fetch_time.strftime("%H:%M")
+    try:
+        schedule = serving.parse_schedule(cron or DEFAULT_CRON, timezone)
+    except serving.ScheduleError as exc:
+        raise _fail(f"--{exc.field}: {exc}", EXIT_USAGE) from None
     runs = schedule.next_runs(PREVIEW_RUNS)
+    if "fetch_at" in params:  # the cron also fires at the other close's slot; those runs end at once
+        import datetime as dt
+
+        from gex_fetch.schedule import next_runs
+
+        runs = next_runs(fetch_time, dt.datetime.now(dt.timezone.utc), PREVIEW_RUNS)
 
     if dry_run:
         typer.echo("dry run: nothing registered, no server contacted")

@@ -63,9 +63,11 @@ def nightly(
     presets: list[str] | None = None,
     watchlist: Any = None,
     base_urls: dict[str, str] | None = None,
+    fetch_at: str | None = None,
 ) -> NightlyResult:
     """Ingest ``landing`` (waiting up to ``deadline_minutes`` for the ``expect`` files of ``session``, see the
-    ingest flow; before it, with ``watchlist``, fetch every (source, symbol) it lists into ``landing``: one
+    ingest flow; with ``fetch_at`` (HH:MM New York, a watchlist's time) the run does nothing unless it starts
+    that long after a session's close, early closes included; before the ingest, with ``watchlist``, fetch every (source, symbol) it lists into ``landing``: one
     symbol failing never stops the others, ``base_urls`` {source: URL} override the vendors' hosts), compute
     every pending session of each underlying (of ``underlyings``, default all) under
     each of ``presets`` (default: native and every preset the warehouse holds), export the published views
@@ -73,6 +75,15 @@ def nightly(
     logger = get_run_logger()
     target = warehouse_file(warehouse)
     wanted = [u.upper().lstrip("^") for u in underlyings] if underlyings else None
+    if fetch_at is not None:
+        # scheduled from a watchlist's EOD time (gex serve): the cron fires at the regular and the early-close
+        # slot of every weekday; only the one after this session's real close (and no holiday) goes on
+        from gex_fetch.schedule import is_due
+
+        if is_due(fetch_at, dt.datetime.now(dt.timezone.utc)) is None:
+            logger.info("not the end-of-day fetch time %s of a session today (holiday, weekend or the other "
+                        "close's slot): nothing to do", fetch_at)
+            return NightlyResult()
     fetches = []
     if watchlist is not None:
         from pipelines.fetch import fetch_watchlist
