@@ -118,3 +118,17 @@ def test_exports_folder_defaults_beside_the_warehouse(monkeypatch, tmp_path):
     monkeypatch.setenv(ex.ENV_EXPORTS, str(tmp_path / "elsewhere"))
     assert ex.exports_path(None, tmp_path / "w" / "gex.duckdb") == tmp_path / "elsewhere"
     assert ex.exports_path(tmp_path / "x") == tmp_path / "x"
+
+
+def test_force_rewrites_every_computed_session_and_exports_hold_every_preset(con, tmp_path):
+    root = tmp_path / "exports"
+    ex.export(con, root)
+    assert ex.export(con, root).sessions == ()
+    forced = ex.export(con, root, force=True)  # `gex publish --force`
+    assert list(forced.sessions) == c.loaded_sessions(con)
+    u, s = c.loaded_sessions(con)[0]
+    compute_all(con, [(u, s)], preset("perfiliev"))  # a second preset beside native
+    ex.export(con, root)
+    presets = duckdb.sql(f"SELECT DISTINCT preset FROM read_parquet('{root}/regime_daily/**/*.parquet', "
+                         "hive_partitioning = true) ORDER BY 1").fetchall()
+    assert presets == [("native",), ("perfiliev",)]

@@ -263,6 +263,8 @@ def publish(
     warehouse: WarehouseOption = None,
     exports: ExportsOption = None,
     lock_wait: Annotated[float, _lock_wait_option(0)] = 0.0,
+    force: Annotated[bool, typer.Option("--force", help="Rewrite every computed session's exports (and hedging advice), "
+                                                       "not only those computed since their last export.")] = False,
 ) -> None:
     """Publish flow: write the published views of every session computed since its last export to Parquet.
 
@@ -280,6 +282,6 @@ def publish(
 
         prefect_ready()
         result = _run(publish_flow, warehouse=str(target), exports=None if exports is None else str(exports),
-                      lock_wait=lock_wait)
+                      lock_wait=lock_wait, force=force)
     typer.echo(f"{len(result.views)} views, {len(result.sessions)} sessions rewritten, {result.files} files, "
                f"{result.rows:,} rows -> {result.root}")

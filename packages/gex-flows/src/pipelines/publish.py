@@ -24,13 +24,15 @@ def publish(
     exports: str | None = None,
     sessions: list[tuple[str, dt.date]] | None = None,
     lock_wait_seconds: float = 0.0,
+    force: bool = False,
 ) -> ExportResult:
-    """Export the published views of every stale session (and of ``sessions``) to ``exports`` (default:
-    ``$GEX_EXPORTS``, else ``exports/`` beside the warehouse file)."""
+    """Export the published views of every stale session (and of ``sessions``; of every computed session
+    with ``force``) to ``exports`` (default: ``$GEX_EXPORTS``, else ``exports/`` beside the warehouse file),
+    then refresh the published snapshot."""
     logger = get_run_logger()
     target = warehouse_file(warehouse)
     with hold_warehouse(target, lock_wait_seconds) as con:
-        result = export_views(target, exports, sessions)
+        result = export_views(target, exports, sessions, force)
         snap = refresh_snapshot(con, target)  # what readers open while a writer holds the warehouse
     logger.info("published snapshot: %d tables, %d rows in %.2f s -> %s", len(snap.tables), snap.rows, snap.seconds, snap.path)
     logger.info("exported %d views x %d sessions: %d files, %d rows -> %s", len(result.views), len(result.sessions),

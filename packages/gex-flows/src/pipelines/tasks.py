@@ -209,14 +209,16 @@ def regimes(warehouse_file: str, keys: list[tuple[str, dt.date]]) -> list[dict[s
 
 
 @task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2, retry_condition_fn=_transient)
-def export_views(warehouse_file: str, exports: str | None, keys: list[tuple[str, dt.date]] | None = None) -> ex.ExportResult:
+def export_views(warehouse_file: str, exports: str | None, keys: list[tuple[str, dt.date]] | None = None,
+                 force: bool = False) -> ex.ExportResult:
     """Refresh the hedging advice of the sessions to publish (stale ones, later ones of the same underlying,
-    and ``keys``), then write their Parquet exports of the published views."""
+    and ``keys``; every computed session with ``force``), then write their Parquet exports of the published
+    views."""
     root = ex.exports_path(exports, warehouse_file)
     runtime.tally.step("exports")
     with warehouse(warehouse_file) as con:
-        refresh_hedge_advice(con, ex.rewrite_plan(con, keys))
-        result = ex.export(con, root, keys)
+        refresh_hedge_advice(con, ex.rewrite_plan(con, keys, force=force))
+        result = ex.export(con, root, keys, force=force)
     runtime.tally.step("exports", finished=True)
     return result
 
