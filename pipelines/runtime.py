@@ -149,7 +149,7 @@ class Tally:
         with self._lock:
             parts = [f"{c.done} of {c.total} {kind}" for kind, c in self._counts.items() if c.total or c.done]
             parts += [f"{name} {'written' if ok else 'not written'}" for name, ok in self._steps.items()]
-        return ", ".join(parts) if parts else "nothing was written yet"
+        return ", ".join(parts) if parts else "no work finished yet"
 
 
 #: This process's tally.
