@@ -107,7 +107,9 @@ def ingest_one(warehouse_file: str, path: str) -> LoadResult:
     """Load one file (a no-op saying so when its content is already loaded: ``ingest_file`` hashes it).
     A stop request ends the load at its next chain, rolled back."""
     with warehouse(warehouse_file) as con:
-        return ingest_file(con, path, progress=lambda _stage, _records: runtime.check_stop())
+        result = ingest_file(con, path, progress=lambda _stage, _records: runtime.check_stop())
+        runtime.tally.done("files ingested")  # still busy: a Ctrl-C cannot fall between the commit and this
+    return result
 
 
 # ---------------------------------------------------------------------------------------------
@@ -183,6 +185,7 @@ def write_session(warehouse_file: str, frames: c.MartFrames | None, run: c.RunRe
     with warehouse(warehouse_file) as con:
         rows = c.write_marts(con, frames) if frames is not None else 0
         c.record_run(con, run)
+        runtime.tally.done("sessions computed")  # still busy: a Ctrl-C cannot fall between the commit and this
     return rows
 
 
@@ -229,7 +232,6 @@ def run_sessions(
             run = c.RunRecord(flow, u, s, rows_in, frames.rows if frames else 0, status, started,
                               started + dt.timedelta(seconds=seconds), record, message, flow_run_id)
             rows_out = write_session(warehouse_file, frames, run)
-            runtime.tally.done("sessions computed")
             outcomes.append(SessionOutcome(u, s, status, rows_in, rows_out, seconds, message))
             if on_outcome is not None:
                 on_outcome(outcomes[-1])
@@ -266,7 +268,7 @@ def export_views(warehouse_file: str, exports: str | None, keys: list[tuple[str,
     with warehouse(warehouse_file) as con:
         refresh_hedge_advice(con, ex.rewrite_plan(con, keys))
         result = ex.export(con, root, keys)
-    runtime.tally.step("exports", finished=True)
+        runtime.tally.step("exports", finished=True)
     return result
 
 

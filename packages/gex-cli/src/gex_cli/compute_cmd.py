@@ -125,7 +125,7 @@ def _compute(target: Path, day: dt.date | None, symbol: str | None, preset: str,
                     c.RunRecord("compute", u, s, rows_in, rows_out, status, started, finished,
                                 json.dumps(conventions.as_record(), sort_keys=True), message),
                 )
-            runtime.tally.done("sessions computed")
+                runtime.tally.done("sessions computed")  # still busy: no Ctrl-C between commit and count
         checkpoint(con)  # no write-ahead log left for the duckdb 1.5 shell (docs/warehouse.md)
     finally:
         con.close()
