@@ -90,8 +90,9 @@ def await_landing(
 ) -> int:
     """Wait (up to ``deadline_seconds``) for the expected files to arrive and every file to settle; returns
     the number of data files. ``LandingNotReady`` at the deadline (not retried: the deadline is the policy)."""
-    state = wait_for_landing(landing, expect=expect, session=session, deadline_seconds=deadline_seconds,
-                             settle_seconds=settle_seconds)
+    with runtime.interruptible():  # Ctrl-C while waiting for files: nothing to undo
+        state = wait_for_landing(landing, expect=expect, session=session, deadline_seconds=deadline_seconds,
+                                 settle_seconds=settle_seconds)
     return len(state.files)
 
 
