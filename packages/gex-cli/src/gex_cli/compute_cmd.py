@@ -113,7 +113,7 @@ def _compute(target: Path, day: dt.date | None, symbol: str | None, preset: list
         def write(frames: c.MartFrames | None, run: c.RunRecord) -> int:
             with runtime.stoppable(), busy(con):
                 rows = svc.write_with(con)(frames, run)
-            runtime.tally.done("sessions computed")
+                runtime.tally.done("sessions computed")  # still busy: no Ctrl-C between commit and count
             return rows
 
         def stop() -> bool:

@@ -78,7 +78,10 @@ def _demo(sessions: int, contracts: int, seed: int, warehouse: Path | None, land
     steps = 6
 
     t0 = _step(1, steps, f"generating {sessions} sessions of an SPX-like market (~{contracts:,} contracts each) in {folder}")
-    summary = _generate(folder, sessions, contracts, seed)
+    from pipelines import runtime
+
+    with runtime.interruptible():  # files are rewritten whole by the next demo
+        summary = _generate(folder, sessions, contracts, seed)
     _done(t0, f"{len(summary.sessions)} sessions {summary.sessions[0]} .. {summary.sessions[-1]}, "
               f"{sum(summary.contracts):,} contracts, {sum(summary.turbulent)} turbulent sessions")
 
@@ -126,9 +129,10 @@ def _demo(sessions: int, contracts: int, seed: int, warehouse: Path | None, land
         bad_fetches = result.failed_fetches
         _done(t0, "; ".join(f.line() for f in result.fetches) + f"; {len(result.outcomes)} session{'s' if len(result.outcomes) != 1 else ''} computed")
     t0 = _step(6, steps, "the dashboard report of the latest session (one self-contained HTML file)")
-    report = _report(target)
-    _done(t0, f"{report}")
-    _summary(target, exports, report, time.perf_counter() - began)
+    with runtime.interruptible():  # read-only from here
+        report = _report(target)
+        _done(t0, f"{report}")
+        _summary(target, exports, report, time.perf_counter() - began)
     if bad or failed or bad_fetches:
         for f in bad_fetches:
             typer.echo(f"gex: error: {f.line()}", err=True)

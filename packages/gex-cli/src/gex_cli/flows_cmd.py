@@ -46,16 +46,23 @@ def _run(flow: Any, *, lock_wait: float = 0.0, **kwargs: Any) -> Any:
     job one clear line and exit 1 (after waiting up to ``lock_wait`` seconds) instead of a failed flow run
     with a traceback; the flow's own hold then reuses this one (same process).
     """
+    from contextlib import ExitStack
+
     from gex_warehouse.config import ingest_memory_limit
     from gex_warehouse.connect import WarehouseError
     from gex_warehouse.writer import hold
+
+    from pipelines import runtime
 
     def waiting(refused: Any) -> None:  # a scheduled job may wait minutes: say so once, when it starts
         typer.echo(f"warehouse {refused.path} held by {refused.holder()}; waiting up to {lock_wait:.0f} s (--lock-wait)",
                    err=True)
 
     try:
-        with hold(kwargs["warehouse"], wait_seconds=lock_wait, memory_limit=ingest_memory_limit(), on_wait=waiting):
+        with ExitStack() as holding:
+            with runtime.interruptible():  # Ctrl-C while waiting for the lock: nothing to undo
+                holding.enter_context(hold(kwargs["warehouse"], wait_seconds=lock_wait,
+                                           memory_limit=ingest_memory_limit(), on_wait=waiting))
             return flow(**kwargs)
     except WarehouseError as exc:
         raise _fail(str(exc), EXIT_BAD_INPUT) from None

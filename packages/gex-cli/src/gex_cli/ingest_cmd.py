@@ -155,7 +155,7 @@ def _ingest(files: list[Path], fmt: str | None, force: bool, target: Path) -> No
                 runtime.check_stop()
                 with runtime.stoppable(), busy(con):
                     results.append(ingest_file(con, file, format=fmt, force=force, progress=progress))
-                runtime.tally.done("files ingested")
+                    runtime.tally.done("files ingested")  # still busy: no Ctrl-C between commit and count
                 bar.advance(task)
         checkpoint(con)
     finally:

@@ -6,8 +6,9 @@
    (:func:`pipelines.runtime.request_stop`): the loops stop before their next file or session, a load
    in progress stops at its next chain, and DuckDB statements running on the warehouse are interrupted
    (:func:`gex_warehouse.writer.interrupt_busy`), so the open transaction rolls back. When no warehouse
-   work is under way (waiting for the warehouse lock or for files, Prefect's bookkeeping), the handler
-   raises :class:`pipelines.runtime.Interrupted` at once;
+   work is under way the handler raises :class:`pipelines.runtime.Interrupted` at once; in commands that
+   run Prefect flows only inside :func:`pipelines.runtime.interruptible` regions (waiting for the warehouse
+   lock, for files, for the temporary API), never in the middle of Prefect's engine;
 2. with ``prefect=True``, owns the temporary Prefect API (:class:`pipelines.api_server.TemporaryApi`):
    started now, in its own session (the terminal's Ctrl-C does not reach it), stopped on the way out, and
    stopped by the kernel if ``gex`` dies (SIGKILL included);
@@ -25,6 +26,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
@@ -70,7 +72,9 @@ def _handler(signum: int, frame: FrameType | None) -> None:
     if writer.is_busy():
         writer.interrupt_busy()  # the running statement fails and its transaction rolls back
         return  # the unit's own code stops at its next check (raising here would not stop DuckDB)
-    raise runtime.Interrupted(signum)
+    if runtime.may_raise_now():
+        raise runtime.Interrupted(signum)
+    # inside Prefect's engine: the flow stops at its next check (before the next file or session)
 
 
 def _late_handler(signum: int, frame: FrameType | None) -> None:
@@ -95,7 +99,11 @@ def long_command(*, prefect: bool = False) -> Iterator[None]:
     global _api
     from pipelines import runtime
 
+    if threading.current_thread() is not threading.main_thread():  # signals reach the main thread only
+        yield
+        return
     runtime.reset()
+    runtime.defer_outside_interruptible(prefect)
     previous = {s: signal.signal(s, _handler) for s in (signal.SIGINT, signal.SIGTERM)}
     runtime.set_handler(_handler)
     outcome: BaseException | None = None
@@ -164,8 +172,11 @@ def prefect_ready() -> None:
         _api.stop()
         _api = None
         return
+    from pipelines import runtime
+
     try:
-        use_api(_api.wait_ready())
+        with runtime.interruptible():
+            use_api(_api.wait_ready())
     except ApiServerError as exc:
         from gex_cli.errors import EXIT_BAD_INPUT, fail
 

@@ -130,6 +130,8 @@ class TemporaryApi:
         process, self.process = self.process, None
         if process is not None:
             _drain_prefect_queues()
+            if self._ready and os.environ.get("PREFECT_API_URL") == self.url:
+                use_api(None)  # the process may go on (tests, an embedding program): not at a dead server
             try:
                 os.killpg(process.pid, signal.SIGTERM)
             except ProcessLookupError:
@@ -193,9 +195,12 @@ def configured_api_url() -> str | None:
     return str(value) if value else None
 
 
-def use_api(url: str) -> None:
-    """Point this process (and the processes it starts) at ``url``."""
-    os.environ["PREFECT_API_URL"] = url
+def use_api(url: str | None) -> None:
+    """Point this process (and the processes it starts) at ``url`` (``None``: back to no API URL)."""
+    if url is None:
+        os.environ.pop("PREFECT_API_URL", None)
+    else:
+        os.environ["PREFECT_API_URL"] = url
     if "prefect.context" in sys.modules:  # Prefect caches the settings it read at import: refresh them
         from prefect.context import refresh_global_settings_context
 

@@ -53,7 +53,6 @@ def ingest(
             for path in todo:
                 runtime.check_stop()  # a stop request ends the run between files (each is one transaction)
                 fresh[path] = ingest_one(target, path)
-                runtime.tally.done("files ingested")
                 progress.advance()
         results = [known[p] if p in known else fresh[p] for p in files]
     for r in results:

@@ -81,10 +81,43 @@ def stoppable() -> Iterator[None]:
         raise
 
 
+_interruptible_depth = 0
+#: Set for commands that run Prefect flows: a stop request raises only inside :func:`interruptible`.
+_defer = False
+
+
+def defer_outside_interruptible(on: bool) -> None:
+    """With ``on``, the signal handler raises only inside :func:`interruptible` regions and otherwise leaves
+    the stop to the next :func:`check_stop`. For runs of Prefect flows: an exception raised at an arbitrary
+    point of Prefect's engine (e.g. while it creates a task run) makes Prefect 3.8 fail with its own
+    traceback (``ValueError: Task run is not set``)."""
+    global _defer
+    _defer = on
+
+
+@contextmanager
+def interruptible() -> Iterator[None]:
+    """A region where a stop request may raise at once: waiting (for the warehouse lock, for files, for the
+    temporary API) or work outside Prefect's engine that writes nothing transactional."""
+    global _interruptible_depth
+    _interruptible_depth += 1
+    try:
+        check_stop()
+        yield
+    finally:
+        _interruptible_depth -= 1
+
+
+def may_raise_now() -> bool:
+    """Whether the signal handler may raise :class:`Interrupted` where the main thread is now."""
+    return _interruptible_depth > 0 or not _defer
+
+
 def reset() -> None:
     """Forget a stop request and the tally (a new run in the same process; tests)."""
     _stop.clear()
     tally.clear()
+    defer_outside_interruptible(False)
 
 
 def set_handler(handler: Callable[[int, FrameType | None], Any] | None) -> None:
@@ -149,7 +182,7 @@ class Tally:
         with self._lock:
             parts = [f"{c.done} of {c.total} {kind}" for kind, c in self._counts.items() if c.total or c.done]
             parts += [f"{name} {'written' if ok else 'not written'}" for name, ok in self._steps.items()]
-        return ", ".join(parts) if parts else "nothing was written yet"
+        return ", ".join(parts) if parts else "no work finished yet"
 
 
 #: This process's tally.

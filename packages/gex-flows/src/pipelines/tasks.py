@@ -88,8 +88,9 @@ def await_landing(
 ) -> int:
     """Wait (up to ``deadline_seconds``) for the expected files to arrive and every file to settle; returns
     the number of data files. ``LandingNotReady`` at the deadline (not retried: the deadline is the policy)."""
-    state = wait_for_landing(landing, expect=expect, session=session, deadline_seconds=deadline_seconds,
-                             settle_seconds=settle_seconds)
+    with runtime.interruptible():  # Ctrl-C while waiting for files: nothing to undo
+        state = wait_for_landing(landing, expect=expect, session=session, deadline_seconds=deadline_seconds,
+                                 settle_seconds=settle_seconds)
     return len(state.files)
 
 
@@ -105,7 +106,9 @@ def ingest_one(warehouse_file: str, path: str) -> LoadResult:
     """Load one file (a no-op saying so when its content is already loaded: ``ingest_file`` hashes it).
     A stop request ends the load at its next chain, rolled back."""
     with warehouse(warehouse_file) as con:
-        return ingest_file(con, path, progress=lambda _stage, _records: runtime.check_stop())
+        result = ingest_file(con, path, progress=lambda _stage, _records: runtime.check_stop())
+        runtime.tally.done("files ingested")  # still busy: a Ctrl-C cannot fall between the commit and this
+    return result
 
 
 # ---------------------------------------------------------------------------------------------
@@ -146,7 +149,9 @@ def write_session(warehouse_file: str, frames: c.MartFrames | None, run: c.RunRe
     """Replace the session's marts (when computed) and log the attempt in ``mart.runs``, in the flow's
     thread. Returns the mart rows written."""
     with warehouse(warehouse_file) as con:
-        return svc.write_with(con)(frames, run)
+        rows = svc.write_with(con)(frames, run)
+        runtime.tally.done("sessions computed")  # still busy: a Ctrl-C cannot fall between the commit and this
+    return rows
 
 
 def run_sessions(
@@ -164,8 +169,7 @@ def run_sessions(
     ``BATCH_PER_WORKER * workers`` sessions."""
     runtime.tally.plan("sessions computed", len(todo))
 
-    def progress(outcome: SessionOutcome) -> None:
-        runtime.tally.done("sessions computed")
+    def progress(outcome: SessionOutcome) -> None:  # the count itself is taken inside write_session
         if on_outcome is not None:
             on_outcome(outcome)
 
@@ -219,7 +223,7 @@ def export_views(warehouse_file: str, exports: str | None, keys: list[tuple[str,
     with warehouse(warehouse_file) as con:
         refresh_hedge_advice(con, ex.rewrite_plan(con, keys, force=force))
         result = ex.export(con, root, keys, force=force)
-    runtime.tally.step("exports", finished=True)
+        runtime.tally.step("exports", finished=True)
     return result
 
 
