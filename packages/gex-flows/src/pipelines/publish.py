@@ -15,7 +15,7 @@ from gex_warehouse.export import ExportResult
 from gex_warehouse.published import refresh_snapshot
 from prefect import flow, get_run_logger
 
-from pipelines.tasks import export_views, hold_warehouse, warehouse_file
+from pipelines.tasks import export_views, hold_warehouse, levels_and_alerts, warehouse_file
 
 
 @flow(name="publish")
@@ -33,6 +33,7 @@ def publish(
     target = warehouse_file(warehouse)
     with hold_warehouse(target, lock_wait_seconds) as con:
         result = export_views(target, exports, sessions, force)
+        levels_and_alerts(target, exports, list(result.sessions))  # <exports>/levels and $GEX_ALERT_URLS
         snap = refresh_snapshot(con, target)  # what readers open while a writer holds the warehouse
     logger.info("published snapshot: %d tables, %d rows in %.2f s -> %s", len(snap.tables), snap.rows, snap.seconds, snap.path)
     logger.info("exported %d views x %d sessions: %d files, %d rows -> %s", len(result.views), len(result.sessions),

@@ -18,6 +18,7 @@ from typing import Any
 
 import duckdb
 from gex.conventions import Conventions
+from gex_service import alerts as al
 from gex_service import compute as svc
 from gex_service.compute import SessionOutcome
 from gex_warehouse import compute as c
@@ -26,6 +27,7 @@ from gex_warehouse.advice import refresh_hedge_advice
 from gex_warehouse.arrivals import is_partial, wait_for_landing
 from gex_warehouse.config import ingest_memory_limit, warehouse_path
 from gex_warehouse.connect import WarehouseError
+from gex_warehouse import levels_feed as lf
 from gex_warehouse.load import LoadResult, expand_paths, ingest_file, unchanged_since_loaded
 from gex_warehouse.writer import hold, writer
 from prefect import task
@@ -225,6 +227,28 @@ def export_views(warehouse_file: str, exports: str | None, keys: list[tuple[str,
         result = ex.export(con, root, keys, force=force)
         runtime.tally.step("exports", finished=True)
     return result
+
+
+@task(cache_policy=NO_CACHE)
+def levels_and_alerts(warehouse_file: str, exports: str | None, keys: list[tuple[str, dt.date]]) -> tuple[int, int]:
+    """The levels feed of the exported sessions (``<exports>/levels``, ``gex_warehouse.levels_feed``), then
+    the alerts of each underlying's newest one sent to ``$GEX_ALERT_URLS`` (``gex_service.alerts``: a failing
+    URL logs one line, never fails the flow). Returns (feed files written, alerts found)."""
+    from prefect import get_run_logger
+
+    logger = get_run_logger()
+    try:
+        basis = lf.basis_from_env()
+    except ValueError as exc:  # the user's basis is wrong: say so, publish the index levels anyway
+        logger.warning("levels feed: %s; futures levels left out", exc)
+        basis = {}
+    with warehouse(warehouse_file) as con:
+        feed = lf.write_levels(con, ex.exports_path(exports, warehouse_file), keys, basis)
+        found = al.for_published(con, keys)
+    sent = al.send(found)
+    logger.info("levels feed: %d files -> %s; alerts: %d found, delivered to %d URL(s)", feed.files, feed.root,
+                len(found), sent)
+    return feed.files, len(found)
 
 
 def flow_run_id() -> str | None:
