@@ -593,6 +593,8 @@ def ingest_file(
         result = LoadResult(
             file, "failed", load_id=load_id, format=result.format, kind=result.kind, message=f"{file}: {exc}"
         )
+    except duckdb.InterruptException:
+        raise  # a stop request (Ctrl-C: the writer's statement was interrupted) ends the run, not this file
     except Exception as exc:  # noqa: BLE001 - one file never stops the batch (see _unexpected)
         unexpected = exc
         result = LoadResult(
