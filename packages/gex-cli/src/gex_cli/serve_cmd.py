@@ -183,4 +183,8 @@ def serve(
     except SystemExit as exc:  # Prefect's SIGTERM handler exits with 0 (systemctl stop): same message
         if exc.code not in (0, None):
             raise
-    typer.echo("stopped serving; the schedule is paused until the next `gex serve`")
+    if serving.pause(name):
+        typer.echo("stopped serving; the schedule is paused until the next `gex serve`")
+    else:
+        typer.echo("stopped serving; the server did not confirm pausing the schedule (runs may show as Late "
+                   "until the next `gex serve`)")

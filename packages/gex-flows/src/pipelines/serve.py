@@ -194,6 +194,21 @@ def serve_nightly(schedule: NightlySchedule, params: dict[str, Any], name: str =
     serve(build_deployment(schedule, params, name), print_starting_message=False)
 
 
+def pause(name: str = DEFAULT_NAME) -> bool:
+    """Pause the deployment ``nightly/<name>`` on the server (what ``pause_on_shutdown`` should have done:
+    Prefect 3.8's SIGTERM path starts the runner's stop without awaiting it, so under load the pause can be
+    lost). Returns whether the server confirmed; never raises (the server may be gone too)."""
+    from prefect.client.orchestration import get_client
+
+    try:
+        with get_client(sync_client=True) as client:
+            deployment = client.read_deployment_by_name(f"{nightly.name}/{name}")
+            client.pause_deployment(deployment.id)
+        return True
+    except Exception:  # noqa: BLE001 - best effort at shutdown: the next `gex serve` resumes it anyway
+        return False
+
+
 def _drop_shutdown_cancellations(record: logging.LogRecord) -> bool:
     """Logging filter: False (drop) for asyncio's report of a task cancelled or exited during shutdown."""
     exc = record.exc_info[1] if record.exc_info else None
