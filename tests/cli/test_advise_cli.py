@@ -71,6 +71,8 @@ def test_position_files(tmp_path, suffix):
     ('[{"strike": 100, "right": "call", "contracts": 4}]', "missing 'dte'"),
     ("strike,dte,right,contracts\n100,30,straddle,4\n", "right"),
     ("strike,dte,right,contracts\n", "no legs"),
+    ("[" * 100_000 + "]" * 100_000, "nested too deeply"),  # was a RecursionError, exit 3
+    ('[{"strike": ' + "9" * 5000 + ', "dte": 30, "right": "call", "contracts": 1}]', "not valid JSON"),
 ])
 def test_bad_position_file_exit_1(tmp_path, content, message):
     path = tmp_path / "bad.csv"

@@ -67,12 +67,19 @@ def read_position(path: Path) -> tuple:
     """Legs from a JSON or CSV position file (see :data:`POSITION_FORMAT`); ValueError on bad content."""
     if not path.is_file():
         raise ValueError(f"no position file at {path}")
-    text = path.read_text(encoding="utf-8-sig")
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise ValueError(f"{path}: not a text file (the bytes are not UTF-8)") from None
     if path.suffix.lower() == ".json" or text.lstrip().startswith(("[", "{")):
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
             raise ValueError(f"{path}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
+        except RecursionError:
+            raise ValueError(f"{path}: not valid JSON (nested too deeply to be a position file)") from None
+        except ValueError as exc:  # e.g. an integer literal beyond Python's 4300-digit conversion limit
+            raise ValueError(f"{path}: not valid JSON ({str(exc).splitlines()[0]})") from None
         if isinstance(data, dict):
             data = data.get("legs")
         if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
