@@ -154,18 +154,36 @@ def spot_path(
     if u.ndim != 1 or len(u) == 0 or u[-1] != 1.0 or np.any(np.diff(np.concatenate([[0.0], u])) <= 0):
         raise ValueError("fractions must increase from above 0 to exactly 1")
     sd = vol * np.sqrt(INTRADAY_VARIANCE_SHARE / SESSIONS_PER_YEAR)
-    steps = np.diff(np.concatenate([[0.0], u]))
-    walk = np.cumsum(sd * np.sqrt(steps) * rng.standard_normal(len(u)))
-    bridge = walk - u * walk[-1]  # zero at both ends
-    price = np.exp(np.log(open_) + u * (np.log(close) - np.log(open_)) + bridge)
-    top, bottom = max(open_, close), min(open_, close)
-    if price.max() > top:
-        price = np.where(price > top, top + (price - top) * (high - top) / (price.max() - top), price)
-    if price.min() < bottom:
-        price = np.where(price < bottom, bottom - (bottom - price) * (bottom - low) / (bottom - price.min()), price)
-    price = np.clip(np.round(price, 2), low, high)
+    price = np.exp(np.log(open_) + u * (np.log(close) - np.log(open_)) + brownian_bridge(u, sd, rng))
+    price = np.clip(np.round(fit_to_bar(price, open_=open_, close=close, high=high, low=low), 2), low, high)
     price[-1] = close
     return price
+
+
+def brownian_bridge(fractions: np.ndarray, sd: float, rng: np.random.Generator) -> np.ndarray:
+    """A Brownian bridge pinned at 0 at fraction 0 and at the last fraction (= 1), sampled at ``fractions``:
+    ``W(u) - u W(1)`` with ``W`` of variance ``sd**2`` per unit of ``u`` (so ``Var B(u) = sd**2 u (1 - u)``)."""
+    u = np.asarray(fractions, dtype=float)
+    steps = np.diff(np.concatenate([[0.0], u]))
+    walk = np.cumsum(sd * np.sqrt(steps) * rng.standard_normal(len(u)))
+    return walk - u * walk[-1]
+
+
+def fit_to_bar(price: np.ndarray, *, open_: float, close: float, high: float, low: float) -> np.ndarray:
+    """Stretch the excursions of ``price`` beyond the open/close range so that its maximum is ``high`` and its
+    minimum ``low`` (``high >= max(open_, close)``, ``low <= min(open_, close)``).
+
+    Values inside ``[min(open_, close), max(open_, close)]`` are unchanged; above it, ``top + (p - top) *
+    (high - top) / (max - top)``; below it the mirror. The map is monotone and continuous, so the path's shape
+    and its end points survive. A side the path never leaves is left as is.
+    """
+    top, bottom = max(open_, close), min(open_, close)
+    out = np.asarray(price, dtype=float)
+    if out.max() > top:
+        out = np.where(out > top, top + (out - top) * (high - top) / (out.max() - top), out)
+    if out.min() < bottom:
+        out = np.where(out < bottom, bottom - (bottom - out) * (bottom - low) / (bottom - out.min()), out)
+    return out
 
 
 def intraday_volume_weights(fractions: np.ndarray) -> np.ndarray:
