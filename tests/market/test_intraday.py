@@ -172,7 +172,7 @@ def test_zero_dte_contracts_are_priced_at_their_shrinking_tenor(sessions, days):
     from gex import greeks
 
     day = REGULAR
-    rate = np.interp(0.0, [0.0], [sessions[day].rates["1M"]])  # the curve is flat below 1M
+    rate = sessions[day].rates["1M"]  # the generator's curve is flat below 1M (rates.rate_at)
     tenors = []
     for s in days[day].snapshots[:-1]:
         f = s.frame.filter((pl.col("expiration") == day) & (pl.col("settlement") == "PM"))

@@ -424,7 +424,8 @@ def iter_market(
     seed:
         Seed of every random draw; the same arguments give identical sessions.
     underlying:
-        ``"SPX"``, ``"NDX"`` or ``"RUT"`` (roots and header name of :data:`gex_market.chain.ROOTS`).
+        ``"SPX"``, ``"NDX"``, ``"RUT"``, ``"SPY"`` or ``"QQQ"`` (roots and header name of
+        :data:`gex_market.chain.ROOTS`; the ETFs have one PM-settled root).
     spot0:
         Index close of the session before ``start``, points.
 
