@@ -162,7 +162,7 @@ def test_the_all_view_is_the_analysis_itself_bit_for_bit():
 def test_zero_dte_view_share_is_the_analysis_zero_dte_share():
     for valuation in EXPECTED:
         a = analyze(_chain(HAND, valuation), preset("native"), rate=0.0)
-        assert expiry_view(a, "0dte").gross_gex_share == pytest.approx(a.zero_dte_gamma_share, rel=1e-12)
+        assert expiry_view(a, "0dte").gross_gex_share == a.zero_dte_gamma_share
 
 
 def test_hand_built_walls_follow_the_level_definitions():

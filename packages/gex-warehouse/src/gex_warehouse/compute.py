@@ -27,6 +27,7 @@ from gex.chain import CHAIN_COLUMNS, ChainSnapshot, conform
 from gex.conventions import Conventions
 from gex.volatility import atm_iv_constant_maturity
 
+from gex_warehouse.expiry_marts import expiry_mart_frames
 from gex_warehouse.load import pause_for_tests
 
 #: Mart tables :func:`write_marts` replaces per (underlying, session), in write order.
@@ -38,6 +39,8 @@ MART_TABLES = (
     "mart.gex_profile",
     "mart.flip_crossings",
     "mart.regime_daily",
+    "mart.expiry_views",
+    "mart.gex_profile_by_expiries",
 )
 #: Tenor (calendar days) the flat rate is read at on the session's curve (see :func:`rate_for`).
 RATE_TENOR_DAYS = 30
@@ -226,6 +229,8 @@ class MartFrames:
     flip_crossings: pl.DataFrame
     regime_daily: pl.DataFrame
     analysis: Analysis
+    expiry_views: pl.DataFrame  # gex_warehouse.expiry_marts: one row per expiry filter
+    gex_profile_by_expiries: pl.DataFrame  # the profile of every filter but "all"
 
     def tables(self) -> dict[str, pl.DataFrame]:
         """``{mart table: frame}`` in :data:`MART_TABLES` order."""
@@ -329,7 +334,9 @@ def compute_session(
             "partial_reason": pl.String, "load_id": pl.String, "contracts_used": pl.Int64, "atm_iv_30d": pl.Float64,
         },
     )
-    return MartFrames(u, s, name, by_strike, by_strike_root, by_expiry, by_dte, profile, crossings, regime, a)
+    views, view_profiles = expiry_mart_frames(a)
+    return MartFrames(u, s, name, by_strike, by_strike_root, by_expiry, by_dte, profile, crossings, regime, a,
+                      expiry_views=views, gex_profile_by_expiries=view_profiles)
 
 
 # ---------------------------------------------------------------------------------------------

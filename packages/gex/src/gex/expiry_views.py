@@ -40,7 +40,6 @@ import datetime as dt
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-import numpy as np
 import polars as pl
 
 from gex.analysis import Analysis, next_close, profile_and_flip
@@ -233,8 +232,9 @@ class ExpiryView:
 
 
 def _gross(frame: pl.DataFrame) -> float:
-    """Gross ``|GEX|`` of rows, dollars per 1% move, summed in row order (deterministic)."""
-    return float(np.sum(np.abs(frame["gex_usd_per_1pct"].to_numpy().astype(np.float64))))
+    """Gross ``|GEX|`` of rows, dollars per 1% move, summed as :func:`gex.analysis.analyze` sums its
+    ``zero_dte_gamma_share`` (so the 0dte view's share is that figure, bit for bit)."""
+    return float(frame["gex_usd_per_1pct"].abs().sum())
 
 
 def filter_context(a: Analysis) -> FilterContext:
