@@ -1,7 +1,7 @@
 -- Expiry-filtered views (issue 12): per computed snapshot and preset, the GEX, flip, walls and share of each
 -- expiry filter (gex.expiry_views: all, 0dte, ex-0dte, ex-next-expiry, ex-next-monthly, monthly), and the
 -- profile of every filter but `all` (which is mart.gex_profile). Keyed like every mart since the snapshot key:
--- (session, underlying, valuation_ts, preset, ...). Sessions computed before are recomputed once to fill them.
+-- (session, underlying, valuation_ts, preset, ...). Snapshots computed before are recomputed once to fill them.
 CREATE TABLE IF NOT EXISTS mart.expiry_views (
     session DATE NOT NULL,
     underlying VARCHAR NOT NULL,
@@ -37,10 +37,11 @@ CREATE TABLE IF NOT EXISTS mart.gex_profile_by_expiries (
     PRIMARY KEY (session, underlying, valuation_ts, preset, expiries, spot_level)
 );
 
-INSERT INTO mart.pending_recompute (underlying, session, preset, reason)
-SELECT DISTINCT underlying, session, preset, 'expiry views added (migration 0006)'
+INSERT INTO mart.pending_recompute (underlying, session, valuation_ts, preset, reason)
+SELECT DISTINCT underlying, session, valuation_ts, preset, 'expiry views added (migration 0006)'
 FROM mart.regime_daily AS r
 WHERE NOT EXISTS (
     SELECT 1 FROM mart.pending_recompute AS p
-    WHERE p.underlying = r.underlying AND p.session = r.session AND p.preset = r.preset
+    WHERE p.underlying = r.underlying AND p.session = r.session AND p.valuation_ts = r.valuation_ts
+      AND p.preset = r.preset
 );

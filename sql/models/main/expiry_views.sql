@@ -1,5 +1,6 @@
 -- PUBLISHED (docs/sql-contract.md): mart.expiry_views under a stable name in the main schema: per (underlying,
--- session) one row per expiry filter (all, 0dte, ex-0dte, ex-next-expiry, ex-next-monthly, monthly).
+-- session) one row per expiry filter (all, 0dte, ex-0dte, ex-next-expiry, ex-next-monthly, monthly) of the
+-- daily snapshot (core.daily_snapshot: the end-of-day snapshot, else the latest intraday one).
 -- Columns are listed (not *) so the contract does not move when the mart table gains a column.
 CREATE OR REPLACE VIEW main.expiry_views AS
 SELECT
@@ -24,11 +25,12 @@ SELECT
     excluded_expiration,
     preset
 FROM mart.expiry_views
+SEMI JOIN core.daily_snapshot USING (underlying, session, preset, valuation_ts)
 WHERE core.preset_selected(preset);
 COMMENT ON VIEW main.expiry_views IS 'Per (underlying, session), one row per expiry filter: the filter''s dealer GEX at spot, exact flip and every crossing, regime, walls and share of the full chain''s gross |GEX|; GEX in dollars per 1% move of the underlying; filter definitions in docs/conventions.md';
 COMMENT ON COLUMN main.expiry_views.session IS 'As-of trading session (New York date)';
 COMMENT ON COLUMN main.expiry_views.underlying IS 'Normalised ticker without caret: SPX, NDX, RUT, ...';
-COMMENT ON COLUMN main.expiry_views.valuation_ts IS 'Instant the models valued at, UTC';
+COMMENT ON COLUMN main.expiry_views.valuation_ts IS 'Instant the models valued at, UTC: the daily snapshot''s (core.daily_snapshot: the end-of-day snapshot, else the latest intraday one)';
 COMMENT ON COLUMN main.expiry_views.expiries IS 'Expiry filter: all, 0dte (settling by the next session close after valuation_ts), ex-0dte, ex-next-expiry (without the nearest unexpired expiration date), ex-next-monthly (without the nearest unexpired standard monthly), monthly (standard monthlies only)';
 COMMENT ON COLUMN main.expiry_views.contracts IS 'Contracts the model valued in the filter, count (0: the filter is empty and levels are NULL)';
 COMMENT ON COLUMN main.expiry_views.expirations IS 'Distinct expiration dates of those contracts, count';
