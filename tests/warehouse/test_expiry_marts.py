@@ -54,3 +54,28 @@ def test_recomputing_is_byte_identical_and_documented(con, tmp_path):
     assert con.execute("SELECT * FROM mart.gex_profile_by_expiries ORDER BY ALL").fetchall() == prof
     assert undocumented(con) == []
 
+
+
+def test_every_snapshot_is_kept_and_the_published_view_shows_the_daily_one(con):
+    import dataclasses
+    import datetime as dt
+
+    from gex.calendar import NEW_YORK, session_close
+
+    from tests.warehouse.helpers import SESSION, snapshot
+
+    eod = snapshot(max_contracts=400)
+    noon = dt.datetime.combine(SESSION, dt.time(12, 0), NEW_YORK).astimezone(dt.timezone.utc)
+    intraday = dataclasses.replace(eod, valuation_ts=noon, snapshot_ts=noon)
+    c.write_marts(con, c.compute_session(intraday, NATIVE, 0.0))
+    published = con.execute("SELECT DISTINCT valuation_ts FROM main.expiry_views").fetchall()
+    assert [r[0] for r in published] == [noon]  # before the close: the latest intraday snapshot
+    c.write_marts(con, c.compute_session(eod, NATIVE, 0.0))
+    assert con.execute("SELECT count(*), count(DISTINCT valuation_ts) FROM mart.expiry_views").fetchall() == [(12, 2)]
+    published = con.execute("SELECT DISTINCT valuation_ts FROM main.expiry_views").fetchall()
+    assert [r[0] for r in published] == [session_close(SESSION)]
+    assert con.execute("SELECT count(DISTINCT valuation_ts) FROM main.gex_profile_by_expiries").fetchall() == [(1,)]
+    # each snapshot's rows are its own: the 0dte share is that snapshot's regime row's
+    pairs = con.execute("SELECT e.gross_gex_share, r.zero_dte_gamma_share FROM mart.expiry_views AS e JOIN mart.regime_daily "
+                        "AS r USING (underlying, session, valuation_ts, preset) WHERE e.expiries = '0dte'").fetchall()
+    assert len(pairs) == 2 and all(a == b for a, b in pairs)

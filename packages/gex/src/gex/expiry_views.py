@@ -2,7 +2,8 @@
 
 Filters (:data:`EXPIRY_FILTERS`; definitions recorded verbatim in :data:`FILTER_DEFINITIONS` and
 ``docs/conventions.md``). "Valuation" is the analysis' valuation instant (``Analysis.valuation_ts``, UTC);
-a contract is *unexpired* when its ``settlement_ts`` is after it.
+a contract is *unexpired* when its ``settlement_ts`` is after it, and "nearest" expirations are taken among
+the contracts the analysis kept (valued, or totalled at spot by a preset).
 
 - ``all``: every contract of the analysis;
 - ``0dte``: contracts settling by the next session close after the valuation
