@@ -17,7 +17,7 @@ from gex_cli import advise_cmd, compute_cmd, demo_cmd, flows_cmd, generate_cmd, 
 from gex_cli import fetch_cmd
 from gex_cli.errors import EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_USAGE
 from gex_cli.errors import fail as _fail
-from gex_cli.options import PRESET_NAMES
+from gex_cli.options import PRESET_NAMES, expiry_filters
 
 app = typer.Typer(
     name="gex",
@@ -56,6 +56,11 @@ def analyze(
         typer.Option("--chart", help="Also draw GEX by strike and the profile (flip, walls): out.html (interactive, "
                      "self-contained) or out.png."),
     ] = None,
+    expiries: Annotated[
+        list[str] | None,
+        typer.Option("--expiries", "-e", help="Also show expiry-filtered views (repeatable): all, 0dte, ex-0dte, "
+                     "ex-next-expiry, ex-next-monthly, monthly; all-views for every one (docs/conventions.md)."),
+    ] = None,
 ) -> None:
     """Analyse one option-chain snapshot: total dealer GEX ($ per 1% move), flip, walls and regime."""
     if chart is not None and chart.suffix.lower() not in (".html", ".htm", ".png"):
@@ -66,6 +71,7 @@ def analyze(
 
     if preset not in PRESET_NAMES:
         raise _fail(f"unknown preset {preset!r}; choose one of {', '.join(PRESET_NAMES)}", EXIT_USAGE)
+    filters = expiry_filters(expiries or [])
     if rate is not None and not (-0.05 <= rate <= 0.5):
         raise _fail(f"--rate {rate} looks wrong: give a decimal per year such as 0.045 for 4.5%", EXIT_USAGE)
     snapshot = _read_for_analysis(path, fmt)
@@ -75,12 +81,22 @@ def analyze(
         raise _fail(str(exc), EXIT_BAD_INPUT) from None
     except (ValueError, KeyError) as exc:
         raise _fail(f"{path}: {exc}", EXIT_BAD_INPUT) from None
+    views = []
+    if filters:
+        from gex.expiry_views import expiry_views
+
+        views = expiry_views(result, filters)
     if as_json:
-        jsonout.echo(result.to_dict())
+        doc = result.to_dict()
+        if filters:
+            doc["expiry_views"] = [v.to_dict(with_profile=True) for v in views]
+        jsonout.echo(doc)
     else:
-        from gex_cli.render import print_analysis
+        from gex_cli.render import print_analysis, print_expiry_views
 
         print_analysis(result)
+        if views:
+            print_expiry_views(views)
     if chart is not None:
         from gex_cli.render import write_chart
 

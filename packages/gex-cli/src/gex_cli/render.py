@@ -10,6 +10,7 @@ from rich.table import Table
 
 if TYPE_CHECKING:  # keep `gex --help` fast: the models load only when a command needs them
     from gex.analysis import Analysis
+    from gex.expiry_views import ExpiryView
 
 
 def bn(usd: float) -> str:
@@ -64,6 +65,29 @@ def print_analysis(a: Analysis, console: Console | None = None) -> None:
     con.print(t)
     for w in a.warnings:
         con.print(f"[yellow]warning:[/yellow] {w}")
+
+
+#: Width the expiry-views table is laid out at (a narrower terminal wraps lines rather than truncating cells).
+EXPIRY_TABLE_WIDTH = 140
+
+
+def print_expiry_views(views: list[ExpiryView], console: Console | None = None) -> None:
+    """``gex analyze --expiries``: one table row per expiry filter (GEX in $bn per 1% move, levels in points)."""
+    con = console or Console(highlight=False, width=max(Console().width, EXPIRY_TABLE_WIDTH))
+    t = Table(title="Expiry views ($bn per 1% move; filters: docs/conventions.md)", title_justify="left", box=None,
+              pad_edge=False)
+    for col in ("expiries", "contracts", "total", "calls", "puts", "flip", "regime", "call wall", "put wall",
+                "abs gamma", "|GEX| share", "dropped"):
+        t.add_column(col, justify="left" if col in ("expiries", "regime", "dropped") else "right", no_wrap=True)
+    for v in views:
+        flip = "none" if v.gamma_flip is None else f"{price(v.gamma_flip)} ({v.flip_distance_pct:+.2f}%)"
+        t.add_row(v.expiries, f"{v.contracts:,}", bn(v.total_gex), bn(v.call_gex), bn(v.put_gex),
+                  "-" if v.contracts == 0 else flip, v.regime or "-", price(v.call_wall), price(v.put_wall),
+                  price(v.abs_gamma_strike), f"{100 * v.gross_gex_share:.1f}%",
+                  "" if v.excluded_expiration is None else str(v.excluded_expiration))
+    con.print(t)
+    if any(v.contracts == 0 for v in views):
+        con.print("[yellow]note:[/yellow] a filter with 0 contracts has no flip, levels or regime (nothing to value)")
 
 
 #: Expiries listed in the readable expected-move line (the JSON has them all).

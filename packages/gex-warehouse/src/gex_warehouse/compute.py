@@ -29,6 +29,7 @@ from gex.chain import CHAIN_COLUMNS, ChainSnapshot, conform
 from gex.conventions import Conventions
 from gex.volatility import atm_iv_constant_maturity
 
+from gex_warehouse.expiry_marts import expiry_mart_frames
 from gex_warehouse.load import pause_for_tests
 
 #: Mart tables :func:`write_marts` replaces per snapshot (underlying, session, valuation_ts, preset), in write order.
@@ -40,6 +41,8 @@ MART_TABLES = (
     "mart.gex_profile",
     "mart.flip_crossings",
     "mart.regime_daily",
+    "mart.expiry_views",
+    "mart.gex_profile_by_expiries",
 )
 #: The daily regime rows as a subquery: ``mart.regime_daily`` restricted to ``core.daily_snapshot`` (one row per
 #: underlying, session, preset: the end-of-day snapshot, else the latest intraday one). Everything daily reads it.
@@ -244,6 +247,8 @@ class MartFrames:
     flip_crossings: pl.DataFrame
     regime_daily: pl.DataFrame
     analysis: Analysis
+    expiry_views: pl.DataFrame  # gex_warehouse.expiry_marts: one row per expiry filter
+    gex_profile_by_expiries: pl.DataFrame  # the profile of every filter but "all"
 
     def tables(self) -> dict[str, pl.DataFrame]:
         """``{mart table: frame}`` in :data:`MART_TABLES` order."""
@@ -363,7 +368,9 @@ def compute_session(
             "valuation_ts": pl.Datetime("us", "UTC"), "snapshot_ts": pl.Datetime("us", "UTC"), "oi_date": pl.Date,
         },
     )
-    return MartFrames(u, s, name, v, by_strike, by_strike_root, by_expiry, by_dte, profile, crossings, regime, a)
+    views, view_profiles = expiry_mart_frames(a)
+    return MartFrames(u, s, name, v, by_strike, by_strike_root, by_expiry, by_dte, profile, crossings, regime, a,
+                      expiry_views=views, gex_profile_by_expiries=view_profiles)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -88,6 +88,9 @@ class Analysis:
     # IV-implied 1- and 5-session moves (decimal per year; None without a usable smile)
     expected_move: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=MOVE_SCHEMA))
     atm_iv_30d: float | None = None
+    # rows behind the spot totals and the by-strike levels when they are not ``contracts`` (presets that
+    # take the vendor's gamma at spot); None: ``contracts`` (gex.expiry_views filters the same rows)
+    spot_contracts: pl.DataFrame | None = None
 
     def implied_move(self, sessions: int) -> tuple[float | None, float | None]:
         """IV-implied one-standard-deviation move over ``sessions`` sessions: ``(points, % of spot)``."""
@@ -344,26 +347,9 @@ def analyze(snapshot: ChainSnapshot, conventions: Conventions = NATIVE, *, rate:
     model_totals = totals if spot_rows is exposures else exposure_totals(exposures)
     by_strike = per_strike_gex(spot_rows)
 
-    profile = GammaProfile.from_contracts(
-        exposures["strike"].to_numpy(),
-        exposures["sigma"].to_numpy(),
-        exposures["tenor_years"].to_numpy(),
-        exposures["dealer_shares_per_point"].to_numpy(),
-        rate=exposures["rate"].to_numpy(),
-        dividend_yield=exposures["dividend_yield"].to_numpy(),
-    )
-    lo, hi = conv.profile_window[0] * spot, conv.profile_window[1] * spot
-    levels_grid = np.linspace(lo, hi, conv.profile_levels)
-    curve = np.asarray(profile.gex(levels_grid), dtype=np.float64)
-    gex_at_spot_model = float(profile.gex(spot))
-    if conv.flip_method == "root":
-        solved = solve_flip(profile, spot, lo, hi)
-        flip, crossings = solved.flip, tuple(solved.crossings)
-        regime = regime_of(gex_at_spot_model)
-    else:
-        flip = first_grid_crossing(levels_grid, curve)
-        crossings = _grid_crossings(levels_grid, curve)
-        regime = regime_of(totals["net_gex_usd_per_1pct"])
+    pf = profile_and_flip(exposures, spot, conv, totals["net_gex_usd_per_1pct"])
+    profile, (lo, hi), levels_grid, curve = pf.gamma_profile, pf.window, pf.levels, pf.curve
+    gex_at_spot_model, flip, crossings, regime = pf.gex_at_spot_model, pf.flip, pf.crossings, pf.regime
 
     coverage = chain_coverage(snapshot.frame, snapshot.session)
     if coverage.partial:
@@ -410,7 +396,55 @@ def analyze(snapshot: ChainSnapshot, conventions: Conventions = NATIVE, *, rate:
         source=snapshot.source,
         expected_move=straddle_moves(exposures, forwards, spot, snapshot.valuation_ts),
         atm_iv_30d=atm_iv_constant_maturity(exposures, spot, snapshot.valuation_ts),
+        spot_contracts=None if spot_rows is exposures else spot_rows,
     )
+
+
+@dataclass(frozen=True)
+class ProfileFlip:
+    """The sticky-strike profile of a set of contracts on the conventions' grid, its flip and the regime.
+
+    ``window``: ``(lo, hi)`` searched, currency per share; ``levels``/``curve``: the grid of hypothetical
+    spots and the GEX there (dollars per 1% move); ``gex_at_spot_model``: the profile at spot (dollars per
+    1% move); ``flip``/``crossings``: nearest crossing and every crossing (currency per share).
+    """
+
+    gamma_profile: GammaProfile
+    window: tuple[float, float]
+    levels: np.ndarray
+    curve: np.ndarray
+    gex_at_spot_model: float
+    flip: float | None
+    crossings: tuple[float, ...]
+    regime: Regime
+
+
+def profile_and_flip(exposures: pl.DataFrame, spot: float, conv: Conventions, net_gex_at_spot: float) -> ProfileFlip:
+    """Profile, flip, crossings and regime of ``exposures`` (rows of :func:`gex.gex.contract_exposures`)
+    under ``conv``: the exact root-found flip and the regime from the profile at spot (``flip_method
+    "root"``), or the presets' first grid crossing and the regime from ``net_gex_at_spot`` (the spot total,
+    dollars per 1% move). Used by :func:`analyze` and, per expiry filter, by :mod:`gex.expiry_views`."""
+    profile = GammaProfile.from_contracts(
+        exposures["strike"].to_numpy(),
+        exposures["sigma"].to_numpy(),
+        exposures["tenor_years"].to_numpy(),
+        exposures["dealer_shares_per_point"].to_numpy(),
+        rate=exposures["rate"].to_numpy(),
+        dividend_yield=exposures["dividend_yield"].to_numpy(),
+    )
+    lo, hi = conv.profile_window[0] * spot, conv.profile_window[1] * spot
+    levels_grid = np.linspace(lo, hi, conv.profile_levels)
+    curve = np.asarray(profile.gex(levels_grid), dtype=np.float64)
+    gex_at_spot_model = float(profile.gex(spot))
+    if conv.flip_method == "root":
+        solved = solve_flip(profile, spot, lo, hi)
+        flip, crossings = solved.flip, tuple(solved.crossings)
+        regime = regime_of(gex_at_spot_model)
+    else:
+        flip = first_grid_crossing(levels_grid, curve)
+        crossings = _grid_crossings(levels_grid, curve)
+        regime = regime_of(net_gex_at_spot)
+    return ProfileFlip(profile, (lo, hi), levels_grid, curve, gex_at_spot_model, flip, crossings, regime)
 
 
 def next_close(valuation_ts: dt.datetime) -> dt.datetime:

@@ -74,10 +74,11 @@ def key_levels(by_strike: pl.DataFrame, spot: float) -> Levels:
     above = by_strike.filter(pl.col("strike") >= spot)
     below = by_strike.filter(pl.col("strike") <= spot)
     most_negative = _arg_strike(by_strike, net, largest=False)
+    lowest_net = by_strike.select(net.min()).item()  # None for an empty table (no contract could be valued)
     return Levels(
         call_wall=_arg_strike(above, call.abs(), largest=True),
         put_wall=_arg_strike(below, put.abs(), largest=True),
-        most_negative_net_strike=most_negative if by_strike.select(net.min()).item() < 0 else None,
+        most_negative_net_strike=most_negative if lowest_net is not None and lowest_net < 0 else None,
         abs_gamma_strike=_arg_strike(by_strike, call.abs() + put.abs(), largest=True),
     )
 

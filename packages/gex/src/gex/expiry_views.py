@@ -1,0 +1,301 @@
+"""Expiry-filtered views of one analysis: the GEX, flip, walls and profile of a subset of expirations.
+
+Filters (:data:`EXPIRY_FILTERS`; definitions recorded verbatim in :data:`FILTER_DEFINITIONS` and
+``docs/conventions.md``). "Valuation" is the analysis' valuation instant (``Analysis.valuation_ts``, UTC);
+a contract is *unexpired* when its ``settlement_ts`` is after it, and "nearest" expirations are taken among
+the contracts the analysis kept (valued, or totalled at spot by a preset).
+
+- ``all``: every contract of the analysis;
+- ``0dte``: contracts settling by the next session close after the valuation
+  (:func:`gex.analysis.next_close`; the same set as ``Analysis.zero_dte_gamma_share``): today's expiries
+  intraday, the next session's after the close;
+- ``ex-0dte``: all but ``0dte`` (the two partition ``all``);
+- ``ex-next-expiry``: all but the nearest unexpired expiration *date* (every root and settlement style
+  expiring that day, e.g. SPX AM and SPXW PM on a monthly Friday);
+- ``ex-next-monthly``: all but the contracts of the nearest unexpired standard monthly (below);
+- ``monthly``: standard monthly contracts only.
+
+Standard monthly contract: its expiration is its month's standard monthly date and it belongs to the
+standard series: AM-settled (the SPX/NDX/RUT monthlies) or, for PM-settled options, a root equal to the
+underlying (ETF and equity options: SPY, QQQ; XSP). The standard monthly date is the third Friday of the
+month, or the session before it when that Friday is not an NYSE session (Good Friday, Juneteenth 2026);
+for VIX (and VIXW) it is the Wednesday 30 days before the next month's third Friday (the session before
+it when that Wednesday is a holiday). So the SPXW PM contracts of a third Friday are not monthly (they are
+that week's PM series), and on a monthly Friday after the open the AM monthly has settled: the next
+monthly is next month's. When the nearest expiry is also the next monthly (SPY on the Thursday evening
+before a monthly Friday), ``ex-next-expiry``, ``ex-next-monthly`` and ``ex-0dte`` drop the same contracts
+for an ETF, while for SPX ``ex-next-monthly`` drops only the AM series and ``ex-next-expiry`` both.
+
+Per filter (:class:`ExpiryView`): total/call/put GEX at spot (the conventions' spot gamma, dollars per 1%
+move), the exact flip and every crossing on the same window and method as the full analysis, regime,
+walls and absolute gamma strike (same definitions as :mod:`gex.levels`), the filter's share of the full
+chain's gross ``|GEX|``, contract and expiration counts, and the profile on the analysis' grid. An empty
+filter gives a view with zero contracts, zero totals, null levels, null regime and an empty profile.
+
+Pure: frames in, frames out.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import polars as pl
+
+from gex.analysis import Analysis, next_close, profile_and_flip
+from gex.calendar import is_session, previous_session
+from gex.gex import exposure_totals, per_strike_gex
+from gex.levels import Regime, key_levels
+
+#: Filter names, in display order.
+EXPIRY_FILTERS: tuple[str, ...] = ("all", "0dte", "ex-0dte", "ex-next-expiry", "ex-next-monthly", "monthly")
+
+#: One-line definition of each filter, recorded with the results.
+FILTER_DEFINITIONS: dict[str, str] = {
+    "all": "every contract the analysis valued",
+    "0dte": "contracts settling by the next session close after the valuation instant",
+    "ex-0dte": "every contract but the 0dte ones",
+    "ex-next-expiry": "every contract but those of the nearest unexpired expiration date (all roots)",
+    "ex-next-monthly": "every contract but those of the nearest unexpired standard monthly",
+    "monthly": "standard monthly contracts only (third-Friday AM series, or PM with root = underlying; VIX: "
+    "Wednesday 30 days before the next month's third Friday)",
+}
+
+#: Underlyings whose standard monthly is the VIX-style Wednesday, not the third Friday.
+VIX_STYLE_UNDERLYINGS: frozenset[str] = frozenset({"VIX", "VIXW"})
+
+#: Schema of :attr:`ExpiryView.profile` (same columns as ``Analysis.profile``).
+PROFILE_SCHEMA: dict[str, pl.DataType] = {"spot_level": pl.Float64(), "gex_usd_per_1pct": pl.Float64()}
+
+
+def _third_friday(year: int, month: int) -> dt.date:
+    first = dt.date(year, month, 1)
+    return first + dt.timedelta(days=(4 - first.weekday()) % 7 + 14)
+
+
+def _session_on_or_before(day: dt.date) -> dt.date:
+    return day if is_session(day) else previous_session(day)
+
+
+@lru_cache(maxsize=4096)
+def standard_monthly_date(year: int, month: int, underlying: str = "") -> dt.date:
+    """The standard monthly expiration date of ``year``-``month`` for ``underlying``.
+
+    The third Friday, or the session before it when that Friday is an NYSE holiday; for VIX-style
+    underlyings (:data:`VIX_STYLE_UNDERLYINGS`) the Wednesday 30 days before the *next* month's third
+    Friday, or the session before that Wednesday when it is a holiday.
+
+    >>> standard_monthly_date(2023, 8), standard_monthly_date(2025, 4), standard_monthly_date(2026, 6)
+    (datetime.date(2023, 8, 18), datetime.date(2025, 4, 17), datetime.date(2026, 6, 18))
+    >>> standard_monthly_date(2016, 6, "VIX")
+    datetime.date(2016, 6, 15)
+    """
+    if underlying.upper() in VIX_STYLE_UNDERLYINGS:
+        ny, nm = (year + 1, 1) if month == 12 else (year, month + 1)
+        return _session_on_or_before(_third_friday(ny, nm) - dt.timedelta(days=30))
+    return _session_on_or_before(_third_friday(year, month))
+
+
+def _is_monthly_date(expiration: pl.Series, underlying: str) -> pl.Series:
+    """Whether each expiration is its month's standard monthly date (computed per distinct month)."""
+    months = expiration.drop_nulls().unique().to_list()
+    monthly = {d for d in months if d == standard_monthly_date(d.year, d.month, underlying)}
+    return expiration.is_in(list(monthly)).fill_null(False)
+
+
+def monthly_mask(frame: pl.DataFrame, underlying: str) -> pl.Series:
+    """Standard monthly contracts of ``frame`` (columns ``expiration``, ``settlement``, ``root``): the
+    standard monthly date and the standard series (AM-settled, or PM with ``root`` equal to the
+    underlying once trailing digits of adjusted roots such as ``SPY1`` are dropped)."""
+    if frame.height == 0:
+        return pl.Series("monthly", [], dtype=pl.Boolean)
+    on_date = _is_monthly_date(frame["expiration"], underlying)
+    u = underlying.upper().lstrip("^")
+    series = frame.select(
+        (pl.col("settlement").cast(pl.String) == "AM")
+        | (pl.col("root").str.to_uppercase().str.replace(r"\d+$", "") == u)
+    ).to_series().fill_null(False)
+    return (on_date & series).alias("monthly")
+
+
+@dataclass(frozen=True)
+class FilterContext:
+    """What the filters are defined against, resolved once per analysis so every frame is cut alike.
+
+    ``zero_dte_cutoff``: the next session close after the valuation (UTC); ``next_expiration``: nearest
+    unexpired expiration date (``None`` without one); ``next_monthly``: nearest unexpired standard
+    monthly date (``None`` without one).
+    """
+
+    underlying: str
+    valuation_ts: dt.datetime
+    zero_dte_cutoff: dt.datetime
+    next_expiration: dt.date | None
+    next_monthly: dt.date | None
+
+    @classmethod
+    def of(cls, frame: pl.DataFrame, underlying: str, valuation_ts: dt.datetime) -> FilterContext:
+        """Resolve the context from the contracts of ``frame`` (``expiration``, ``settlement``,
+        ``settlement_ts``, ``root``)."""
+        unexpired = frame.filter(pl.col("settlement_ts") > pl.lit(valuation_ts))
+        monthly = unexpired.filter(monthly_mask(unexpired, underlying))
+        return cls(
+            underlying=underlying,
+            valuation_ts=valuation_ts,
+            zero_dte_cutoff=next_close(valuation_ts),
+            next_expiration=unexpired["expiration"].min() if unexpired.height else None,
+            next_monthly=monthly["expiration"].min() if monthly.height else None,
+        )
+
+    def mask(self, frame: pl.DataFrame, name: str) -> pl.Series:
+        """Rows of ``frame`` that filter ``name`` keeps (boolean, one per row)."""
+        n = frame.height
+        if name == "all":
+            return pl.Series("keep", [True] * n, dtype=pl.Boolean)
+        if name in ("0dte", "ex-0dte"):
+            zero = frame.select(pl.col("settlement_ts") <= pl.lit(self.zero_dte_cutoff)).to_series().fill_null(False)
+            return zero if name == "0dte" else ~zero
+        if name == "ex-next-expiry":
+            if self.next_expiration is None:
+                return pl.Series("keep", [True] * n, dtype=pl.Boolean)
+            return frame.select(pl.col("expiration") != pl.lit(self.next_expiration)).to_series().fill_null(True)
+        monthly = monthly_mask(frame, self.underlying)
+        if name == "monthly":
+            return monthly
+        if name == "ex-next-monthly":
+            if self.next_monthly is None:
+                return pl.Series("keep", [True] * n, dtype=pl.Boolean)
+            that = frame.select(pl.col("expiration") == pl.lit(self.next_monthly)).to_series().fill_null(False)
+            return ~(monthly & that)
+        raise ValueError(f"unknown expiry filter {name!r}; choose one of {', '.join(EXPIRY_FILTERS)}")
+
+    def excluded_expiration(self, name: str) -> dt.date | None:
+        """The expiration date a filter drops (``ex-next-expiry``, ``ex-next-monthly``), else ``None``."""
+        return {"ex-next-expiry": self.next_expiration, "ex-next-monthly": self.next_monthly}.get(name)
+
+
+@dataclass(frozen=True)
+class ExpiryView:
+    """One expiry filter's GEX, flip, levels and profile.
+
+    Money in dollars per 1% move of the underlying; levels in currency per share; ``gross_gex_share`` a
+    fraction 0..1 of the full chain's gross ``|GEX|`` (model gamma, as ``Analysis.zero_dte_gamma_share``).
+    ``contracts``: contracts the model valued in the filter; ``expirations``: their distinct expiration
+    dates; ``excluded_expiration``: the date ``ex-next-expiry``/``ex-next-monthly`` dropped (``None`` for
+    the other filters or when there was none). Empty filter: zero counts and totals, ``None`` levels and
+    regime, empty profile.
+    """
+
+    expiries: str
+    contracts: int
+    expirations: int
+    total_gex: float
+    call_gex: float
+    put_gex: float
+    gex_at_spot_model: float
+    gamma_flip: float | None
+    flip_crossings: tuple[float, ...]
+    flip_distance_pct: float | None
+    regime: Regime | None
+    call_wall: float | None
+    put_wall: float | None
+    abs_gamma_strike: float | None
+    gross_gex_share: float
+    excluded_expiration: dt.date | None
+    profile: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=PROFILE_SCHEMA))
+
+    def to_dict(self, *, with_profile: bool = False) -> dict[str, object]:
+        """JSON-ready summary (dates ISO; the profile as two lists when ``with_profile``)."""
+        out: dict[str, object] = {
+            "expiries": self.expiries,
+            "definition": FILTER_DEFINITIONS[self.expiries],
+            "contracts": self.contracts,
+            "expirations": self.expirations,
+            "total_gex": self.total_gex,
+            "call_gex": self.call_gex,
+            "put_gex": self.put_gex,
+            "gex_units": "USD per 1% move of the underlying",
+            "gex_at_spot_model": self.gex_at_spot_model,
+            "gamma_flip": self.gamma_flip,
+            "flip_crossings": list(self.flip_crossings),
+            "flip_distance_pct": self.flip_distance_pct,
+            "regime": self.regime,
+            "call_wall": self.call_wall,
+            "put_wall": self.put_wall,
+            "abs_gamma_strike": self.abs_gamma_strike,
+            "gross_gex_share": self.gross_gex_share,
+            "excluded_expiration": None if self.excluded_expiration is None else self.excluded_expiration.isoformat(),
+        }
+        if with_profile:
+            out["profile"] = {c: self.profile[c].to_list() for c in PROFILE_SCHEMA}
+        return out
+
+
+def _gross(frame: pl.DataFrame) -> float:
+    """Gross ``|GEX|`` of rows, dollars per 1% move, summed as :func:`gex.analysis.analyze` sums its
+    ``zero_dte_gamma_share`` (so the 0dte view's share is that figure, bit for bit)."""
+    return float(frame["gex_usd_per_1pct"].abs().sum())
+
+
+def filter_context(a: Analysis) -> FilterContext:
+    """The :class:`FilterContext` of an analysis (from every row it valued or totalled)."""
+    cols = ["expiration", "settlement", "settlement_ts", "root"]
+    frames = [a.contracts.select(cols)]
+    if a.spot_contracts is not None:
+        frames.append(a.spot_contracts.select(cols))
+    return FilterContext.of(pl.concat(frames), a.underlying, a.valuation_ts)
+
+
+def expiry_view(a: Analysis, name: str, context: FilterContext | None = None) -> ExpiryView:
+    """The view of filter ``name`` (one of :data:`EXPIRY_FILTERS`) of analysis ``a``.
+
+    The filter cuts the model's contracts (profile, flip, share, counts) and the rows behind the spot
+    totals and levels (the vendor-gamma rows under presets that use them) alike; everything else is
+    computed exactly as :func:`gex.analysis.analyze` computes it for the whole chain, under the same
+    conventions, window and grid.
+    """
+    if name not in EXPIRY_FILTERS:
+        raise ValueError(f"unknown expiry filter {name!r}; choose one of {', '.join(EXPIRY_FILTERS)}")
+    ctx = context or filter_context(a)
+    model = a.contracts.filter(ctx.mask(a.contracts, name))
+    spot_source = a.spot_contracts if a.spot_contracts is not None else a.contracts
+    spot_rows = model if a.spot_contracts is None else spot_source.filter(ctx.mask(spot_source, name))
+    totals = exposure_totals(spot_rows)
+    gross_all = _gross(a.contracts)
+    share = _gross(model) / gross_all if gross_all > 0 else 0.0
+    base = dict(
+        expiries=name,
+        contracts=model.height,
+        expirations=model["expiration"].n_unique(),
+        total_gex=totals["net_gex_usd_per_1pct"],
+        call_gex=totals["call_gex_usd_per_1pct"],
+        put_gex=totals["put_gex_usd_per_1pct"],
+        gross_gex_share=share,
+        excluded_expiration=ctx.excluded_expiration(name),
+    )
+    if model.height == 0 and spot_rows.height == 0:
+        # nothing to value: no profile, no flip, no levels, no regime (zero is the true total of no contracts)
+        return ExpiryView(**base, gex_at_spot_model=0.0, gamma_flip=None, flip_crossings=(), flip_distance_pct=None,
+                          regime=None, call_wall=None, put_wall=None, abs_gamma_strike=None)
+    pf = profile_and_flip(model, a.spot, a.conventions, totals["net_gex_usd_per_1pct"])
+    levels = key_levels(per_strike_gex(spot_rows), a.spot) if spot_rows.height else None
+    flip = pf.flip
+    return ExpiryView(
+        **base,
+        gex_at_spot_model=pf.gex_at_spot_model,
+        gamma_flip=flip,
+        flip_crossings=pf.crossings,
+        flip_distance_pct=None if flip is None else 100.0 * (flip - a.spot) / a.spot,
+        regime=pf.regime,
+        call_wall=None if levels is None else levels.call_wall,
+        put_wall=None if levels is None else levels.put_wall,
+        abs_gamma_strike=None if levels is None else levels.abs_gamma_strike,
+        profile=pl.DataFrame({"spot_level": pf.levels, "gex_usd_per_1pct": pf.curve}, schema=PROFILE_SCHEMA),
+    )
+
+
+def expiry_views(a: Analysis, names: tuple[str, ...] | list[str] = EXPIRY_FILTERS) -> list[ExpiryView]:
+    """The views of ``names`` (default every filter, in :data:`EXPIRY_FILTERS` order) of analysis ``a``."""
+    ctx = filter_context(a)
+    return [expiry_view(a, n, ctx) for n in names]
