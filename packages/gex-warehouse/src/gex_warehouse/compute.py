@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import metadata
 
 import duckdb
@@ -25,6 +25,7 @@ import polars as pl
 from gex.analysis import Analysis, analyze
 from gex.chain import CHAIN_COLUMNS, ChainSnapshot, conform
 from gex.conventions import Conventions
+from gex.expected_move import expected_move_table
 from gex.volatility import atm_iv_constant_maturity
 
 from gex_warehouse.load import pause_for_tests
@@ -38,6 +39,7 @@ MART_TABLES = (
     "mart.gex_profile",
     "mart.flip_crossings",
     "mart.regime_daily",
+    "mart.expected_move",
 )
 #: Tenor (calendar days) the flat rate is read at on the session's curve (see :func:`rate_for`).
 RATE_TENOR_DAYS = 30
@@ -226,6 +228,8 @@ class MartFrames:
     flip_crossings: pl.DataFrame
     regime_daily: pl.DataFrame
     analysis: Analysis
+    #: ``mart.expected_move`` rows (carries ``valuation_ts`` itself: see :func:`_expected_move_rows`)
+    expected_move: pl.DataFrame = field(default_factory=pl.DataFrame)
 
     def tables(self) -> dict[str, pl.DataFrame]:
         """``{mart table: frame}`` in :data:`MART_TABLES` order."""
@@ -329,7 +333,19 @@ def compute_session(
             "partial_reason": pl.String, "load_id": pl.String, "contracts_used": pl.Int64, "atm_iv_30d": pl.Float64,
         },
     )
-    return MartFrames(u, s, name, by_strike, by_strike_root, by_expiry, by_dte, profile, crossings, regime, a)
+    atm_iv = regime["atm_iv_30d"][0]
+    return MartFrames(u, s, name, by_strike, by_strike_root, by_expiry, by_dte, profile, crossings, regime, a,
+                      expected_move=_expected_move_rows(a, atm_iv))
+
+
+def _expected_move_rows(a: Analysis, atm_iv: float | None) -> pl.DataFrame:
+    """``mart.expected_move`` rows of one analysis: key columns (session, underlying, valuation_ts), the
+    moves of :func:`gex.expected_move.expected_move_table`, then preset. ``valuation_ts`` is set here, not by
+    :func:`_keyed`, because this table has it in its key from its first migration (0007)."""
+    table = expected_move_table(a.expected_move, atm_iv, a.spot, a.as_of, a.valuation_ts)
+    return table.select(pl.lit(a.as_of).alias("session"), pl.lit(a.underlying).alias("underlying"),
+                        pl.lit(a.valuation_ts).cast(pl.Datetime("us", "UTC")).alias("valuation_ts"), pl.all(),
+                        pl.lit(a.conventions.name).alias("preset"))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,0 +1,1 @@
+-- PLACEHOLDER in branch evidence2 only: migration 0006 belongs to the "expiries" helper; the integrator takes that file at merge.
