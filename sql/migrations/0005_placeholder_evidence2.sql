@@ -1,1 +1,0 @@
--- PLACEHOLDER in branch evidence2 only: migration 0005 is the integrator's (snapshot key); delete this file when merging main's 0005.
