@@ -23,11 +23,12 @@ CREATE TABLE IF NOT EXISTS mart.expected_move (
     preset VARCHAR NOT NULL DEFAULT 'native',
     PRIMARY KEY (session, underlying, valuation_ts, preset, method, target_date, settlement)
 );
--- Sessions computed before this migration have no expected-move rows: compute them again once.
-INSERT INTO mart.pending_recompute (underlying, session, preset, reason)
-SELECT DISTINCT underlying, session, preset, 'computed before mart.expected_move existed (migration 0007)'
+-- Snapshots computed before this migration have no expected-move rows: compute them again once.
+INSERT INTO mart.pending_recompute (underlying, session, valuation_ts, preset, reason)
+SELECT DISTINCT underlying, session, valuation_ts, preset, 'computed before mart.expected_move existed (migration 0007)'
 FROM mart.regime_daily AS r
 WHERE NOT EXISTS (
     SELECT 1 FROM mart.pending_recompute AS p
-    WHERE p.underlying = r.underlying AND p.session = r.session AND p.preset = r.preset
+    WHERE p.underlying = r.underlying AND p.session = r.session AND p.valuation_ts = r.valuation_ts
+      AND p.preset = r.preset
 );

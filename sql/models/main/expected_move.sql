@@ -1,6 +1,5 @@
--- PUBLISHED (docs/sql-contract.md): mart.expected_move of each (underlying, session)'s daily snapshot: the rows
--- whose valuation_ts is the one main.regime_daily publishes for that (underlying, session, preset), so the
--- view keeps one snapshot per session as the other daily views do (the end-of-day one, else the latest intraday).
+-- PUBLISHED (docs/sql-contract.md): mart.expected_move of each (underlying, session)'s daily snapshot
+-- (core.daily_snapshot: the end-of-day one, else the latest intraday), as the other daily views.
 -- Columns are listed (not *) so the contract does not move when the mart table gains a column.
 CREATE OR REPLACE VIEW main.expected_move AS
 SELECT
@@ -24,8 +23,7 @@ SELECT
     e.valuation_ts,
     e.preset
 FROM mart.expected_move AS e
-JOIN main.regime_daily AS r
-    ON r.underlying = e.underlying AND r.session = e.session AND r.preset = e.preset AND r.valuation_ts = e.valuation_ts
+SEMI JOIN core.daily_snapshot AS d USING (underlying, session, preset, valuation_ts)
 WHERE core.preset_selected(e.preset);
 COMMENT ON VIEW main.expected_move IS 'Expected move of each computed (underlying, session): per expiry the ATM straddle at the forward (method straddle), and the 1- and 5-session one-standard-deviation moves from the 30-day ATM implied vol (method atm_iv); index points and percent of spot';
 COMMENT ON COLUMN main.expected_move.session IS 'As-of trading session (New York date)';
@@ -45,5 +43,5 @@ COMMENT ON COLUMN main.expected_move.forward_source IS 'straddle: parity or carr
 COMMENT ON COLUMN main.expected_move.strike_below IS 'straddle: quoted strike at or below the forward the straddle was interpolated from, currency per share; NULL for atm_iv';
 COMMENT ON COLUMN main.expected_move.strike_above IS 'straddle: quoted strike at or above the forward, currency per share (equals strike_below when the forward is a strike); NULL for atm_iv';
 COMMENT ON COLUMN main.expected_move.atm_iv IS 'atm_iv: the 30-day constant-maturity ATM implied vol used, decimal per year; NULL for straddle';
-COMMENT ON COLUMN main.expected_move.valuation_ts IS 'Instant the models valued at, UTC (the snapshot main.regime_daily publishes for the session)';
+COMMENT ON COLUMN main.expected_move.valuation_ts IS 'Instant the models valued at, UTC (the daily snapshot of the session, core.daily_snapshot)';
 COMMENT ON COLUMN main.expected_move.preset IS 'Conventions of the row: native (the default), perfiliev, perfiliev-early, gflows; rows of the preset named by the session variable preset (SET VARIABLE preset = ''perfiliev''; ''*'' for every preset; gex sql --preset), native when unset';

@@ -48,6 +48,7 @@ from pathlib import Path
 
 import duckdb
 
+from gex_warehouse.compute import DAILY_REGIME
 from gex_warehouse.paths import safe_child
 
 #: Folder of the feed under the exports root.
@@ -223,7 +224,7 @@ SELECT
     iv.move_points AS iv_move_1d_points, iv.move_pct AS iv_move_1d_pct, iv.atm_iv AS atm_iv_30d_move,
     st.move_points AS straddle_move_points, st.move_pct AS straddle_move_pct,
     st.target_date AS straddle_expiration, st.settlement AS straddle_settlement
-FROM mart.regime_daily AS r
+FROM {daily} AS r
 LEFT JOIN mart.expected_move AS iv
     ON iv.underlying = r.underlying AND iv.session = r.session AND iv.preset = r.preset
    AND iv.valuation_ts = r.valuation_ts AND iv.method = 'atm_iv' AND iv.sessions_ahead = 1
@@ -242,7 +243,7 @@ ORDER BY r.session
 def native_rows(con: duckdb.DuckDBPyConnection, underlying: str) -> list[dict[str, object]]:
     """Native-preset ``mart.regime_daily`` rows of ``underlying``, oldest session first, each with the
     :data:`MOVE_KEYS` of its snapshot's ``mart.expected_move`` rows (None where it has none)."""
-    cur = con.execute(_MOVES, [underlying, NATIVE_PRESET])
+    cur = con.execute(_MOVES.format(daily=DAILY_REGIME), [underlying, NATIVE_PRESET])
     names = [d[0] for d in cur.description]
     rows = [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
     for row in rows:  # the regime row's own atm_iv_30d is the vol behind the 1-session move
