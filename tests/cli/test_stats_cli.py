@@ -76,7 +76,7 @@ def test_user_mistakes_are_one_line_errors(tmp_path, dix_file):
     missing = gex("stats", "--external", "squeezemetrics", "--file", str(tmp_path / "nope.csv"))
     assert missing.returncode == 1 and "no such file" in missing.stderr and "Traceback" not in missing.stderr
     assert gex("stats", "--external", "cboe", "--file", str(dix_file)).returncode == 2
-    assert gex("stats").returncode == 2
+    assert gex("stats", "--file", str(dix_file)).returncode == 2  # --file without --external: usage
     assert gex("stats", "--external", "squeezemetrics", "--file", str(dix_file), "--level", "2").returncode == 2
     short = tmp_path / "short.csv"
     short.write_text("date,price,dix,gex\n2024-01-02,4700,0.4,1e9\n")
