@@ -76,7 +76,7 @@ def test_user_mistakes_are_one_line_errors(tmp_path, dix_file):
     missing = gex("stats", "--external", "squeezemetrics", "--file", str(tmp_path / "nope.csv"))
     assert missing.returncode == 1 and "no such file" in missing.stderr and "Traceback" not in missing.stderr
     assert gex("stats", "--external", "cboe", "--file", str(dix_file)).returncode == 2
-    assert gex("stats").returncode == 2
+    assert gex("stats", "--file", str(dix_file)).returncode == 2  # --file without --external: usage
     assert gex("stats", "--external", "squeezemetrics", "--file", str(dix_file), "--level", "2").returncode == 2
     short = tmp_path / "short.csv"
     short.write_text("date,price,dix,gex\n2024-01-02,4700,0.4,1e9\n")
@@ -99,3 +99,73 @@ def test_real_squeezemetrics_file():
     for h in (1, 5, 21):
         by_q = {r["quintile"]: r["forward_rv"] for r in rows if r["horizon_days"] == h}
         assert by_q[1] == max(by_q.values())
+
+
+# ---------------------------------------------------------------------------------------------
+# the warehouse's own levels (no --external): main.level_outcomes through the published snapshot
+
+
+@pytest.fixture(scope="module")
+def small_warehouse(tmp_path_factory) -> Path:
+    """15 generated SPX sessions of 300 contracts, ingested, computed and published (a snapshot beside it)."""
+    from gex.conventions import NATIVE
+    from gex_market import generate_market
+    from gex_warehouse import compute as c
+    from gex_warehouse.connect import connect
+    from gex_warehouse.load import expand_paths, ingest_file
+    from gex_warehouse.published import refresh_snapshot
+
+    root = tmp_path_factory.mktemp("stats-warehouse")
+    generate_market(root / "landing", sessions=15, contracts=300, seed=2)
+    target = root / "gex.duckdb"
+    con = connect(target)
+    try:
+        for file in expand_paths([root / "landing"]):
+            assert ingest_file(con, file).status == "loaded", file
+        for u, s in c.loaded_sessions(con):
+            c.write_marts(con, c.compute_session(c.snapshot_from_warehouse(con, u, s), NATIVE, c.rate_for(con, s),
+                                                 load_id=c.chain_load_id(con, u, s)))
+        refresh_snapshot(con, target)
+    finally:
+        con.close()
+    return target
+
+
+def test_warehouse_json_one_object_per_figure(small_warehouse):
+    out = gex("stats", "--warehouse", str(small_warehouse), "--json", "--n-boot", "200")
+    assert out.returncode == 0, out.stderr
+    rows = strict_json(out.stdout)
+    assert rows and all({"underlying", "preset", "horizon_days", "statistic", "grouping", "bucket", "n", "value", "ci_low",
+                         "ci_high", "small_sample", "warning", "units"} <= set(r) for r in rows)
+    assert {r["underlying"] for r in rows} == {"SPX"} and {r["preset"] for r in rows} == {"native"}
+    stats = {r["statistic"] for r in rows}
+    assert {"forward_rv", "forward_rv_parkinson", "call_wall_held_high", "put_wall_held_close", "forward_return_std"} <= stats
+    every = next(r for r in rows if r["statistic"] == "forward_rv" and r["grouping"] == "all" and r["horizon_days"] == 1)
+    assert every["n"] == 14  # 15 sessions, the last has no next close
+    # 14 days are too few: every figure says so, in words
+    assert all(r["small_sample"] and "too few" in r["warning"] for r in rows)
+    held = next(r for r in rows if r["statistic"] == "call_wall_held_close" and r["grouping"] == "all")
+    assert 0 <= held["ci_low"] <= held["value"] <= held["ci_high"] <= 1
+
+
+def test_warehouse_readable_tables(small_warehouse):
+    out = gex("stats", "-w", str(small_warehouse), "--n-boot", "100", "--underlying", "spx")
+    assert out.returncode == 0, out.stderr
+    assert "SPX (native): what followed the levels" in out.stdout and "1-session forward" in out.stdout
+    assert "call wall held (high) %" in out.stdout
+
+
+def test_warehouse_mistakes_are_one_line_errors(small_warehouse, tmp_path):
+    cases = [
+        (("-w", str(tmp_path / "none.duckdb")), 1, "no warehouse at"),
+        (("-w", str(small_warehouse), "--underlying", "NDX"), 1, "no computed session of 'NDX'"),
+        (("-w", str(small_warehouse), "--preset", "nope"), 2, "unknown --preset"),
+        (("-w", str(small_warehouse), "--underlying", "../x"), 2, "is not a ticker"),
+        (("-w", str(small_warehouse), "--file", "DIX.csv"), 2, "give --external squeezemetrics"),
+        (("--external", "squeezemetrics", "-w", str(small_warehouse)), 2, "leave out --external"),
+        (("-w", str(small_warehouse), "--preset", "gflows"), 1, "no computed session under preset gflows"),
+    ]
+    for args, code, text in cases:
+        out = gex("stats", *args)
+        assert out.returncode == code, (args, out.stderr)
+        assert text in out.stderr and out.stderr.count("\n") == 1 and "Traceback" not in out.stderr, (args, out.stderr)

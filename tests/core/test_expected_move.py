@@ -88,3 +88,37 @@ def test_iv_implied_move():
     assert pct == pytest.approx(100 * 0.16 * math.sqrt(5 / 252)) and points == pytest.approx(50 * pct)
     assert iv_implied_move(None, 5000.0, 1) == (None, None)
     assert iv_implied_move(float("nan"), 5000.0, 1) == (None, None)
+
+
+# ---------------------------------------------------------------------------------------------
+# the mart's long table (gex.expected_move.expected_move_table)
+
+
+def test_expected_move_table_by_hand_across_a_holiday():
+    """2025-01-09 was an NYSE holiday (national day of mourning): 5 sessions after 2025-01-03 is 2025-01-13."""
+    from gex.expected_move import TABLE_SCHEMA, expected_move_table
+
+    session = dt.date(2025, 1, 3)
+    valuation = dt.datetime(2025, 1, 3, 21, 0, tzinfo=dt.timezone.utc)
+    moves = pl.DataFrame([
+        {"expiration": dt.date(2025, 1, 10), "settlement": "PM", "days_to_settlement": 7.0, "forward": 5001.0,
+         "forward_source": "parity", "strike_below": 5000.0, "strike_above": 5005.0, "straddle_points": 80.0,
+         "straddle_pct": 1.6},
+        {"expiration": dt.date(2025, 1, 6), "settlement": "PM", "days_to_settlement": 3.0, "forward": 5000.2,
+         "forward_source": "carry", "strike_below": 5000.0, "strike_above": 5005.0, "straddle_points": 40.0,
+         "straddle_pct": 0.8},
+    ], schema=MOVE_SCHEMA)
+    out = expected_move_table(moves, 0.16, 5000.0, session, valuation)
+    assert out.schema == pl.Schema(TABLE_SCHEMA)
+    assert out.select("method", "target_date", "settlement", "sessions_ahead").rows() == [
+        ("straddle", dt.date(2025, 1, 6), "PM", 1), ("straddle", dt.date(2025, 1, 10), "PM", 4),
+        ("atm_iv", dt.date(2025, 1, 6), "PM", 1), ("atm_iv", dt.date(2025, 1, 13), "PM", 5)]
+    assert out["move_points"].to_list()[:2] == [40.0, 80.0]
+    one, five = out.filter(pl.col("method") == "atm_iv").iter_rows(named=True)
+    assert one["move_pct"] == pytest.approx(16.0 / math.sqrt(252), rel=1e-14)
+    assert five["move_points"] == pytest.approx(5000 * 0.16 * math.sqrt(5 / 252), rel=1e-14)
+    assert one["days_to_settlement"] == pytest.approx(3.0) and five["days_to_settlement"] == pytest.approx(10.0)
+    assert one["atm_iv"] == 0.16 and one["forward"] is None
+    # without a usable ATM vol only the straddle rows remain; with nothing at all the frame is empty
+    assert expected_move_table(moves, None, 5000.0, session, valuation)["method"].to_list() == ["straddle"] * 2
+    assert expected_move_table(moves.clear(), float("nan"), 5000.0, session, valuation).is_empty()

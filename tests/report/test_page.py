@@ -199,3 +199,28 @@ def test_a_session_without_flip_draws_no_flip_line(loaded):
     text = html_lib.unescape(page.render(no_flip, generated_at=FIXED))
     assert "no zero crossing in the window" in text
     assert "no gamma flip: the profile does not cross zero within the flip window" in text
+
+
+def test_expected_move_section_is_the_published_view(html, loaded, report_warehouse):
+    moves = loaded.expected_move
+    assert moves is not None and moves.height > 0
+    assert moves.filter(pl.col("method") == "atm_iv")["sessions_ahead"].to_list() == [1, 5]
+    section = html[html.index('id="expected-move"'):html.index('id="level-stats"')]
+    text = html_lib.unescape(re.sub(r"<[^>]+>", " ", section))
+    first = moves.row(0, named=True)
+    assert f"straddle {first['target_date']} {first['settlement']}" in text
+    assert f"±{first['move_points']:,.2f}" in text and f"{first['upper_points']:,.2f}" in text
+    # a warehouse from before the view: the section says so instead of failing
+    older = page.render(dataclasses.replace(loaded, expected_move=None), generated_at=FIXED)
+    assert "no <code>main.expected_move</code> view" in older
+
+
+def test_level_stats_section_shows_the_figures_with_intervals(html, loaded):
+    stats = loaded.level_stats
+    assert stats is not None  # 30 sessions: enough to compute, every bucket flagged small
+    section = html[html.index('id="level-stats"'):html.index('id="levels"')]
+    held = stats.filter((pl.col("statistic") == "call_wall_held_high") & (pl.col("grouping") == "all")).row(0, named=True)
+    assert f"{100 * held['value']:.1f}*" in section and f"[{100 * held['ci_low']:.1f}, {100 * held['ci_high']:.1f}]" in section
+    assert "forward realised vol by GEX quintile" in section and "Q1" in section
+    short = page.render(dataclasses.replace(loaded, level_stats=None), generated_at=FIXED)
+    assert "Not enough history" in short

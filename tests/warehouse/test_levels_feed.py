@@ -34,7 +34,7 @@ def test_csv_and_json_of_one_row_are_exactly_the_documented_shape():
     assert doc == {"schema": 1, "symbol": "SPX", "date": "2025-01-06", "preset": "native", "regime": "positive",
                    "spot": 5900.0, "total_gex_usd_bn_per_1pct": 3.21,
                    "levels": {"gamma_flip": 5841.0, "call_wall": 6000.0, "put_wall": 5800.0, "abs_gamma_strike": 5900.0},
-                   "futures": None}
+                   "futures": None, "expected_move": {"iv_1d": None, "straddle": None}}
 
 
 def test_a_missing_flip_has_no_csv_row_and_is_null_in_json():
@@ -44,6 +44,35 @@ def test_a_missing_flip_has_no_csv_row_and_is_null_in_json():
     assert lines[1].endswith("regime negative; total GEX n/a $bn per 1%")
     doc = json.loads(lf.feed_json(row))
     assert doc["levels"]["gamma_flip"] is None and doc["total_gex_usd_bn_per_1pct"] is None
+
+
+MOVES = {"iv_move_1d_points": 37.2, "iv_move_1d_pct": 37.2 / 59, "atm_iv_30d": 0.1, "straddle_move_points": 29.5,
+         "straddle_move_pct": 0.5, "straddle_expiration": dt.date(2025, 1, 7), "straddle_settlement": "PM"}
+
+
+def test_expected_move_bands_come_after_the_levels_in_the_documented_order():
+    row = {**ROW, **MOVES}
+    lines = lf.feed_csv(row).splitlines()
+    assert lines[:6] == lf.feed_csv(ROW).splitlines()  # the existing rows are unchanged, bands are added at the end
+    assert lines[6:] == [
+        "SPX,2025-01-06,expected_move_1d_upper,5937.20,+-0.63% 1-session move (ATM IV 10.0%)",
+        "SPX,2025-01-06,expected_move_1d_lower,5862.80,+-0.63% 1-session move (ATM IV 10.0%)",
+        "SPX,2025-01-06,straddle_move_upper,5929.50,+-0.50% ATM straddle, expiry 2025-01-07 PM",
+        "SPX,2025-01-06,straddle_move_lower,5870.50,+-0.50% ATM straddle, expiry 2025-01-07 PM",
+    ]
+    basis = lf.parse_basis("SPX=ES:+10")
+    assert lf.feed_csv(row, basis).splitlines()[-1] == "ES,2025-01-06,straddle_move_lower,5880.50,SPX level + basis 10.00"
+    doc = json.loads(lf.feed_json(row))
+    assert list(doc)[-1] == "expected_move"
+    assert doc["expected_move"] == {
+        "iv_1d": {"points": 37.2, "pct": 37.2 / 59, "lower": 5862.8, "upper": 5937.2, "atm_iv": 0.1},
+        "straddle": {"points": 29.5, "pct": 0.5, "lower": 5870.5, "upper": 5929.5, "expiration": "2025-01-07",
+                     "settlement": "PM"}}
+    # no straddle quoted: its rows are absent and its object null
+    partial = {**row, "straddle_move_points": None, "straddle_move_pct": None}
+    assert [ln.split(",")[2] for ln in lf.feed_csv(partial).splitlines()[6:]] == ["expected_move_1d_upper",
+                                                                               "expected_move_1d_lower"]
+    assert json.loads(lf.feed_json(partial))["expected_move"]["straddle"] is None
 
 
 def test_futures_basis_repeats_the_levels_under_the_future():
@@ -67,17 +96,35 @@ def test_futures_basis_repeats_the_levels_under_the_future():
 def _native(con) -> list[tuple]:
     return con.execute(
         "SELECT underlying, session, spot, gamma_flip, call_wall, put_wall, abs_gamma_strike, regime, "
-        "total_gex_usd_per_1pct FROM mart.regime_daily WHERE preset = 'native' ORDER BY session").fetchall()
+        "total_gex_usd_per_1pct, atm_iv_30d FROM mart.regime_daily WHERE preset = 'native' ORDER BY session").fetchall()
 
 
-def _expected_csv(r: tuple) -> str:
-    """The CSV written independently of the module, from the mart row."""
-    u, s, spot, flip, cw, pw, ags, regime, gex = r
+def _moves(con, u, s) -> tuple[tuple | None, tuple | None]:
+    """(1-session IV move row, nearest straddle row) of the native snapshot, from mart.expected_move."""
+    rows = con.execute("SELECT method, sessions_ahead, target_date, settlement, move_points, move_pct "
+                       "FROM mart.expected_move WHERE underlying = ? AND session = ? AND preset = 'native'", [u, s]).fetchall()
+    iv = [r for r in rows if r[0] == "atm_iv" and r[1] == 1]
+    straddles = sorted((r for r in rows if r[0] == "straddle"), key=lambda r: (r[2], r[3]))
+    return (iv[0] if iv else None), (straddles[0] if straddles else None)
+
+
+def _expected_csv(r: tuple, con=None) -> str:
+    """The CSV written independently of the module, from the mart rows."""
+    u, s, spot, flip, cw, pw, ags, regime, gex, atm_iv = r
     lines = ["symbol,date,level_name,price,note",
              f"{u},{s},spot,{spot:.2f},regime {regime}; total GEX {gex / 1e9:+.3f} $bn per 1%"]
     for name, p in (("gamma_flip", flip), ("call_wall", cw), ("put_wall", pw), ("abs_gamma_strike", ags)):
         if p is not None:
             lines.append(f"{u},{s},{name},{p:.2f},{(p / spot - 1) * 100:+.2f}% vs spot")
+    iv, straddle = _moves(con, u, s) if con is not None else (None, None)
+    if iv is not None:
+        note = f"+-{iv[5]:.2f}% 1-session move (ATM IV {100 * atm_iv:.1f}%)"
+        lines += [f"{u},{s},expected_move_1d_upper,{spot + iv[4]:.2f},{note}",
+                  f"{u},{s},expected_move_1d_lower,{spot - iv[4]:.2f},{note}"]
+    if straddle is not None:
+        note = f"+-{straddle[5]:.2f}% ATM straddle, expiry {straddle[2]} {straddle[3]}"
+        lines += [f"{u},{s},straddle_move_upper,{spot + straddle[4]:.2f},{note}",
+                  f"{u},{s},straddle_move_lower,{spot - straddle[4]:.2f},{note}"]
     return "\n".join(lines) + "\n"
 
 
@@ -92,9 +139,15 @@ def test_write_levels_on_a_computed_warehouse(con, tmp_path):
     assert sorted(p.name for p in folder.iterdir()) == sorted(
         [f"{r[1]}.{ext}" for r in rows for ext in ("csv", "json")] + ["latest.csv", "latest.json"])
     for r in rows:
-        assert (folder / f"{r[1]}.csv").read_text() == _expected_csv(r)
+        assert (folder / f"{r[1]}.csv").read_text() == _expected_csv(r, con)
         doc = json.loads((folder / f"{r[1]}.json").read_text())
         assert (doc["spot"], doc["levels"]["call_wall"], doc["regime"]) == (r[2], r[4], r[7])
+        iv, straddle = _moves(con, r[0], r[1])
+        assert iv is not None and straddle is not None  # the generated chains have a smile and quoted straddles
+        assert doc["expected_move"]["iv_1d"]["upper"] == pytest.approx(r[2] + iv[4], rel=1e-15)
+        assert doc["expected_move"]["straddle"] == {
+            "points": straddle[4], "pct": straddle[5], "lower": r[2] - straddle[4], "upper": r[2] + straddle[4],
+            "expiration": straddle[2].isoformat(), "settlement": straddle[3]}
     assert (folder / "latest.csv").read_bytes() == (folder / f"{rows[-1][1]}.csv").read_bytes()
     assert (folder / "latest.json").read_bytes() == (folder / f"{rows[-1][1]}.json").read_bytes()
 
@@ -113,7 +166,7 @@ def test_only_native_rows_and_only_the_sessions_asked(con, tmp_path):
     assert lf.write_levels(con, root, [(u, s)]).files == 4  # the session and latest
     folder = root / "levels" / u
     assert sorted(p.name for p in folder.iterdir()) == sorted([f"{s}.csv", f"{s}.json", "latest.csv", "latest.json"])
-    assert (folder / f"{s}.csv").read_text() == _expected_csv(rows[1])
+    assert (folder / f"{s}.csv").read_text() == _expected_csv(rows[1], con)
     assert json.loads((folder / "latest.json").read_text())["date"] == rows[-1][1].isoformat()
     assert lf.write_levels(con, root, []).files == 0
 

@@ -74,6 +74,19 @@ CONTRACT: dict[str, list[str]] = {
         "hedging_error_std_usd_per_day", "pnl_total_usd_per_day", "breakeven_vol", "regime_factor", "regime_reason",
         "warnings",
     ],
+    "expected_move": [
+        "session", "underlying", "method", "target_date", "settlement", "sessions_ahead", "days_to_settlement", "spot",
+        "move_points", "move_pct", "lower_points", "upper_points", "forward", "forward_source", "strike_below",
+        "strike_above", "atm_iv", "valuation_ts", "preset",
+    ],
+    "level_outcomes": [
+        "session", "underlying", "preset", "spot", "regime", "total_gex_usd_per_1pct", "gamma_flip",
+        "flip_distance_pct", "call_wall", "put_wall", "abs_gamma_strike", "trailing_rv_21d", "close", "high", "low",
+        "next_session", "next_high", "next_low", "next_close", "call_wall_held_high", "call_wall_held_close",
+        "put_wall_held_low", "put_wall_held_close", "forward_rv_1d", "forward_rv_5d", "forward_rv_21d",
+        "forward_rv_parkinson_1d", "forward_rv_parkinson_5d", "forward_rv_parkinson_21d", "forward_return_1d",
+        "forward_return_5d", "forward_return_21d", "valuation_ts",
+    ],
 }
 #: Keys of the per-session views (the Parquet export partitions them by underlying and session).
 KEYS = {
@@ -89,6 +102,8 @@ KEYS = {
     "gex_profile": ("underlying", "session", "spot_level"),
     "flip_crossings": ("underlying", "session", "crossing"),
     "hedge_advice": ("underlying", "session", "template"),
+    "expected_move": ("underlying", "session", "method", "target_date", "settlement"),
+    "level_outcomes": ("underlying", "session"),
 }
 
 

@@ -1,11 +1,16 @@
-"""``gex stats --external squeezemetrics``: forward realised vol of SPX by quintile of SqueezeMetrics' GEX.
+"""``gex stats``: does dealer gamma say anything about the next sessions?
 
-Reads SqueezeMetrics' ``DIX.csv`` (``date,price,dix,gex``), computes with :func:`gex.evidence.external_gex_evidence`
+Without ``--external``: the warehouse's own levels against what followed them (published view
+``main.level_outcomes``, read through the published snapshot; :mod:`gex_cli.stats_warehouse`): walls held,
+forward realised vol by regime, flip distance and GEX quintile, forward return spread by regime.
+
+``--external squeezemetrics``: forward realised vol of SPX by quintile of SqueezeMetrics' GEX. Reads SqueezeMetrics' ``DIX.csv`` (``date,price,dix,gex``), computes with :func:`gex.evidence.external_gex_evidence`
 (forward 1-, 5- and 21-session realised vol per GEX quintile, the residual beyond trailing 21-session
 realised vol, moving-block bootstrap intervals) and prints a table, or with ``--json`` one JSON array with
 one object per (horizon, quintile). Method and measured results: ``docs/evidence.md``.
 
-Exit codes (:mod:`gex_cli.errors`): 0 done; 1 the file is missing, unreadable or too short; 2 usage error.
+Exit codes (:mod:`gex_cli.errors`): 0 done; 1 the file or warehouse is missing, unreadable or too short (no
+underlying has enough history), the warehouse is locked with no snapshot yet; 2 usage error.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import typer
 
 from gex_cli.errors import EXIT_BAD_INPUT, EXIT_USAGE
 from gex_cli.errors import fail as _fail
+from gex_cli.options import PRESET_NAMES
 
 #: External series ``--external`` accepts.
 EXTERNAL_SOURCES = ("squeezemetrics",)
@@ -44,23 +50,36 @@ def stats(
         typer.Option("--block", help="Bootstrap block length, sessions (default: max(h, n^(1/3), Politis-White)."),
     ] = None,
     seed: Annotated[int | None, typer.Option("--seed", help="Bootstrap seed (default: fixed, so runs repeat).")] = None,
+    warehouse: Annotated[
+        Path | None,
+        typer.Option("--warehouse", "-w", help="Warehouse file (default: $GEX_WAREHOUSE, else warehouse/gex.duckdb)."),
+    ] = None,
+    underlying: Annotated[
+        str | None, typer.Option("--underlying", "-u", help="Only this underlying (default: every one computed).")
+    ] = None,
+    preset: Annotated[
+        str, typer.Option("--preset", help="Levels of this preset: native (default), perfiliev, perfiliev-early, gflows.")
+    ] = "native",
 ) -> None:
-    """Does GEX predict volatility? Forward 1/5/21-session realised vol of SPX by GEX quintile, with intervals.
+    """Does GEX say anything about the next sessions? Figures with sample sizes and bootstrap intervals.
 
-    Also what GEX adds beyond trailing 21-session realised vol (mean OLS residual per quintile). The
-    warehouse's own level history (walls held, regimes, flip distance) is not measured by this command yet.
+    Without --external: the warehouse's own levels (published view level_outcomes): call/put walls held
+    over the next session (high/low and close), forward 1/5/21-session realised vol (close-to-close and
+    Parkinson) by regime, flip-distance bucket and GEX quintile, forward return std and 5%/95% quantiles by
+    regime. With --external squeezemetrics: SPX forward realised vol by SqueezeMetrics' GEX quintile and what
+    GEX adds beyond trailing 21-session realised vol. Method and measured results: docs/evidence.md.
     """
     if external is None:
-        raise _fail("give --external squeezemetrics (the statistics of the warehouse's own history are not "
-                    "available from this command yet)", EXIT_USAGE)
+        if file is not None:
+            raise _fail("--file is the external series' file: give --external squeezemetrics with it", EXIT_USAGE)
+        _check_bootstrap_options(n_boot, level, block)
+        _warehouse_stats(warehouse, underlying, preset, as_json, n_boot, level, block, seed)
+        return
+    if warehouse is not None or underlying is not None or preset != "native":
+        raise _fail("--warehouse, --underlying and --preset measure the warehouse: leave out --external", EXIT_USAGE)
     if external not in EXTERNAL_SOURCES:
         raise _fail(f"unknown --external {external!r}; choose one of {', '.join(EXTERNAL_SOURCES)}", EXIT_USAGE)
-    if n_boot < 100:
-        raise _fail(f"--n-boot {n_boot} is too few replicates for an interval (give at least 100)", EXIT_USAGE)
-    if not 0.5 <= level < 1:
-        raise _fail(f"--level {level} must be in [0.5, 1), e.g. 0.95", EXIT_USAGE)
-    if block is not None and block < 1:
-        raise _fail("--block must be a positive number of sessions", EXIT_USAGE)
+    _check_bootstrap_options(n_boot, level, block)
     path = file if file is not None else DEFAULT_DIX
     if not path.is_file():
         hint = "" if file is not None else " (download SqueezeMetrics' DIX.csv and pass --file)"
@@ -94,6 +113,62 @@ def stats(
         typer.echo(json.dumps(json_rows(evidence), indent=2, allow_nan=False))
     else:
         _print_table(evidence, path, first, last, frame.height)
+
+
+def _check_bootstrap_options(n_boot: int, level: float, block: int | None) -> None:
+    if n_boot < 100:
+        raise _fail(f"--n-boot {n_boot} is too few replicates for an interval (give at least 100)", EXIT_USAGE)
+    if not 0.5 <= level < 1:
+        raise _fail(f"--level {level} must be in [0.5, 1), e.g. 0.95", EXIT_USAGE)
+    if block is not None and block < 1:
+        raise _fail("--block must be a positive number of sessions", EXIT_USAGE)
+
+
+def _warehouse_stats(warehouse: Path | None, underlying: str | None, preset: str, as_json: bool, n_boot: int,
+                     level: float, block: int | None, seed: int | None) -> None:
+    """The warehouse's own levels (``main.level_outcomes``) measured; see :mod:`gex_cli.stats_warehouse`."""
+    if preset not in PRESET_NAMES:
+        raise _fail(f"unknown --preset {preset!r}; choose one of {', '.join(PRESET_NAMES)}", EXIT_USAGE)
+    if underlying is not None:
+        underlying = underlying.strip().upper().lstrip("^")
+        if not underlying or len(underlying) > 16 or not all(ch.isalnum() or ch in "._" for ch in underlying):
+            raise _fail(f"--underlying {underlying!r} is not a ticker (letters, digits, '.', '_')", EXIT_USAGE)
+
+    import duckdb
+    from gex.evidence import BootstrapSettings
+    from gex.evidence.bootstrap import DEFAULT_SEED
+    from gex_warehouse.config import warehouse_path
+    from gex_warehouse.connect import WarehouseError, WarehouseLockedError
+    from gex_warehouse.published import open_published, opened_file
+
+    from gex_cli import stats_warehouse as sw
+    from gex_cli.sql_cmd import _locked_message
+
+    target = warehouse_path(warehouse)
+    try:
+        con = open_published(target)
+    except WarehouseLockedError as exc:
+        raise _fail(_locked_message(str(exc), target), EXIT_BAD_INPUT) from None
+    except WarehouseError as exc:
+        raise _fail(str(exc), EXIT_BAD_INPUT) from None
+    try:
+        source = opened_file(con)
+        frames = sw.read_outcomes(con, preset, underlying)
+    except sw.StatsInputError as exc:
+        raise _fail(str(exc), EXIT_BAD_INPUT) from None
+    except duckdb.Error as exc:
+        raise _fail(f"{target}: cannot read main.{sw.VIEW}: {' '.join(str(exc).split())}", EXIT_BAD_INPUT) from None
+    finally:
+        con.close()
+    settings = BootstrapSettings(n_boot=n_boot, level=level, seed=DEFAULT_SEED if seed is None else seed, block=block)
+    results = sw.measure(frames, settings, lambda text: typer.echo(f"gex: warning: {text}", err=True))
+    if not results:
+        raise _fail(f"{source}: no underlying has at least {sw.MIN_SESSIONS} computed sessions followed by a close; "
+                    "nothing to measure yet", EXIT_BAD_INPUT)
+    if as_json:
+        typer.echo(json.dumps(sw.json_rows(results, preset), indent=2, allow_nan=False))
+    else:
+        sw.print_tables(results, preset, source)
 
 
 def _reject_text(row: dict[str, object]) -> str:

@@ -18,7 +18,11 @@ import polars as pl
 
 #: Published views the report reads (schema ``main``); ``hedge_advice`` is optional.
 REQUIRED_VIEWS = ("regime_daily", "gex_by_strike", "gex_by_expiry", "gex_profile", "flip_crossings", "vol_context")
-OPTIONAL_VIEWS = ("hedge_advice",)
+OPTIONAL_VIEWS = ("hedge_advice", "expected_move", "level_outcomes")
+#: Bootstrap replicates of the report's level statistics (fewer than ``gex stats``' 2,000: a page, not a study).
+LEVEL_STATS_N_BOOT = 500
+#: Computed sessions with a next close an underlying needs before the report shows its level statistics.
+LEVEL_STATS_MIN_SESSIONS = 10
 #: Sessions of history drawn in the time-series charts (about one trading year).
 DEFAULT_HISTORY_SESSIONS = 252
 #: Half-width of the strike window of the GEX-by-strike chart, fraction of spot.
@@ -57,6 +61,13 @@ class ReportData:
         ``main.hedge_advice`` rows of the session, or ``None`` when the warehouse has no such view.
     underlyings, sessions:
         What the warehouse holds: every underlying, and every session of ``underlying``.
+    expected_move:
+        ``main.expected_move`` rows of the session (straddle per expiry, then the 1- and 5-session IV moves;
+        index points and percent), or ``None`` when the warehouse has no such view.
+    level_stats:
+        :func:`gex.evidence.outcome_stats` of ``main.level_outcomes`` for the sessions up to ``session``
+        (:data:`LEVEL_STATS_N_BOOT` replicates), ``None`` without the view or with fewer than
+        :data:`LEVEL_STATS_MIN_SESSIONS` sessions followed by a close.
     """
 
     underlying: str
@@ -71,6 +82,8 @@ class ReportData:
     hedge: pl.DataFrame | None
     underlyings: tuple[str, ...]
     sessions: tuple[dt.date, ...]
+    expected_move: pl.DataFrame | None = None
+    level_stats: pl.DataFrame | None = None
 
 
 #: The advice columns the page shows, in order, with headers that carry the units (the published view has
@@ -192,6 +205,17 @@ def _nearby(sessions: list[dt.date], day: dt.date) -> str:
     return ", ".join(parts)
 
 
+def _level_stats(con: duckdb.DuckDBPyConnection, underlying: str, session: dt.date) -> pl.DataFrame | None:
+    """What followed the underlying's levels up to ``session`` (see :attr:`ReportData.level_stats`)."""
+    from gex.evidence import BootstrapSettings, outcome_stats
+
+    outcomes = frame(con, "SELECT * FROM main.level_outcomes WHERE underlying = ? AND session <= ? ORDER BY session",
+                     [underlying, session])
+    if int(outcomes["forward_rv_1d"].is_not_null().sum()) < LEVEL_STATS_MIN_SESSIONS:
+        return None
+    return outcome_stats(outcomes, settings=BootstrapSettings(n_boot=LEVEL_STATS_N_BOOT))
+
+
 def load(
     con: duckdb.DuckDBPyConnection,
     underlying: str | None = None,
@@ -256,7 +280,19 @@ def load(
     if "hedge_advice" in present:
         hedge = frame(con, "SELECT * FROM main.hedge_advice WHERE underlying = ? AND session = ?", key)
         hedge = _advice_table(hedge.drop("underlying", "session"))
+    moves = None
+    if "expected_move" in present:
+        moves = frame(
+            con,
+            "SELECT method, target_date, settlement, sessions_ahead, move_points, move_pct, lower_points, upper_points "
+            "FROM main.expected_move WHERE underlying = ? AND session = ? "
+            "ORDER BY method = 'atm_iv', target_date, settlement",
+            key,
+        )
+    level_stats = _level_stats(con, underlying, session) if "level_outcomes" in present else None
     return ReportData(
+        expected_move=moves,
+        level_stats=level_stats,
         underlying=underlying,
         session=session,
         day=day,

@@ -280,6 +280,8 @@ def render(data: ReportData, *, warehouse_name: str = "", generated_at: dt.datet
                     'the delta target (to the band\'s edge, or reset to the target when orders pay a fixed fee), or on '
                     'the clock instead; expected daily P&amp;L of gamma revenue at realised vol, theta and hedging cost; '
                     f'the regime adjustment and warnings (docs/hedging-advisor.md).</p>{hedge_body}</section>')
+    sections.append(_expected_move_section(data))
+    sections.append(_level_stats_section(data))
     sections.append(
         '<section id="levels"><h2>Key levels</h2><p class="what">Levels of the session, highest first; distance from spot, %.</p>'
         f'<table class="grid"><thead><tr><th>level</th><th>index points</th><th>from spot</th></tr></thead><tbody>{levels}</tbody></table></section>'
@@ -317,6 +319,68 @@ Self-contained page: works offline.</footer>
 </body>
 </html>
 """
+
+
+def _expected_move_section(data: ReportData) -> str:
+    """Section 8: the session's expected moves (``main.expected_move``) as a table."""
+    head = ('<section id="expected-move" class="wide"><h2>8. Expected move</h2><p class="what">What the options price: '
+            'per expiry the at-the-money straddle at the forward (about 0.8 standard deviations of the move to expiry), '
+            'and one standard deviation over 1 and 5 sessions from the 30-day ATM implied vol; index points and % of '
+            'spot, with the bands spot &plusmn; move (<code>main.expected_move</code>).</p>')
+    moves = data.expected_move
+    if moves is None:
+        return head + '<p class="note">No expected move: this warehouse has no <code>main.expected_move</code> view yet.</p></section>'
+    if moves.height == 0:
+        return head + f'<p class="note">No expected move for {html.escape(data.underlying)} on {data.session} (no usable smile or quoted straddle).</p></section>'
+    rows = []
+    for r in moves.iter_rows(named=True):
+        what = (f"straddle {r['target_date']} {r['settlement']}" if r["method"] == "straddle"
+                else f"ATM IV, {r['sessions_ahead']} session{'s' if r['sessions_ahead'] != 1 else ''} (to {r['target_date']})")
+        rows.append(f'<tr><td>{html.escape(what)}</td><td class="n">{r["sessions_ahead"]}</td>'
+                    f'<td class="n">&plusmn;{r["move_points"]:,.2f}</td><td class="n">&plusmn;{r["move_pct"]:.2f}%</td>'
+                    f'<td class="n">{r["lower_points"]:,.2f}</td><td class="n">{r["upper_points"]:,.2f}</td></tr>')
+    return (head + '<table class="grid"><thead><tr><th>move</th><th>sessions ahead</th><th>index points</th>'
+            f'<th>% of spot</th><th>lower band</th><th>upper band</th></tr></thead><tbody>{"".join(rows)}</tbody></table></section>')
+
+
+#: Figures of section 9, in order: (statistic, grouping, header of the statistic, scale to show).
+_LEVEL_FIGURES = (
+    ("call_wall_held_high", "all", "call wall held (next high below), %", 100.0),
+    ("call_wall_held_close", "all", "call wall held (next close below), %", 100.0),
+    ("put_wall_held_low", "all", "put wall held (next low above), %", 100.0),
+    ("put_wall_held_close", "all", "put wall held (next close above), %", 100.0),
+    ("forward_rv", "regime", "forward realised vol by regime, % per year", 100.0),
+    ("forward_rv", "gex_quintile", "forward realised vol by GEX quintile (Q1 lowest), % per year", 100.0),
+    ("forward_return_std", "regime", "forward return std by regime, %", 100.0),
+)
+
+
+def _level_stats_section(data: ReportData) -> str:
+    """Section 9: what followed this underlying's levels in the warehouse's own history (``gex stats``)."""
+    head = ('<section id="level-stats" class="wide"><h2>9. Do the levels hold? This warehouse\'s history</h2>'
+            '<p class="what">Over the computed sessions up to this one (<code>main.level_outcomes</code>, as '
+            '<code>gex stats</code> prints them): how often the walls held over the next session, and forward '
+            'realised vol (zero-mean close-to-close) and return spread by regime and GEX quintile. Figure '
+            '[95% moving-block bootstrap interval]; <b>*</b> marks a bucket too small to mean anything '
+            '(docs/evidence.md).</p>')
+    stats = data.level_stats
+    if stats is None:
+        return head + ('<p class="note">Not enough history: the level statistics need at least ten computed sessions '
+                       'followed by a close (or the warehouse has no <code>main.level_outcomes</code> view yet).</p></section>')
+    rows = []
+    for statistic, grouping, header, scale in _LEVEL_FIGURES:
+        part = stats.filter((pl.col("statistic") == statistic) & (pl.col("grouping") == grouping))
+        for r in part.sort("horizon_days", maintain_order=True).iter_rows(named=True):
+            if r["value"] is None:
+                continue
+            interval = ("n/a" if r["ci_low"] is None or r["ci_high"] is None
+                        else f"[{scale * r['ci_low']:.1f}, {scale * r['ci_high']:.1f}]")
+            flag = "*" if r["small_sample"] else ""
+            rows.append(f'<tr><td>{html.escape(header)}</td><td class="n">{r["horizon_days"]}</td>'
+                        f'<td>{html.escape(r["bucket"])}</td><td class="n">{r["n"]:,}</td>'
+                        f'<td class="n">{scale * r["value"]:.1f}{flag}</td><td class="n">{interval}</td></tr>')
+    return (head + '<table class="grid"><thead><tr><th>figure</th><th>sessions ahead</th><th>bucket</th><th>n</th>'
+            f'<th>value</th><th>interval</th></tr></thead><tbody>{"".join(rows)}</tbody></table></section>')
 
 
 class ReportOutputError(OSError):

@@ -27,6 +27,7 @@ from gex.analysis import Analysis, analyze
 from gex.calendar import session_close
 from gex.chain import CHAIN_COLUMNS, ChainSnapshot, conform
 from gex.conventions import Conventions
+from gex.expected_move import expected_move_table
 from gex.volatility import atm_iv_constant_maturity
 
 from gex_warehouse.expiry_marts import expiry_mart_frames
@@ -43,6 +44,7 @@ MART_TABLES = (
     "mart.regime_daily",
     "mart.expiry_views",
     "mart.gex_profile_by_expiries",
+    "mart.expected_move",
 )
 #: The daily regime rows as a subquery: ``mart.regime_daily`` restricted to ``core.daily_snapshot`` (one row per
 #: underlying, session, preset: the end-of-day snapshot, else the latest intraday one). Everything daily reads it.
@@ -249,6 +251,7 @@ class MartFrames:
     analysis: Analysis
     expiry_views: pl.DataFrame  # gex_warehouse.expiry_marts: one row per expiry filter
     gex_profile_by_expiries: pl.DataFrame  # the profile of every filter but "all"
+    expected_move: pl.DataFrame  # :func:`_expected_move_rows`: per expiry straddle moves, 1- and 5-session IV moves
 
     def tables(self) -> dict[str, pl.DataFrame]:
         """``{mart table: frame}`` in :data:`MART_TABLES` order."""
@@ -369,8 +372,17 @@ def compute_session(
         },
     )
     views, view_profiles = expiry_mart_frames(a)
+    atm_iv = regime["atm_iv_30d"][0]
     return MartFrames(u, s, name, v, by_strike, by_strike_root, by_expiry, by_dte, profile, crossings, regime, a,
-                      expiry_views=views, gex_profile_by_expiries=view_profiles)
+                      expiry_views=views, gex_profile_by_expiries=view_profiles,
+                      expected_move=_expected_move_rows(a, atm_iv))
+
+
+def _expected_move_rows(a: Analysis, atm_iv: float | None) -> pl.DataFrame:
+    """``mart.expected_move`` rows of one analysis: the key columns (:func:`_keyed`: session, underlying,
+    valuation_ts, ..., preset) around the moves of :func:`gex.expected_move.expected_move_table`."""
+    table = expected_move_table(a.expected_move, atm_iv, a.spot, a.as_of, a.valuation_ts)
+    return _keyed(table, a.underlying, a.as_of, a.valuation_ts, a.conventions.name)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -14,11 +14,19 @@ billions of dollars per 1% move (``regime positive; total GEX +3.210 $bn per 1%`
 (:func:`parse_basis`, ``GEX_LEVELS_BASIS="SPX=ES:+12.5,NDX=NQ:+40"``) every level row is repeated under the
 future's symbol at ``price + basis`` (note ``SPX level + basis 12.50``).
 
-The JSON holds the same figures unrounded: ``{"schema": 1, "symbol", "date", "regime", "spot",
-"total_gex_usd_bn_per_1pct", "levels": {name: price or null}, "futures": {...} or null, "preset"}``.
+After those five, the expected-move bands (``mart.expected_move`` of the same snapshot), in this order:
+``expected_move_1d_upper``, ``expected_move_1d_lower`` (spot +- the 1-session move from the 30-day ATM
+implied vol) and ``straddle_move_upper``, ``straddle_move_lower`` (spot +- the ATM straddle of the nearest
+expiry settling after the snapshot); notes ``+-0.67% 1-session move (ATM IV 10.7%)`` and ``+-0.49% ATM
+straddle, expiry 2025-01-03 PM``. A band the snapshot lacks (no usable smile, no quoted straddle) has no row.
 
-Only native-preset rows are published (the published views' default). Expected-move bands are **not** in
-the feed: ``mart.regime_daily`` has no expected-move column yet.
+The JSON holds the same figures unrounded: ``{"schema": 1, "symbol", "date", "preset", "regime", "spot",
+"total_gex_usd_bn_per_1pct", "levels": {name: price or null}, "futures": {...} or null, "expected_move":
+{"iv_1d": {"points", "pct", "lower", "upper", "atm_iv"} or null, "straddle": {"points", "pct", "lower",
+"upper", "expiration", "settlement"} or null}}`` (``expected_move`` added at the end in the same schema 1:
+readers of the earlier keys are unaffected).
+
+Only native-preset rows are published (the published views' default).
 
 Every file is written to a temporary file beside it and renamed (``os.replace``): a reader sees the old or
 the new file, never half of one; identical rows give identical bytes. Every path goes through
@@ -49,6 +57,11 @@ SCHEMA_VERSION = 1
 CSV_HEADER = ("symbol", "date", "level_name", "price", "note")
 #: Level rows of the CSV, in file order, each a ``mart.regime_daily`` column.
 LEVELS = ("spot", "gamma_flip", "call_wall", "put_wall", "abs_gamma_strike")
+#: Expected-move band rows of the CSV, after :data:`LEVELS`, in file order.
+BANDS = ("expected_move_1d_upper", "expected_move_1d_lower", "straddle_move_upper", "straddle_move_lower")
+#: Keys :func:`native_rows` adds to a row from ``mart.expected_move`` (None when the snapshot has no such move).
+MOVE_KEYS = ("iv_move_1d_points", "iv_move_1d_pct", "atm_iv_30d", "straddle_move_points", "straddle_move_pct",
+             "straddle_expiration", "straddle_settlement")
 #: The preset whose rows are published (the published views' default).
 NATIVE_PRESET = "native"
 #: Environment variable holding the optional futures basis (:func:`parse_basis`).
@@ -107,14 +120,37 @@ def _note(level: str, price: float, row: Mapping[str, object]) -> str:
     return f"{(price / spot - 1) * 100:+.2f}% vs spot"
 
 
+def _bands(row: Mapping[str, object]) -> list[tuple[str, float, str]]:
+    """``(band name, price, note)`` of the expected-move bands the row has, in :data:`BANDS` order."""
+    spot = _num(row.get("spot"))
+    if spot is None:
+        return []
+    out: list[tuple[str, float, str]] = []
+    iv_move, iv_pct, atm_iv = (_num(row.get(k)) for k in ("iv_move_1d_points", "iv_move_1d_pct", "atm_iv_30d"))
+    if iv_move is not None and iv_pct is not None:
+        note = f"+-{iv_pct:.2f}% 1-session move" + ("" if atm_iv is None else f" (ATM IV {100 * atm_iv:.1f}%)")
+        out += [("expected_move_1d_upper", spot + iv_move, note), ("expected_move_1d_lower", spot - iv_move, note)]
+    straddle, straddle_pct = _num(row.get("straddle_move_points")), _num(row.get("straddle_move_pct"))
+    if straddle is not None and straddle_pct is not None:
+        note = (f"+-{straddle_pct:.2f}% ATM straddle, expiry {_date(row.get('straddle_expiration'))} "
+                f"{row.get('straddle_settlement') or ''}").rstrip()
+        out += [("straddle_move_upper", spot + straddle, note), ("straddle_move_lower", spot - straddle, note)]
+    return out
+
+
 def feed_csv(row: Mapping[str, object], basis: Mapping[str, tuple[str, float]] | None = None) -> str:
-    """The CSV text of one ``mart.regime_daily`` row (keys: the columns), see the module docstring."""
+    """The CSV text of one ``mart.regime_daily`` row (keys: the columns, plus :data:`MOVE_KEYS` when the
+    snapshot has expected moves), see the module docstring."""
     symbol = str(row["underlying"])
     date = _date(row["session"])
     lines = [",".join(CSV_HEADER)]
     levels = [(name, p) for name in LEVELS if (p := _num(row.get(name))) is not None]
     for name, price in levels:
         lines.append(f"{symbol},{date},{name},{price:.2f},{_note(name, price, row)}")
+    bands = _bands(row)
+    for name, price, note in bands:
+        lines.append(f"{symbol},{date},{name},{price:.2f},{note}")
+    levels += [(name, price) for name, price, _ in bands]
     if basis and symbol in basis:
         future, b = basis[symbol]
         for name, price in levels:
@@ -142,8 +178,26 @@ def feed_json(row: Mapping[str, object], basis: Mapping[str, tuple[str, float]] 
         "total_gex_usd_bn_per_1pct": None if gex is None else gex / 1e9,
         "levels": levels,
         "futures": futures,
+        "expected_move": _moves_json(row),
     }
     return json.dumps(doc, indent=2, sort_keys=False) + "\n"
+
+
+def _moves_json(row: Mapping[str, object]) -> dict[str, object]:
+    """The ``expected_move`` object of the JSON (see the module docstring)."""
+    spot = _num(row.get("spot"))
+    out: dict[str, object] = {"iv_1d": None, "straddle": None}
+    iv_move, iv_pct = _num(row.get("iv_move_1d_points")), _num(row.get("iv_move_1d_pct"))
+    if spot is not None and iv_move is not None:
+        out["iv_1d"] = {"points": iv_move, "pct": iv_pct, "lower": spot - iv_move, "upper": spot + iv_move,
+                        "atm_iv": _num(row.get("atm_iv_30d"))}
+    straddle = _num(row.get("straddle_move_points"))
+    if spot is not None and straddle is not None:
+        expiration = row.get("straddle_expiration")
+        out["straddle"] = {"points": straddle, "pct": _num(row.get("straddle_move_pct")), "lower": spot - straddle,
+                           "upper": spot + straddle, "expiration": None if expiration is None else _date(expiration),
+                           "settlement": row.get("straddle_settlement")}
+    return out
 
 
 def _date(value: object) -> str:
@@ -162,13 +216,39 @@ def write_atomic(path: Path, text: str) -> None:
         tmp.unlink(missing_ok=True)
 
 
+#: The expected moves of each regime row's own snapshot (same valuation_ts): the 1-session IV move and the
+#: straddle of the nearest expiry (settling first after the snapshot; ties: AM before PM).
+_MOVES = """
+SELECT
+    r.*,
+    iv.move_points AS iv_move_1d_points, iv.move_pct AS iv_move_1d_pct, iv.atm_iv AS atm_iv_30d_move,
+    st.move_points AS straddle_move_points, st.move_pct AS straddle_move_pct,
+    st.target_date AS straddle_expiration, st.settlement AS straddle_settlement
+FROM {daily} AS r
+LEFT JOIN mart.expected_move AS iv
+    ON iv.underlying = r.underlying AND iv.session = r.session AND iv.preset = r.preset
+   AND iv.valuation_ts = r.valuation_ts AND iv.method = 'atm_iv' AND iv.sessions_ahead = 1
+LEFT JOIN (
+    SELECT * FROM mart.expected_move WHERE method = 'straddle'
+    QUALIFY row_number() OVER (PARTITION BY underlying, session, valuation_ts, preset
+                               ORDER BY target_date, settlement) = 1
+) AS st
+    ON st.underlying = r.underlying AND st.session = r.session AND st.preset = r.preset
+   AND st.valuation_ts = r.valuation_ts
+WHERE r.underlying = ? AND r.preset = ?
+ORDER BY r.session
+"""
+
+
 def native_rows(con: duckdb.DuckDBPyConnection, underlying: str) -> list[dict[str, object]]:
-    """Native-preset ``mart.regime_daily`` rows of ``underlying``, oldest session first."""
-    cur = con.execute(
-        f"SELECT * FROM {DAILY_REGIME} WHERE underlying = ? AND preset = ? ORDER BY session", [underlying, NATIVE_PRESET]
-    )
+    """Native-preset ``mart.regime_daily`` rows of ``underlying``, oldest session first, each with the
+    :data:`MOVE_KEYS` of its snapshot's ``mart.expected_move`` rows (None where it has none)."""
+    cur = con.execute(_MOVES.format(daily=DAILY_REGIME), [underlying, NATIVE_PRESET])
     names = [d[0] for d in cur.description]
-    return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+    rows = [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+    for row in rows:  # the regime row's own atm_iv_30d is the vol behind the 1-session move
+        row.pop("atm_iv_30d_move", None)
+    return rows
 
 
 def write_levels(

@@ -11,6 +11,8 @@
   sessions, from the 30-day constant-maturity ATM implied vol (:func:`gex.volatility.atm_iv_constant_maturity`):
   one standard deviation of the log move over that many sessions.
 
+- **The mart's long table** (:func:`expected_move_table`): both kinds as rows of ``mart.expected_move``.
+
 Points are index points (currency per share); percentages are of spot.
 """
 
@@ -119,3 +121,70 @@ def iv_implied_move(atm_iv: float | None, spot: float, sessions: int) -> tuple[f
         return None, None
     pct = 100.0 * atm_iv * math.sqrt(sessions / TRADING_DAYS_PER_YEAR)
     return spot * pct / 100.0, pct
+
+
+#: Forward horizons of the IV-implied moves, sessions (``mart.expected_move`` rows with ``method = 'atm_iv'``).
+IV_MOVE_SESSIONS = (1, 5)
+
+#: Columns of :func:`expected_move_table` (``mart.expected_move`` without its key columns session,
+#: underlying, valuation_ts and preset).
+TABLE_SCHEMA = {
+    "method": pl.String,  # straddle | atm_iv
+    "target_date": pl.Date,  # expiration (straddle) or the session ``sessions_ahead`` after the as-of session
+    "settlement": pl.String,  # AM/PM of the expiry; PM (the target session's close) for atm_iv
+    "sessions_ahead": pl.Int64,  # NYSE sessions after the as-of session up to and including target_date
+    "days_to_settlement": pl.Float64,  # calendar days from the valuation instant to the settlement instant
+    "spot": pl.Float64,  # index points
+    "forward": pl.Float64,  # index points (straddle rows)
+    "forward_source": pl.String,  # parity | carry (straddle rows)
+    "strike_below": pl.Float64,
+    "strike_above": pl.Float64,
+    "atm_iv": pl.Float64,  # the 30-day ATM IV behind an atm_iv row, decimal per year
+    "move_points": pl.Float64,  # index points
+    "move_pct": pl.Float64,  # percent of spot
+}
+
+
+def expected_move_table(
+    moves: pl.DataFrame,
+    atm_iv: float | None,
+    spot: float,
+    session: dt.date,
+    valuation_ts: dt.datetime,
+    iv_sessions: tuple[int, ...] = IV_MOVE_SESSIONS,
+) -> pl.DataFrame:
+    """One long frame of every expected move of a snapshot (:data:`TABLE_SCHEMA`), as ``mart.expected_move`` stores it.
+
+    - one ``method = 'straddle'`` row per expiry of ``moves`` (:func:`straddle_moves`), ``target_date`` its
+      expiration, ``move_points`` / ``move_pct`` the straddle at the forward;
+    - one ``method = 'atm_iv'`` row per horizon of ``iv_sessions`` (default 1 and 5 sessions) when ``atm_iv``
+      is usable: ``target_date`` the session that many NYSE sessions after ``session``, settlement ``PM``
+      (its close), ``move_points`` / ``move_pct`` from :func:`iv_implied_move`.
+
+    ``sessions_ahead`` counts the NYSE sessions ``s`` with ``session < s <= target_date``; ``days_to_settlement``
+    is calendar days (act/365 seconds / 86,400) from ``valuation_ts`` to the settlement instant.
+    Rows come ordered by method (straddle first), target_date, settlement.
+    """
+    from gex import calendar  # the exchange calendar: the target sessions and settlement instants
+
+    rows: list[dict[str, object]] = []
+    for r in moves.sort("expiration", "settlement").iter_rows(named=True):
+        ahead = len(calendar.sessions_between(session + dt.timedelta(days=1), r["expiration"]))
+        rows.append({"method": "straddle", "target_date": r["expiration"], "settlement": r["settlement"],
+                     "sessions_ahead": ahead, "days_to_settlement": r["days_to_settlement"], "spot": spot,
+                     "forward": r["forward"], "forward_source": r["forward_source"], "strike_below": r["strike_below"],
+                     "strike_above": r["strike_above"], "atm_iv": None, "move_points": r["straddle_points"],
+                     "move_pct": r["straddle_pct"]})
+    target = session
+    for n in sorted(set(iv_sessions)):
+        points, pct = iv_implied_move(atm_iv, spot, n)
+        if points is None:
+            break
+        while len(calendar.sessions_between(session + dt.timedelta(days=1), target)) < n:
+            target = calendar.next_session(target)
+        seconds = (calendar.settlement_instant(target, "PM") - valuation_ts).total_seconds()
+        rows.append({"method": "atm_iv", "target_date": target, "settlement": "PM", "sessions_ahead": n,
+                     "days_to_settlement": seconds / _SECONDS_PER_DAY, "spot": spot, "forward": None,
+                     "forward_source": None, "strike_below": None, "strike_above": None, "atm_iv": atm_iv,
+                     "move_points": points, "move_pct": pct})
+    return pl.DataFrame(rows, schema=TABLE_SCHEMA, orient="row") if rows else pl.DataFrame(schema=TABLE_SCHEMA)

@@ -247,23 +247,88 @@ def history_stats(
     missing = [c for c in HISTORY_COLUMNS if c not in frame.columns]
     if missing:
         raise ValueError(f"history frame lacks column(s) {', '.join(missing)}")
+    f = _by_session(frame, "history frame")
+    closes, highs, lows = (_column(f, c) for c in ("close", "high", "low"))
+    forward = {h: {"forward_rv": forward_realised_vol(closes, h),
+                   "forward_rv_parkinson": forward_parkinson_vol(highs, lows, h),
+                   "forward_return": forward_log_return(closes, h)} for h in horizons}
+    holds = wall_holds(closes, highs, lows, _column(f, "call_wall"), _column(f, "put_wall"))
+    return _level_stats(f, _column(f, "total_gex"), close_to_close_vol(closes, TRAILING_WINDOW), forward, holds, settings)
+
+
+#: Horizons (sessions) ``main.level_outcomes`` carries forward figures for.
+OUTCOME_HORIZONS = (1, 5, 21)
+#: Columns :func:`outcome_stats` needs besides the per-horizon ``forward_rv_{h}d``,
+#: ``forward_rv_parkinson_{h}d`` and ``forward_return_{h}d``.
+OUTCOME_COLUMNS = ("session", "regime", "total_gex_usd_per_1pct", "flip_distance_pct", "trailing_rv_21d",
+                   "call_wall_held_high", "call_wall_held_close", "put_wall_held_low", "put_wall_held_close")
+
+
+def outcome_stats(
+    frame: pl.DataFrame,
+    horizons: Sequence[int] = OUTCOME_HORIZONS,
+    settings: BootstrapSettings = BootstrapSettings(),
+) -> pl.DataFrame:
+    """Every figure of one underlying's level history from the warehouse's published ``main.level_outcomes``.
+
+    The same figures as :func:`history_stats`, from per-session outcomes the warehouse computed over its
+    own daily bars (so a session whose chain was not computed still counts inside the forward windows of
+    the sessions before it), rather than from closes.
+
+    Parameters
+    ----------
+    frame:
+        One row per session of one underlying and preset, columns :data:`OUTCOME_COLUMNS` and, per horizon
+        ``h``, ``forward_rv_{h}d`` and ``forward_rv_parkinson_{h}d`` (decimal per year) and
+        ``forward_return_{h}d`` (decimal); wall flags boolean or null. Sorted here by ``session``.
+    horizons:
+        Sessions, each one of :data:`OUTCOME_HORIZONS`.
+    """
+    need = list(OUTCOME_COLUMNS) + [f"{s}_{h}d" for h in horizons
+                                    for s in ("forward_rv", "forward_rv_parkinson", "forward_return")]
+    missing = [c for c in need if c not in frame.columns]
+    if missing:
+        raise ValueError(f"level-outcome frame lacks column(s) {', '.join(missing)}")
+    f = _by_session(frame, "level-outcome frame")
+    forward = {h: {"forward_rv": _column(f, f"forward_rv_{h}d"),
+                   "forward_rv_parkinson": _column(f, f"forward_rv_parkinson_{h}d"),
+                   "forward_return": _column(f, f"forward_return_{h}d")} for h in horizons}
+    holds = {name: _column(f, name) for name in ("call_wall_held_high", "call_wall_held_close",
+                                                 "put_wall_held_low", "put_wall_held_close")}
+    return _level_stats(f, _column(f, "total_gex_usd_per_1pct"), _column(f, "trailing_rv_21d"), forward, holds,
+                        settings)
+
+
+def _by_session(frame: pl.DataFrame, what: str) -> pl.DataFrame:
     f = frame.sort("session")
     if f["session"].n_unique() != f.height:
-        raise ValueError("history frame has repeated sessions (one underlying, one row per session)")
-    closes, highs, lows, gex = (_column(f, c) for c in ("close", "high", "low", "total_gex"))
+        raise ValueError(f"{what} has repeated sessions (one underlying, one row per session)")
+    return f
+
+
+def _level_stats(
+    f: pl.DataFrame,
+    gex: FloatArray,
+    trailing: FloatArray,
+    forward: dict[int, dict[str, FloatArray]],
+    holds: dict[str, FloatArray],
+    settings: BootstrapSettings,
+) -> pl.DataFrame:
+    """The figures of :func:`history_stats` from per-day series: ``forward[h]`` holds ``forward_rv``,
+    ``forward_rv_parkinson`` (all-NaN: not reported) and ``forward_return`` (NaN where undefined); ``holds``
+    the wall-hold flags (1/0/NaN); ``f`` gives ``regime`` and ``flip_distance_pct`` in the same row order."""
     regimes = regime_groups(f["regime"].to_list())
     flips = flip_distance_groups(f["flip_distance_pct"].to_list())
     everyone = np.zeros(f.height, dtype=np.int64)
-    trailing = close_to_close_vol(closes, TRAILING_WINDOW)
     q_names = quintile_names()
     rows: list[dict[str, object]] = []
-    for h in horizons:
-        rv = forward_realised_vol(closes, h)
+    for h, per_day in forward.items():
+        rv = per_day["forward_rv"]
         quint = quantile_groups(gex, np.isfinite(rv))
         groupings = [("all", everyone, ("all",), ()), ("regime", regimes, REGIMES, (("negative", "positive"),)),
                      ("flip_distance", flips, FLIP_BUCKETS, ()), ("gex_quintile", quint, q_names, (("Q1", "Q5"),))]
         series = [("forward_rv", rv)]
-        park = forward_parkinson_vol(highs, lows, h)
+        park = per_day["forward_rv_parkinson"]
         if np.isfinite(park).any():
             series.append(("forward_rv_parkinson", park))
         for statistic, values in series:
@@ -272,11 +337,10 @@ def history_stats(
                                     settings=settings, contrasts=contrasts)
         rows += bucket_rows(rv, quint, q_names, horizon=h, statistic="forward_rv_residual", grouping="gex_quintile",
                             settings=settings, kind="residual", x=trailing, contrasts=(("Q1", "Q5"),))
-        ret = forward_log_return(closes, h)
+        ret = per_day["forward_return"]
         for kind in ("std", "q05", "q95"):
             rows += bucket_rows(ret, regimes, REGIMES, horizon=h, statistic=f"forward_return_{kind}", grouping="regime",
                                 settings=settings, kind=kind, contrasts=(("negative", "positive"),))
-    holds = wall_holds(closes, highs, lows, _column(f, "call_wall"), _column(f, "put_wall"))
     for statistic, values in holds.items():
         for grouping, labels, names, contrasts in (("all", everyone, ("all",), ()),
                                                     ("regime", regimes, REGIMES, (("negative", "positive"),))):

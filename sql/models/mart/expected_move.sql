@@ -1,0 +1,18 @@
+COMMENT ON TABLE mart.expected_move IS 'Expected move of each computed snapshot: per expiry the ATM straddle at the forward (method straddle) and the 1- and 5-session moves from the 30-day ATM implied vol (method atm_iv); index points and percent of spot';
+COMMENT ON COLUMN mart.expected_move.session IS 'As-of trading session (New York date)';
+COMMENT ON COLUMN mart.expected_move.underlying IS 'Normalised ticker without caret: SPX, NDX, RUT, ...';
+COMMENT ON COLUMN mart.expected_move.valuation_ts IS 'Instant the models valued at, UTC (the snapshot the row belongs to)';
+COMMENT ON COLUMN mart.expected_move.method IS 'straddle: ATM straddle mid of one expiry, linear in strike to its forward; atm_iv: 30-day ATM implied vol times sqrt(sessions_ahead / 252), one standard deviation';
+COMMENT ON COLUMN mart.expected_move.target_date IS 'straddle: the expiration (New York date); atm_iv: the NYSE session sessions_ahead sessions after session';
+COMMENT ON COLUMN mart.expected_move.settlement IS 'straddle: AM (settles at the open of target_date) or PM (at its close); atm_iv: PM (the close of target_date)';
+COMMENT ON COLUMN mart.expected_move.sessions_ahead IS 'NYSE sessions after session up to and including target_date, count';
+COMMENT ON COLUMN mart.expected_move.days_to_settlement IS 'Calendar days from valuation_ts to the settlement instant (seconds / 86400)';
+COMMENT ON COLUMN mart.expected_move.spot IS 'Spot of the snapshot, currency per share';
+COMMENT ON COLUMN mart.expected_move.forward IS 'straddle: the expiry''s forward (put-call parity, else spot * exp((rate - dividend yield) * T)), currency per share; NULL for atm_iv';
+COMMENT ON COLUMN mart.expected_move.forward_source IS 'straddle: parity or carry (how the forward was found); NULL for atm_iv';
+COMMENT ON COLUMN mart.expected_move.strike_below IS 'straddle: quoted strike at or below the forward the straddle was interpolated from, currency per share; NULL for atm_iv';
+COMMENT ON COLUMN mart.expected_move.strike_above IS 'straddle: quoted strike at or above the forward, currency per share (equals strike_below when the forward is a strike); NULL for atm_iv';
+COMMENT ON COLUMN mart.expected_move.atm_iv IS 'atm_iv: the 30-day constant-maturity ATM implied vol used, decimal per year; NULL for straddle';
+COMMENT ON COLUMN mart.expected_move.move_points IS 'Expected move, currency per share (index points): the straddle value, or spot * atm_iv * sqrt(sessions_ahead / 252)';
+COMMENT ON COLUMN mart.expected_move.move_pct IS 'Expected move, percent of spot (1.0 = 1%)';
+COMMENT ON COLUMN mart.expected_move.preset IS 'Conventions the row was computed under (key): native, perfiliev, perfiliev-early, gflows';
