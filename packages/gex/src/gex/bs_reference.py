@@ -120,3 +120,25 @@ def evaluate(name: str, args: list[np.ndarray]) -> np.ndarray:
     with np.errstate(all="ignore"):
         out = np.asarray(fn(S, K, r, sig, T, q, *extra), dtype=np.float64)
     return np.where(ok, out, np.nan)
+
+
+def implied_vol(price_, S, K, r, T, flag, q, lo: float = 1e-4, hi: float = 10.0) -> np.ndarray:
+    """Implied vol by ``scipy.optimize.brentq`` on :func:`price`, element by element (slow: tests only).
+
+    Inputs are 1-D float64 arrays of one length; NaN where the price is outside the prices of ``lo``
+    and ``hi`` vol (annual decimals) or inputs are invalid. Root to 1e-14 absolute in vol.
+    """
+    from scipy import optimize
+
+    out = np.full(np.shape(price_), np.nan)
+    for i in range(out.size):
+        args = (S[i], K[i], r[i], T[i], q[i], flag[i])
+
+        def f(s: float, args=args, target=price_[i]) -> float:
+            Si, Ki, ri, Ti, qi, fi = args
+            return float(price(Si, Ki, ri, s, Ti, qi, fi)) - target
+
+        f_lo, f_hi = f(lo), f(hi)
+        if np.isfinite(f_lo) and np.isfinite(f_hi) and f_lo < 0.0 < f_hi:
+            out[i] = optimize.brentq(f, lo, hi, xtol=1e-14, rtol=4 * np.finfo(float).eps)
+    return out

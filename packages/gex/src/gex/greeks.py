@@ -61,7 +61,6 @@ from typing import Any
 import numpy as np
 
 from gex import _bs_kernels as _k
-from gex import bs_reference as _ref
 from gex.kernel import resolve
 
 __all__ = [
@@ -129,7 +128,9 @@ def _broadcast(args: tuple[ArrayLike, ...]) -> tuple[list[np.ndarray], tuple[int
 def _run(name: str, args: tuple[ArrayLike, ...], kernel: str | None = None) -> FloatOrArray:
     arrs, shape, n = _broadcast(args)
     if resolve(kernel) == "reference":
-        ref = _ref.evaluate(name, arrs).reshape(shape)
+        from gex import bs_reference  # here, not at import: it pulls in scipy.stats (~1 s)
+
+        ref = bs_reference.evaluate(name, arrs).reshape(shape)
         return float(ref.reshape(-1)[0]) if len(shape) == 0 else ref
     serial, parallel, _ = _k.LOOPS[name]
     out = np.empty(n, dtype=np.float64)

@@ -10,7 +10,7 @@ sqrt T)`` (per unit of ``x``), ``b = d1`` at the reference (dimensionless), ``c`
 unit of spot), ``G(S) = S sum_i c_i exp(-(a_i x + b_i)**2 / 2)`` dollars per 1% move.
 
 Not certified: :func:`crossings` looks for sign changes of ``G`` on a dense grid in ``x`` (step a
-tenth of the narrowest material term's width, at least 4001 nodes) and refines each with ``brentq``;
+tenth of the narrowest material term's width, 4001 to 200001 nodes) and refines each with ``brentq``;
 two crossings closer together than the grid step can be missed, and sign changes where ``|G|`` is
 within 1e-12 of the sum of the terms' magnitudes (rounding noise) or below 1e-240 dollars are not
 reported (the compiled scan's documented limits are tighter, never looser). Cost: ``O(grid x n)``.
@@ -21,7 +21,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import optimize
 
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 _NEGLIGIBLE_GEX = 1e-240  # dollars, as the compiled scan
@@ -106,7 +105,7 @@ def crossings(a: np.ndarray, b: np.ndarray, c: np.ndarray, reference: float, lo:
     xlo, xhi = math.log(lo / reference), math.log(hi / reference)
     material = np.abs(c) * a >= 1e-3 * np.max(np.abs(c) * a)
     step = 0.1 / float(np.max(a[material]))
-    n = int(min(max(math.ceil((xhi - xlo) / step) + 1, 4001), 2_000_001))
+    n = int(min(max(math.ceil((xhi - xlo) / step) + 1, 4001), 200_001))
     xs = np.linspace(xlo, xhi, n)
     F = f_and_slope(a, b, c, xs)[0]
     scale = _f_scale(a, b, c, xs)
@@ -118,6 +117,8 @@ def crossings(a: np.ndarray, b: np.ndarray, c: np.ndarray, reference: float, lo:
 
     def g(x: float) -> float:
         return float(f_and_slope(a, b, c, np.array([x]))[0][0])
+
+    from scipy import optimize  # here, not at import: scipy.optimize costs ~0.3 s to import
 
     for i, j in zip(idx[:-1], idx[1:], strict=True):
         if sign[i] == sign[j]:
