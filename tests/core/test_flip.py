@@ -3,6 +3,8 @@
 Values and roots are checked against independent references written here from the textbook
 definition (numpy + scipy.stats.norm, and mpmath at 40 digits, with mpmath.findroot for roots);
 consistency properties (nearest vs all crossings, linearity in weights) against the module itself.
+The fast exp/log are tested in test_fastmath.py; the compiled path against gex.flip.reference in
+test_reference_paths.py.
 """
 
 from __future__ import annotations
@@ -19,8 +21,6 @@ from scipy import stats
 from gex.flip import (
     FlipResult,
     GammaProfile,
-    _exp_neg,
-    _log_pos,
     find_crossings,
     first_grid_crossing,
     nearest_flip,
@@ -102,24 +102,6 @@ def dense_sign_changes(ch, lo, hi, n=20001):
 # ---------------------------------------------------------------------------------------------------
 # the kernel pieces
 # ---------------------------------------------------------------------------------------------------
-
-
-def test_exp_kernel_within_one_ulp():
-    rng = np.random.default_rng(0)
-    v = -np.concatenate([rng.uniform(0, 708, 20000), rng.uniform(0, 2, 5000), [0.0, 1e-300, 707.9]])
-    ours = np.array([_exp_neg(x) for x in v])
-    ref = np.exp(v)
-    assert np.all(np.abs(ours - ref) <= 2.0 * np.spacing(ref))
-    assert _exp_neg(-709.0) == 0.0 and _exp_neg(-1e6) == 0.0
-
-
-def test_log_kernel_within_one_ulp():
-    rng = np.random.default_rng(1)
-    v = np.concatenate([np.exp(rng.uniform(-700, 700, 20000)), 1 + rng.uniform(-1e-3, 1e-3, 5000), [1.0, 2.0]])
-    ours = np.array([_log_pos(x) for x in v])
-    ref = np.log(v)
-    assert np.all(np.abs(ours - ref) <= np.spacing(np.abs(ref)) + 1e-300)
-    assert _log_pos(1.0) == 0.0
 
 
 def random_chain(rng, n, spot=100.0):
@@ -380,16 +362,17 @@ def test_spot_exactly_on_root():
 
 def test_threaded_paths_match(monkeypatch):
     # the thread thresholds are set for big chains; force them to check the threaded code paths
-    import gex.flip as flip_mod
+    import gex.flip.crossings as crossings_mod
+    import gex.flip.profile as profile_mod
 
     ch = three_crossing_chain()
     prof = profile_of(ch)
     S = np.linspace(60.0, 160.0, 101)
     serial = prof.gex_and_slope(S)
     cr_serial = find_crossings(prof, 60.0, 160.0)
-    monkeypatch.setattr(flip_mod, "_PARALLEL_MIN_WORK", 1)
-    monkeypatch.setattr(flip_mod, "_PARALLEL_MIN_SCAN_CONTRACTS", 1)
-    monkeypatch.setattr(flip_mod.nb, "get_num_threads", lambda: 3)  # 3 chunks even on 1-2 cores
+    monkeypatch.setattr(profile_mod, "_PARALLEL_MIN_WORK", 1)
+    monkeypatch.setattr(crossings_mod, "_PARALLEL_MIN_SCAN_CONTRACTS", 1)
+    monkeypatch.setattr(crossings_mod.nb, "get_num_threads", lambda: 3)  # 3 chunks even on 1-2 cores
     threaded = prof.gex_and_slope(S)
     np.testing.assert_array_equal(threaded[0], serial[0])
     np.testing.assert_array_equal(threaded[1], serial[1])

@@ -1,15 +1,15 @@
 """Numba kernels behind :mod:`gex.greeks` and :mod:`gex.iv` (private).
 
-Everything that is JIT-compiled lives in this one file so that numba's on-disk cache (``cache=True``,
-keyed on this file's modification time) can never mix kernels from different versions of the source.
-Nothing is compiled at import time: each loop is compiled (or loaded from the cache) on its first call,
-once per argument-type combination.
+Nothing is compiled at import time: each loop is compiled (or loaded from numba's on-disk cache) on
+its first call, once per argument-type combination. The cache is stamped with every compiled source of
+the core (:mod:`gex._numba_cache`), so kernels here never mix with an older :mod:`gex._fastmath`.
 
 Layout
 ------
-- bit-level helpers and a vectorisable ``exp`` / ``log(a/b)``: numba's ``math.exp``/``math.log`` lower
-  to scalar libm calls, which stop LLVM from vectorising a loop; the polynomial versions below are
-  accurate to ~1 ulp and let the cheap greeks (gamma, vega, vanna, d1, d2) run as AVX2/AVX-512 loops;
+- the vectorisable ``exp`` / ``log(a/b)`` and the normal pdf/cdf come from :mod:`gex._fastmath`
+  (shared with the flip kernels): numba's ``math.exp``/``math.log`` lower to scalar libm calls, which
+  stop LLVM from vectorising a loop; the polynomial versions are accurate to ~1 ulp and let the cheap
+  greeks (gamma, vega, vanna, d1, d2) run as AVX2/AVX-512 loops;
 - the normal cdf (``erfc``-based, relative accuracy in both tails) and pdf;
 - the *normalised out-of-the-money price* ``c(theta, s)`` (see :func:`_otm_c`), evaluated without
   catastrophic cancellation, which both the pricer and the implied-vol solver use;
@@ -17,6 +17,11 @@ Layout
 - the implied-vol solver;
 - serial and ``prange`` loops over flattened inputs. Each loop argument is either a float (a scalar
   broadcast over the loop) or a C-contiguous 1-D float64 array of the loop length.
+
+Shapes and units: every kernel is scalar in, scalar out (float64); the loops take 1-D float64 arrays
+(or scalars) of one length ``n`` and write an ``(n,)`` output; units are those of :mod:`gex.greeks`.
+A plain numpy/scipy reference of every kernel is :mod:`gex.bs_reference` (selected with
+``kernel="reference"`` or ``GEX_KERNEL=reference``).
 
 Notation
 --------
@@ -32,31 +37,26 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-from llvmlite import ir
 from numba import njit, prange, types
-from numba.extending import intrinsic, overload
+from numba.extending import overload
 
-# ``error_model="numpy"``: float division by zero gives inf/nan instead of raising, which is what we
-# want and is also what allows LLVM to vectorise loops containing divisions.
-# ``fastmath={"contract"}`` only allows fused multiply-add, which never loses accuracy.
-_OPTS = dict(cache=True, error_model="numpy", fastmath={"contract"})
-_INLINE = dict(_OPTS, inline="always")
+from gex._fastmath import (  # shared vectorisable elementary functions (and the cache stamp)
+    DBL_MIN,
+    EPS,
+    INLINE as _INLINE,
+    INV_SQRT2,
+    INV_SQRT_2PI,
+    OPTS as _OPTS,
+    SQRT2,
+    exp as _exp,
+    log_ratio as _log_ratio,
+    ncdf as _ncdf,
+    npdf as _npdf,
+)
 
-SQRT2 = math.sqrt(2.0)
-INV_SQRT2 = 1.0 / math.sqrt(2.0)
-INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 SQRT_2PI = math.sqrt(2.0 * math.pi)
 LN_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
 SQRT_PI_OVER_2 = math.sqrt(0.5 * math.pi)
-EPS = 2.220446049250313e-16  # float64 machine epsilon (2**-52)
-DBL_MIN = 2.2250738585072014e-308  # smallest normal float64
-
-# ln 2 split so that k * LN2_HI is exact for |k| < 2**11 (Cody-Waite reduction)
-LN2_HI = 6.93147180369123816490e-01
-LN2_LO = 1.90821492927058770002e-10
-INV_LN2 = 1.4426950408889634
-SQRT_HALF_BITS = 0x3FE6A09E667F3BCD  # bit pattern of sqrt(0.5)
 
 # Region boundaries of the normalised OTM price (see _otm_c)
 SERIES_MAX_S = 0.125
@@ -74,27 +74,7 @@ R_BELOW_MIN_VOL = 7
 R_ABOVE_MAX_VOL = 8
 
 # --------------------------------------------------------------------------------------------------
-# bit reinterpretation
-
-
-@intrinsic
-def _i64_as_f64(typingctx, x):
-    sig = types.float64(types.int64)
-
-    def codegen(context, builder, signature, args):
-        return builder.bitcast(args[0], ir.DoubleType())
-
-    return sig, codegen
-
-
-@intrinsic
-def _f64_as_i64(typingctx, x):
-    sig = types.int64(types.float64)
-
-    def codegen(context, builder, signature, args):
-        return builder.bitcast(args[0], ir.IntType(64))
-
-    return sig, codegen
+# argument access
 
 
 def _get(a, i):  # pragma: no cover - replaced by the overload below inside numba
@@ -110,80 +90,7 @@ def _get_overload(a, i):
 
 
 # --------------------------------------------------------------------------------------------------
-# vectorisable elementary functions
-
-
-@njit(**_INLINE)
-def _exp(x):
-    """exp(x) to ~1 ulp (subnormal results to 1 unit of 2**-1074); branch-free so loops vectorise."""
-    xc = min(max(x, -1400.0), 1400.0)
-    k = math.floor(xc * INV_LN2 + 0.5)
-    r = (xc - k * LN2_HI) - k * LN2_LO  # |r| <= ln(2)/2
-    # Taylor polynomial of degree 13: truncation error < 5e-18 on |r| <= 0.347
-    p = 1.0 / 6227020800.0
-    p = p * r + 1.0 / 479001600.0
-    p = p * r + 1.0 / 39916800.0
-    p = p * r + 1.0 / 3628800.0
-    p = p * r + 1.0 / 362880.0
-    p = p * r + 1.0 / 40320.0
-    p = p * r + 1.0 / 5040.0
-    p = p * r + 1.0 / 720.0
-    p = p * r + 1.0 / 120.0
-    p = p * r + 1.0 / 24.0
-    p = p * r + 1.0 / 6.0
-    p = p * r + 0.5
-    p = p * r + 1.0
-    p = p * r + 1.0
-    ki = np.int64(k)
-    k1 = ki >> 1  # 2**k = 2**k1 * 2**k2 keeps both factors normal for |k| <= 2044
-    k2 = ki - k1
-    res = p * _i64_as_f64((k1 + 1023) << 52) * _i64_as_f64((k2 + 1023) << 52)
-    return res if x == x else x
-
-
-@njit(**_INLINE)
-def _log_ratio(a, b):
-    """ln(a / b) for positive finite a, b, to ~1 ulp; relative accuracy also for a ~ b.
-
-    Near a == b the argument is formed as (a - b)/(a + b), where a - b is exact (Sterbenz), instead
-    of from the rounded quotient a/b, so ln(a/b) keeps full *relative* accuracy at the money.
-    """
-    q = a / b
-    tiny = q < DBL_MIN
-    qs = q * 18014398509481984.0 if tiny else q  # scale subnormal quotients by 2**54
-    bits = _f64_as_i64(qs)
-    t = bits - np.int64(SQRT_HALF_BITS)
-    e = t >> 52  # qs = m * 2**e with m in [sqrt(1/2), sqrt(2))
-    m = _i64_as_f64(bits - (e << 52))
-    s = (a - b) / (a + b) if e == 0 else (m - 1.0) / (m + 1.0)
-    z = s * s  # |s| <= 0.1716: ln(m) = 2 atanh(s) = 2 (s + s^3/3 + ...), 11 terms < 1e-17
-    p = 1.0 / 23.0
-    p = p * z + 1.0 / 21.0
-    p = p * z + 1.0 / 19.0
-    p = p * z + 1.0 / 17.0
-    p = p * z + 1.0 / 15.0
-    p = p * z + 1.0 / 13.0
-    p = p * z + 1.0 / 11.0
-    p = p * z + 1.0 / 9.0
-    p = p * z + 1.0 / 7.0
-    p = p * z + 1.0 / 5.0
-    p = p * z + 1.0 / 3.0
-    ef = np.float64(e) - (54.0 if tiny else 0.0)
-    res = ef * LN2_HI + (2.0 * s + (2.0 * s * z * p + ef * LN2_LO))
-    res = -math.inf if q == 0.0 else res
-    return math.inf if q == math.inf else res
-
-
-@njit(**_INLINE)
-def _npdf(x):
-    """Standard normal density."""
-    return INV_SQRT_2PI * _exp(-0.5 * x * x)
-
-
-@njit(**_OPTS)
-def _ncdf(x):
-    """Standard normal cdf via erfc: relative accuracy ~1 ulp of erfc in the lower tail."""
-    return 0.5 * math.erfc(-x * INV_SQRT2)
+# validity
 
 
 @njit(**_INLINE)

@@ -48,6 +48,9 @@ Performance
 Kernels are numba-compiled on first use (and cached on disk). Inputs of at least
 :data:`PARALLEL_MIN_SIZE` elements run on all cores; gamma, vega, vanna, d1 and d2 are additionally
 SIMD-vectorised. See ``docs/performance.md``.
+
+Every function takes ``kernel="compiled"|"reference"`` (default: ``$GEX_KERNEL``, else compiled; see
+:mod:`gex.kernel`); the reference is the textbook numpy/scipy formula of :mod:`gex.bs_reference`.
 """
 
 from __future__ import annotations
@@ -58,6 +61,7 @@ from typing import Any
 import numpy as np
 
 from gex import _bs_kernels as _k
+from gex.kernel import resolve
 
 __all__ = [
     "PARALLEL_MIN_SIZE",
@@ -121,9 +125,14 @@ def _broadcast(args: tuple[ArrayLike, ...]) -> tuple[list[np.ndarray], tuple[int
     return arrs, shape, math.prod(shape)
 
 
-def _run(name: str, args: tuple[ArrayLike, ...]) -> FloatOrArray:
-    serial, parallel, _ = _k.LOOPS[name]
+def _run(name: str, args: tuple[ArrayLike, ...], kernel: str | None = None) -> FloatOrArray:
     arrs, shape, n = _broadcast(args)
+    if resolve(kernel) == "reference":
+        from gex import bs_reference  # here, not at import: it pulls in scipy.stats (~1 s)
+
+        ref = bs_reference.evaluate(name, arrs).reshape(shape)
+        return float(ref.reshape(-1)[0]) if len(shape) == 0 else ref
+    serial, parallel, _ = _k.LOOPS[name]
     out = np.empty(n, dtype=np.float64)
     if n == 0:
         return out.reshape(shape)
@@ -135,7 +144,7 @@ def _run(name: str, args: tuple[ArrayLike, ...]) -> FloatOrArray:
     return float(out[0]) if len(shape) == 0 else out.reshape(shape)
 
 
-def d1(spot, strike, rate, sigma, tenor_years, dividend_yield=0.0) -> FloatOrArray:
+def d1(spot, strike, rate, sigma, tenor_years, dividend_yield=0.0, *, kernel=None) -> FloatOrArray:
     """Black-Scholes-Merton ``d1 = (ln(S/K) + (r - q + sigma^2/2) T) / (sigma sqrt(T))``.
 
     Parameters
@@ -165,10 +174,10 @@ def d1(spot, strike, rate, sigma, tenor_years, dividend_yield=0.0) -> FloatOrArr
     >>> round(d1(42.0, 40.0, 0.10, 0.20, 0.5), 4)  # Hull, Options, Futures & Other Derivatives
     0.7693
     """
-    return _run("d1", (spot, strike, rate, sigma, tenor_years, dividend_yield))
+    return _run("d1", (spot, strike, rate, sigma, tenor_years, dividend_yield), kernel)
 
 
-def d2(spot, strike, rate, sigma, tenor_years, dividend_yield=0.0) -> FloatOrArray:
+def d2(spot, strike, rate, sigma, tenor_years, dividend_yield=0.0, *, kernel=None) -> FloatOrArray:
     """Black-Scholes-Merton ``d2 = d1 - sigma sqrt(T)``.
 
     Parameters and shape as :func:`d1`.
@@ -187,10 +196,10 @@ def d2(spot, strike, rate, sigma, tenor_years, dividend_yield=0.0) -> FloatOrArr
     >>> round(d2(42.0, 40.0, 0.10, 0.20, 0.5), 4)
     0.6278
     """
-    return _run("d2", (spot, strike, rate, sigma, tenor_years, dividend_yield))
+    return _run("d2", (spot, strike, rate, sigma, tenor_years, dividend_yield), kernel)
 
 
-def bs_price(spot, strike, rate, sigma, tenor_years, is_call, dividend_yield=0.0) -> FloatOrArray:
+def bs_price(spot, strike, rate, sigma, tenor_years, is_call, dividend_yield=0.0, *, kernel=None) -> FloatOrArray:
     """Black-Scholes-Merton price of a European call or put.
 
     ``C = S e^{-qT} N(d1) - K e^{-rT} N(d2)``, ``P = K e^{-rT} N(-d2) - S e^{-qT} N(-d1)``.
@@ -242,10 +251,10 @@ def bs_price(spot, strike, rate, sigma, tenor_years, is_call, dividend_yield=0.0
     >>> bs_price(-1.0, 40.0, 0.10, 0.20, 0.5, True)  # invalid input -> NaN, never an exception
     nan
     """
-    return _run("price", (spot, strike, rate, sigma, tenor_years, dividend_yield, _as_flag(is_call)))
+    return _run("price", (spot, strike, rate, sigma, tenor_years, dividend_yield, _as_flag(is_call)), kernel)
 
 
-def bs_delta(spot, strike, rate, sigma, tenor_years, is_call, dividend_yield=0.0) -> FloatOrArray:
+def bs_delta(spot, strike, rate, sigma, tenor_years, is_call, dividend_yield=0.0, *, kernel=None) -> FloatOrArray:
     """Delta ``dV/dS``: ``e^{-qT} N(d1)`` for calls, ``-e^{-qT} N(-d1)`` for puts.
 
     Parameters as :func:`bs_price`.
@@ -267,10 +276,10 @@ def bs_delta(spot, strike, rate, sigma, tenor_years, is_call, dividend_yield=0.0
     >>> round(bs_delta(49.0, 50.0, 0.05, 0.20, 0.3846, True), 3)  # Hull's delta example
     0.522
     """
-    return _run("delta", (spot, strike, rate, sigma, tenor_years, dividend_yield, _as_flag(is_call)))
+    return _run("delta", (spot, strike, rate, sigma, tenor_years, dividend_yield, _as_flag(is_call)), kernel)
 
 
-def bs_gamma(spot, strike, rate, sigma, tenor_years, dividend_yield=0.0) -> FloatOrArray:
+def bs_gamma(spot, strike, rate, sigma, tenor_years, dividend_yield=0.0, *, kernel=None) -> FloatOrArray:
     """Gamma ``d^2V/dS^2 = e^{-qT} phi(d1) / (S sigma sqrt(T))``, identical for calls and puts.
 
     Parameters
@@ -308,10 +317,10 @@ def bs_gamma(spot, strike, rate, sigma, tenor_years, dividend_yield=0.0) -> Floa
     >>> bs_gamma(49.0, [45.0, 50.0, 55.0], 0.05, 0.20, 0.3846).round(4)
     array([0.0436, 0.0655, 0.0509])
     """
-    return _run("gamma", (spot, strike, rate, sigma, tenor_years, dividend_yield))
+    return _run("gamma", (spot, strike, rate, sigma, tenor_years, dividend_yield), kernel)
 
 
-def bs_vega(spot, strike, rate, sigma, tenor_years, dividend_yield=0.0) -> FloatOrArray:
+def bs_vega(spot, strike, rate, sigma, tenor_years, dividend_yield=0.0, *, kernel=None) -> FloatOrArray:
     """Vega ``dV/dsigma = S e^{-qT} phi(d1) sqrt(T)``, identical for calls and puts.
 
     Parameters as :func:`bs_gamma`.
@@ -331,10 +340,10 @@ def bs_vega(spot, strike, rate, sigma, tenor_years, dividend_yield=0.0) -> Float
     >>> round(bs_vega(49.0, 50.0, 0.05, 0.20, 0.3846), 2)  # Hull: 12.1 per 100% vol
     12.11
     """
-    return _run("vega", (spot, strike, rate, sigma, tenor_years, dividend_yield))
+    return _run("vega", (spot, strike, rate, sigma, tenor_years, dividend_yield), kernel)
 
 
-def bs_theta(spot, strike, rate, sigma, tenor_years, is_call, dividend_yield=0.0) -> FloatOrArray:
+def bs_theta(spot, strike, rate, sigma, tenor_years, is_call, dividend_yield=0.0, *, kernel=None) -> FloatOrArray:
     """Theta: change of value as calendar time passes, ``dV/dt = -dV/dT``.
 
     Call: ``-S e^{-qT} phi(d1) sigma / (2 sqrt T) - r K e^{-rT} N(d2) + q S e^{-qT} N(d1)``;
@@ -357,10 +366,10 @@ def bs_theta(spot, strike, rate, sigma, tenor_years, is_call, dividend_yield=0.0
     >>> round(bs_theta(49.0, 50.0, 0.05, 0.20, 0.3846, True), 2)  # Hull: -4.31 per year
     -4.31
     """
-    return _run("theta", (spot, strike, rate, sigma, tenor_years, dividend_yield, _as_flag(is_call)))
+    return _run("theta", (spot, strike, rate, sigma, tenor_years, dividend_yield, _as_flag(is_call)), kernel)
 
 
-def bs_vanna(spot, strike, rate, sigma, tenor_years, dividend_yield=0.0) -> FloatOrArray:
+def bs_vanna(spot, strike, rate, sigma, tenor_years, dividend_yield=0.0, *, kernel=None) -> FloatOrArray:
     """Vanna ``d(delta)/dsigma = d(vega)/dS = -e^{-qT} phi(d1) d2 / sigma``, same for calls and puts.
 
     Parameters as :func:`bs_gamma`.
@@ -380,10 +389,10 @@ def bs_vanna(spot, strike, rate, sigma, tenor_years, dividend_yield=0.0) -> Floa
     >>> round(bs_vanna(49.0, 50.0, 0.05, 0.20, 0.3846), 4)
     0.1391
     """
-    return _run("vanna", (spot, strike, rate, sigma, tenor_years, dividend_yield))
+    return _run("vanna", (spot, strike, rate, sigma, tenor_years, dividend_yield), kernel)
 
 
-def bs_charm(spot, strike, rate, sigma, tenor_years, is_call, dividend_yield=0.0) -> FloatOrArray:
+def bs_charm(spot, strike, rate, sigma, tenor_years, is_call, dividend_yield=0.0, *, kernel=None) -> FloatOrArray:
     """Charm: change of delta as calendar time passes, ``d(delta)/dt = -d(delta)/dT``.
 
     ``charm = +-q e^{-qT} N(+-d1) - e^{-qT} phi(d1) ((r - q)/(sigma sqrt T) - d2 / (2T))`` with the upper
@@ -412,4 +421,4 @@ def bs_charm(spot, strike, rate, sigma, tenor_years, is_call, dividend_yield=0.0
     >>> round(float(c - p), 6), round(0.02 * math.exp(-0.02 * 0.3846), 6)
     (0.019847, 0.019847)
     """
-    return _run("charm", (spot, strike, rate, sigma, tenor_years, dividend_yield, _as_flag(is_call)))
+    return _run("charm", (spot, strike, rate, sigma, tenor_years, dividend_yield, _as_flag(is_call)), kernel)
