@@ -108,8 +108,8 @@ def warehouse(tmp_path_factory):
     path = tmp_path_factory.mktemp("wh") / "gex.duckdb"
     con = connect(path)
     con.execute(
-        "INSERT INTO mart.regime_daily (session, underlying, spot, total_gex_usd_per_1pct, flip_distance_pct, regime, rate) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO mart.regime_daily (session, underlying, valuation_ts, intraday, spot, total_gex_usd_per_1pct, "
+        "flip_distance_pct, regime, rate) VALUES (?, ?, TIMESTAMPTZ '2024-01-05 21:00:00+00', false, ?, ?, ?, ?, ?)",
         [dt.date(2024, 1, 5), "SPX", 4700.0, -2.5e9, 1.8, "negative", 0.0],
     )
     con.close()
@@ -212,8 +212,8 @@ def test_published_views_are_preferred_and_supply_iv_and_realized_vol(tmp_path):
 
     path = tmp_path / "views.duckdb"
     con = connect(path)
-    con.execute("INSERT INTO mart.regime_daily (session, underlying, spot, regime) VALUES (?, ?, ?, ?)",
-                [dt.date(2024, 1, 5), "SPX", 4700.0, "positive"])
+    con.execute("INSERT INTO mart.regime_daily (session, underlying, valuation_ts, intraday, spot, regime) "
+                "VALUES (?, ?, TIMESTAMPTZ '2024-01-05 21:00:00+00', false, ?, ?)", [dt.date(2024, 1, 5), "SPX", 4700.0, "positive"])
     con.execute("CREATE OR REPLACE VIEW main.regime_daily AS SELECT * REPLACE ('negative' AS regime) FROM mart.regime_daily")
     con.execute("CREATE OR REPLACE VIEW main.vol_context AS SELECT 'SPX' AS underlying, DATE '2024-01-05' AS session, "
                 "0.13 AS atm_iv_30d, 0.11 AS rv_21d")
