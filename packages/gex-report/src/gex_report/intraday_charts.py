@@ -42,6 +42,7 @@ DEFAULT_INTERVAL_MINUTES = 5.0
 TIME_PAD_MINUTES = 10.0
 TOOLS = "pan,box_zoom,wheel_zoom,reset,save"
 HEIGHT = 330
+HEATMAP_HEIGHT = 520
 MS_PER_MINUTE = 60_000.0
 
 
@@ -125,10 +126,10 @@ def colour_limit(net_bn: list[float]) -> float:
     return max(max(finite, default=0.0), 1e-9)
 
 
-def _figure(name: str, title: str, y_label: str, x_range: Range1d, **kwargs: object) -> figure:
-    fig = figure(name=name, title=title, height=HEIGHT, sizing_mode="stretch_width", tools=TOOLS,
+def _figure(name: str, title: str, y_label: str, x_range: Range1d, *, height: int = HEIGHT, **kwargs: object) -> figure:
+    fig = figure(name=name, title=title, height=height, sizing_mode="stretch_width", tools=TOOLS,
                  x_axis_type="datetime", x_axis_label="time (New York)", y_axis_label=y_label,
-                 toolbar_location="right", active_scroll=None, x_range=x_range, **kwargs)
+                 toolbar_location="right", active_scroll=None, x_range=x_range, min_border_left=80, **kwargs)
     fig.title.text_font_size = "13px"
     fig.xaxis.axis_label_text_font_style = "normal"
     fig.yaxis.axis_label_text_font_style = "normal"
@@ -160,11 +161,12 @@ def build_intraday(data: IntradayData) -> dict[str, figure]:
     hi = max(spots, default=1.0) * (1 + data.strike_window)
     heat = _figure("intraday_heatmap", f"Dealer net GEX by strike through the day, {label} "
                    f"(strikes within ±{data.strike_window:.0%} of each snapshot's spot)",
-                   "strike (index points)", x_range, y_range=Range1d(lo, hi, name="intraday_strikes"))
+                   "strike (index points)", x_range, y_range=Range1d(lo, hi, name="intraday_strikes"), height=HEATMAP_HEIGHT)
     mapper = LinearColorMapper(palette=list(HEATMAP_PALETTE), low=-limit, high=limit, name="intraday_colours",
                                nan_color="#ffffff")
     rects = heat.rect(x="t", y="strike", width=width, height="h", source=cells, line_color=None,
-                      fill_color={"field": "net", "transform": mapper}, name="intraday_cells_glyph")
+                      fill_color={"field": "net", "transform": mapper}, name="intraday_cells_glyph",
+                      nonselection_fill_alpha=0.5)  # a selection highlights its cells; the rest stays readable
     spot_line = heat.line(x="t", y="spot", source=series, color=COLOURS["spot"], line_width=2, legend_label="spot")
     heat.line(x="t", y="flip", source=series, color=COLOURS["flip"], line_width=2, line_dash="dashed",
               legend_label="gamma flip")
@@ -174,7 +176,8 @@ def build_intraday(data: IntradayData) -> dict[str, figure]:
     heat.add_tools(HoverTool(renderers=[spot_line], mode="vline", tooltips=[
         ("time", "@t{%H:%M} ET"), ("spot", "@spot{0,0.00}"), ("flip", "@flip{0,0.00}")], formatters={"@t": "datetime"}))
     heat.add_tools(BoxSelectTool(renderers=[rects]))
-    heat.add_layout(ColorBar(color_mapper=mapper, title="net GEX, $bn per 1% move", width=10), "right")
+    heat.add_layout(ColorBar(color_mapper=mapper, title="net GEX, $bn per 1% move", orientation="horizontal", height=10,
+                             title_text_font_size="11px"), "below")  # below, so every chart's time axis lines up
     _legend(heat)
 
     levels = _figure("intraday_levels", f"Spot, gamma flip and walls through the day, {label}", "level (index points)",

@@ -17,6 +17,7 @@
   }
   let failures = 0;
   let polls = 0;
+  let lastChange = "";
 
   const models = () => {
     const doc = window.Bokeh && Bokeh.documents[0];
@@ -124,10 +125,13 @@
       polls += 1;
       const newer = body.latest_session && body.latest_session > cfg.session
         ? " A newer session, " + body.latest_session + ", has snapshots: choose it above." : "";
-      const what = added < 0 ? "reloaded the session (a snapshot was replaced)"
-        : added > 0 ? added + " new snapshot" + (added > 1 ? "s" : "") : "no new snapshot";
-      say("Live: checked " + new Date().toLocaleTimeString() + " (" + what + "); " + column(m.series, "t").length +
-          " snapshots; checking every " + cfg.poll_seconds + " s." + newer);
+      const now = new Date().toLocaleTimeString();
+      if (added !== 0) {
+        lastChange = " Last update at " + now + ": " + (added < 0 ? "reloaded the session (a snapshot was replaced)"
+          : added + " new snapshot" + (added > 1 ? "s" : "")) + ".";
+      }
+      say("Live: checked " + now + "; " + column(m.series, "t").length + " snapshots; checking every " +
+          cfg.poll_seconds + " s." + lastChange + newer);
       document.body.dataset.polls = String(polls);
     } catch (err) {
       failures += 1;

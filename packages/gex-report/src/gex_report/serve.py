@@ -142,7 +142,9 @@ class Handler(BaseHTTPRequestHandler):
     """One request: route, open the published contract, answer, close (see the module docstring)."""
 
     server: ReportServer
-    protocol_version = "HTTP/1.1"
+    # HTTP/1.0: one request per connection, so a stopped server is seen as stopped at the next poll (a kept-alive
+    # connection would go on being answered by its thread)
+    protocol_version = "HTTP/1.0"
 
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the base class's name
         """Quiet: a poll every few seconds would flood the terminal."""
@@ -154,8 +156,11 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(data)))
         self.send_header("Cache-Control", "no-store")
         self.send_header("X-Content-Type-Options", "nosniff")
-        self.end_headers()
-        self.wfile.write(data)
+        try:
+            self.end_headers()
+            self.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):  # the page went away (closed tab, reload): nothing to tell
+            self.close_connection = True
 
     def _fail(self, status: int, message: str, as_json: bool) -> None:
         if as_json:
@@ -212,6 +217,7 @@ class Handler(BaseHTTPRequestHandler):
         except ReportInputError as exc:
             self._fail(HTTPStatus.NOT_FOUND, str(exc), as_json)
         except Exception as exc:  # noqa: BLE001 - a bug answers 500 with one line; the server keeps serving
+            self.server.report_error(f"{self.command} {parts.path}: {type(exc).__name__}: {exc}")
             self._fail(HTTPStatus.INTERNAL_SERVER_ERROR, f"internal error: {type(exc).__name__}: {exc} (this is a bug)",
                        as_json)
         finally:
@@ -236,6 +242,12 @@ class ReportServer(ThreadingHTTPServer):
         if host not in ("127.0.0.1", "localhost", "::1"):
             settings.allowed_hosts.add(host)
         super().__init__((host, port), Handler)
+
+    def report_error(self, line: str) -> None:
+        """One line on stderr for an internal error (a bug) while answering; the server goes on."""
+        import sys
+
+        print(f"gex: internal error while serving {line} (this is a bug; please report it)", file=sys.stderr, flush=True)
 
     @property
     def url(self) -> str:
