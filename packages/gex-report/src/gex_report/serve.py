@@ -202,26 +202,36 @@ class Handler(BaseHTTPRequestHandler):
             self._fail(HTTPStatus.SERVICE_UNAVAILABLE, " ".join(str(exc).split()), as_json)
             return
         try:
-            if parts.path == "/api/snapshots":
-                body = json.dumps(snapshots_payload(con, underlying, session, preset, after), allow_nan=False)
-                self._send(HTTPStatus.OK, body, "application/json")
-            elif parts.path == "/daily":
-                self._send(HTTPStatus.OK, self._daily(con, underlying, session), "text/html; charset=utf-8")
-            else:
-                from gex_report import intraday_data as idd
-
-                loaded = idd.load(con, underlying, session, preset)
-                page = render_intraday(loaded, live=LiveConfig(poll_seconds=settings.poll_seconds),
-                                       warehouse_name=settings.warehouse.name)
-                self._send(HTTPStatus.OK, page, "text/html; charset=utf-8")
+            status, body, kind = self._answer(con, parts.path, underlying, session, preset, after)
         except ReportInputError as exc:
-            self._fail(HTTPStatus.NOT_FOUND, str(exc), as_json)
+            status, body, kind = HTTPStatus.NOT_FOUND, str(exc), None
         except Exception as exc:  # noqa: BLE001 - a bug answers 500 with one line; the server keeps serving
             self.server.report_error(f"{self.command} {parts.path}: {type(exc).__name__}: {exc}")
-            self._fail(HTTPStatus.INTERNAL_SERVER_ERROR, f"internal error: {type(exc).__name__}: {exc} (this is a bug)",
-                       as_json)
+            status, body, kind = (HTTPStatus.INTERNAL_SERVER_ERROR,
+                                  f"internal error: {type(exc).__name__}: {exc} (this is a bug)", None)
         finally:
+            # closed before answering: once the reader has its answer no thread of ours is still inside DuckDB
+            # (Ctrl-C right after a poll must not find one there)
             con.close()
+        if kind is None:
+            self._fail(status, body, as_json)
+        else:
+            self._send(status, body, kind)
+
+    def _answer(self, con: Any, path: str, underlying: str | None, session: dt.date | None, preset: str,
+                after: dt.datetime | None) -> tuple[int, str, str]:
+        """(status, body, content type) of a routed request."""
+        if path == "/api/snapshots":
+            body = json.dumps(snapshots_payload(con, underlying, session, preset, after), allow_nan=False)
+            return HTTPStatus.OK, body, "application/json"
+        if path == "/daily":
+            return HTTPStatus.OK, self._daily(con, underlying, session), "text/html; charset=utf-8"
+        from gex_report import intraday_data as idd
+
+        loaded = idd.load(con, underlying, session, preset)
+        page = render_intraday(loaded, live=LiveConfig(poll_seconds=self.server.settings.poll_seconds),
+                               warehouse_name=self.server.settings.warehouse.name)
+        return HTTPStatus.OK, page, "text/html; charset=utf-8"
 
     def _daily(self, con: Any, underlying: str | None, session: dt.date | None) -> str:
         from gex_report import data as report_data
@@ -232,9 +242,11 @@ class Handler(BaseHTTPRequestHandler):
 
 
 class ReportServer(ThreadingHTTPServer):
-    """The HTTP server with its :class:`ServeSettings` (threads are daemons: Ctrl-C never waits for a poll)."""
+    """The HTTP server with its :class:`ServeSettings`. Request threads are joined by :meth:`server_close`
+    (``block_on_close``): a thread killed inside DuckDB at interpreter exit aborts the process."""
 
-    daemon_threads = True
+    daemon_threads = False
+    block_on_close = True
     allow_reuse_address = True
 
     def __init__(self, settings: ServeSettings, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> None:
