@@ -89,9 +89,32 @@ def test_series_and_cells_convert_units_and_keep_gaps(published):
     assert time.strftime("%H:%M", time.gmtime(first)) == "09:35"
     cells = cell_columns(loaded.strikes)
     assert len({len(v) for v in cells.values()}) == 1
-    assert set(cells["h"]) == {5.0}  # the fixture's strikes are 5 points apart
+    assert set(cells["h"]) == {5.0} and cells["y"] == cells["strike"]  # the fixture's strikes are 5 points apart
     nulls = loaded.snapshots.with_columns(gamma_flip=None)
     assert math.isnan(series_columns(nulls)["flip"][0])  # a missing flip is a gap, never 0
+
+
+def test_cells_tile_the_strike_axis_whatever_the_spacing():
+    import datetime as dt
+
+    import polars as pl
+
+    ts = dt.datetime(2025, 3, 14, 14, 0, tzinfo=dt.timezone.utc)
+    frame = pl.DataFrame({"valuation_ts": [ts] * 4, "strike": [100.0, 105.0, 125.0, 200.0],
+                          "call_gex_usd_per_1pct": [1e9] * 4, "put_gex_usd_per_1pct": [0.0] * 4,
+                          "net_gex_usd_per_1pct": [1e9] * 4})
+    cells = cell_columns(frame)
+    edges = [(y - h / 2, y + h / 2) for y, h in zip(cells["y"], cells["h"], strict=True)]
+    assert edges == [(97.5, 102.5), (102.5, 115.0), (115.0, 162.5), (162.5, 237.5)]
+    assert cells["net"] == [1.0] * 4  # $bn
+
+
+def test_the_colour_scale_saturates_at_a_quantile():
+    from gex_report.intraday_charts import colour_limit
+
+    values = [float(v) for v in range(1, 101)] + [-1e6]  # one strike with a huge exposure
+    assert colour_limit(values) == 99.0
+    assert colour_limit([]) == 1e-9 and colour_limit([0.0, float("nan")]) == 1e-9
 
 
 def test_the_static_page_is_self_contained_and_never_polls(published):

@@ -82,19 +82,26 @@ def series_columns(snapshots: pl.DataFrame) -> dict[str, list]:
 
 
 def cell_columns(strikes: pl.DataFrame) -> dict[str, list]:
-    """One row per (snapshot, strike) for ``intraday_cells``: ``t`` (New York ms), ``strike`` and ``h`` (the cell
-    height: distance to the next listed strike of that snapshot, index points), ``net``, ``call``, ``put``
-    ($bn per 1% move)."""
+    """One row per (snapshot, strike) for ``intraday_cells``: ``t`` (New York ms), ``strike``, and the cell's
+    vertical extent ``y`` (centre) and ``h`` (height), index points: from the midpoint with the strike below to
+    the midpoint with the strike above (half a gap beyond the first and last strike), so the cells of a
+    snapshot tile the strike axis without overlap whatever the spacing; ``net``, ``call``, ``put`` in $bn per
+    1% move."""
     if strikes.height == 0:
-        return {"t": [], "strike": [], "h": [], "net": [], "call": [], "put": []}
+        return {"t": [], "strike": [], "y": [], "h": [], "net": [], "call": [], "put": []}
+    k = pl.col("strike").cast(pl.Float64)
+    up = (k.shift(-1).over("valuation_ts") - k)
+    down = (k - k.shift(1).over("valuation_ts"))
     s = strikes.sort("valuation_ts", "strike").with_columns(
-        (pl.col("strike").shift(-1).over("valuation_ts") - pl.col("strike")).alias("up"),
-        (pl.col("strike") - pl.col("strike").shift(1).over("valuation_ts")).alias("down"),
-    ).with_columns(pl.coalesce("up", "down", pl.lit(1.0)).alias("h"))
+        pl.coalesce(up, down, pl.lit(1.0)).alias("gap_up"), pl.coalesce(down, up, pl.lit(1.0)).alias("gap_down"),
+    ).with_columns(
+        (k + pl.col("gap_up") / 2).alias("top"), (k - pl.col("gap_down") / 2).alias("bottom"),
+    )
     return {
         "t": new_york_ms(s["valuation_ts"]),
         "strike": s["strike"].cast(pl.Float64).to_list(),
-        "h": s["h"].cast(pl.Float64).to_list(),
+        "y": ((s["top"] + s["bottom"]) / 2).to_list(),
+        "h": (s["top"] - s["bottom"]).to_list(),
         "net": [_nan(v, 1 / BN) for v in s["net_gex_usd_per_1pct"].to_list()],
         "call": [_nan(v, 1 / BN) for v in s["call_gex_usd_per_1pct"].to_list()],
         "put": [_nan(v, 1 / BN) for v in s["put_gex_usd_per_1pct"].to_list()],
@@ -120,10 +127,18 @@ def session_span_ms(session: dt.date, times: list[float]) -> tuple[float, float]
     return start, end
 
 
+#: Quantile of |net GEX| at which the heatmap's colours saturate (cells beyond take the end colours): a few
+#: strikes with huge open interest would otherwise wash every other cell out to white.
+COLOUR_QUANTILE = 0.98
+
+
 def colour_limit(net_bn: list[float]) -> float:
-    """Symmetric colour scale limit, $bn: the largest |net GEX| of any cell (1e-9 when all are zero)."""
-    finite = [abs(v) for v in net_bn if not math.isnan(v)]
-    return max(max(finite, default=0.0), 1e-9)
+    """Symmetric colour scale limit, $bn: the :data:`COLOUR_QUANTILE` quantile of |net GEX| over the cells
+    (nearest rank; 1e-9 when all are zero or there are none)."""
+    finite = sorted(abs(v) for v in net_bn if not math.isnan(v))
+    if not finite:
+        return 1e-9
+    return max(finite[min(len(finite) - 1, int(COLOUR_QUANTILE * len(finite)))], 1e-9)
 
 
 def _figure(name: str, title: str, y_label: str, x_range: Range1d, *, height: int = HEIGHT, **kwargs: object) -> figure:
@@ -162,9 +177,10 @@ def build_intraday(data: IntradayData) -> dict[str, figure]:
     heat = _figure("intraday_heatmap", f"Dealer net GEX by strike through the day, {label} "
                    f"(strikes within ±{data.strike_window:.0%} of each snapshot's spot)",
                    "strike (index points)", x_range, y_range=Range1d(lo, hi, name="intraday_strikes"), height=HEATMAP_HEIGHT)
+    # values beyond ±limit take the end colours (LinearColorMapper clamps)
     mapper = LinearColorMapper(palette=list(HEATMAP_PALETTE), low=-limit, high=limit, name="intraday_colours",
                                nan_color="#ffffff")
-    rects = heat.rect(x="t", y="strike", width=width, height="h", source=cells, line_color=None,
+    rects = heat.rect(x="t", y="y", width=width, height="h", source=cells, line_color=None,
                       fill_color={"field": "net", "transform": mapper}, name="intraday_cells_glyph",
                       nonselection_fill_alpha=0.5)  # a selection highlights its cells; the rest stays readable
     spot_line = heat.line(x="t", y="spot", source=series, color=COLOURS["spot"], line_width=2, legend_label="spot")
@@ -176,7 +192,7 @@ def build_intraday(data: IntradayData) -> dict[str, figure]:
     heat.add_tools(HoverTool(renderers=[spot_line], mode="vline", tooltips=[
         ("time", "@t{%H:%M} ET"), ("spot", "@spot{0,0.00}"), ("flip", "@flip{0,0.00}")], formatters={"@t": "datetime"}))
     heat.add_tools(BoxSelectTool(renderers=[rects]))
-    heat.add_layout(ColorBar(color_mapper=mapper, title="net GEX, $bn per 1% move", orientation="horizontal", height=10,
+    heat.add_layout(ColorBar(color_mapper=mapper, title=f"net GEX, $bn per 1% move (saturates at the {COLOUR_QUANTILE:.0%} quantile of |net|)", orientation="horizontal", height=10,
                              title_text_font_size="11px"), "below")  # below, so every chart's time axis lines up
     _legend(heat)
 

@@ -21,7 +21,7 @@ from bokeh.embed.bundle import bundle_for_objs_and_resources
 from bokeh.resources import INLINE
 
 from gex_report.charts import BN, COLOURS
-from gex_report.intraday_charts import INTRADAY_CHARTS, build_intraday
+from gex_report.intraday_charts import COLOUR_QUANTILE, INTRADAY_CHARTS, build_intraday
 from gex_report.intraday_data import IntradayData
 from gex_report.page import CSS, ReportOutputError, _package_version
 
@@ -152,6 +152,7 @@ def render_intraday(data: IntradayData, *, live: LiveConfig | None = None, wareh
         "session": str(data.session),
         "preset": data.preset,
         "colours": {k: COLOURS[k] for k in ("positive", "negative", "neutral")},
+        "colour_quantile": COLOUR_QUANTILE,
     }
     selector = _selector(data) if live is not None and live.selector else ""
     stamp = (generated_at or dt.datetime.now(dt.timezone.utc)).strftime("%Y-%m-%d %H:%M UTC")

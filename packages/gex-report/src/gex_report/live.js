@@ -62,9 +62,12 @@
     }
   }
 
+  // the colour scale saturates at a quantile of |net GEX| (intraday_charts.COLOUR_QUANTILE); widen it when the
+  // new cells' own quantile is larger, never narrow it (colours already read must not change meaning)
   function widenColours(m, net) {
-    let limit = Math.max(Math.abs(m.colours.low), Math.abs(m.colours.high));
-    for (const v of net) if (Number.isFinite(v)) limit = Math.max(limit, Math.abs(v));
+    const values = net.filter(Number.isFinite).map(Math.abs).sort((a, b) => a - b);
+    if (values.length === 0) return;
+    const limit = values[Math.min(values.length - 1, Math.floor(cfg.colour_quantile * values.length))];
     if (limit > m.colours.high) { m.colours.low = -limit; m.colours.high = limit; }
   }
 
