@@ -225,6 +225,11 @@ def test_report_serve_answers_then_ctrl_c_exits_130_quietly(published):
     assert "Traceback" not in err and err.strip() == ""
 
 
+def test_report_serve_with_out_is_a_usage_error(published, tmp_path):
+    done = gex("report", "--serve", "--out", str(tmp_path / "x.html"), "-w", str(published[0]))
+    assert done.returncode == 2 and done.stderr.startswith("gex: error: --out writes a file") and "Traceback" not in done.stderr
+
+
 def test_report_serve_refuses_a_taken_port(published):
     warehouse, _, _ = published
     srv = ReportServer(ServeSettings(warehouse), port=0)

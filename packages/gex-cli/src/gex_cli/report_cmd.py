@@ -3,6 +3,8 @@
 Exit codes follow :mod:`gex_cli.main`: 0 report written; 1 the warehouse is missing, empty, held by a
 writer before any published snapshot exists, predates the published views, has no such
 underlying/session, or ``--out`` cannot be written (read-only folder); 2 usage error (bad date, ``--out`` a folder).
+``--intraday`` and ``--serve`` (the intraday page, static or live) are in :mod:`gex_cli.report_live`; ``--serve``
+exits 130 on Ctrl-C.
 """
 
 from __future__ import annotations
@@ -59,6 +61,9 @@ def report(
         except ValueError:
             raise _fail(f"--session {session!r} is not a date like 2024-01-05", EXIT_USAGE) from None
 
+    if serve and out is not None:
+        raise _fail("--out writes a file; --serve serves the page instead (use --intraday --out FILE for a static page)",
+                    EXIT_USAGE)
     if serve or intraday:
         from gex_cli import report_live
 
