@@ -3,6 +3,8 @@
 Exit codes follow :mod:`gex_cli.main`: 0 report written; 1 the warehouse is missing, empty, held by a
 writer before any published snapshot exists, predates the published views, has no such
 underlying/session, or ``--out`` cannot be written (read-only folder); 2 usage error (bad date, ``--out`` a folder).
+``--intraday`` and ``--serve`` (the intraday page, static or live) are in :mod:`gex_cli.report_live`; ``--serve``
+exits 130 on Ctrl-C.
 """
 
 from __future__ import annotations
@@ -32,6 +34,19 @@ def report(
         Path | None,
         typer.Option("--warehouse", "-w", help="Warehouse file (default: $GEX_WAREHOUSE, else warehouse/gex.duckdb)."),
     ] = None,
+    intraday: Annotated[
+        bool, typer.Option("--intraday", help="Write the intraday page instead: strike-by-time GEX heatmap, spot and flip "
+                                              "through the day, 0-DTE share (default out: warehouse/intraday_<U>_<SESSION>.html).")
+    ] = False,
+    serve: Annotated[
+        bool, typer.Option("--serve", help="Serve the live intraday page on http://HOST:PORT/ (it updates itself as "
+                                           "snapshots are published) and the daily report at /daily; Ctrl-C stops.")
+    ] = False,
+    host: Annotated[str, typer.Option("--host", help="Address --serve binds (default 127.0.0.1: this machine only).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port --serve listens on (0: any free port).")] = 8765,
+    poll: Annotated[float, typer.Option("--poll", help="Seconds between the served page's checks for new snapshots.")] = 10.0,
+    preset: Annotated[str, typer.Option("--preset", "-p", help="Preset of the intraday page: native, perfiliev, "
+                                                               "perfiliev-early, gflows.")] = "native",
 ) -> None:
     """Write a self-contained HTML dashboard (works offline): GEX by strike, profile, flip and regime history, vol.
 
@@ -45,6 +60,18 @@ def report(
             day = dt.date.fromisoformat(session)
         except ValueError:
             raise _fail(f"--session {session!r} is not a date like 2024-01-05", EXIT_USAGE) from None
+
+    if serve and out is not None:
+        raise _fail("--out writes a file; --serve serves the page instead (use --intraday --out FILE for a static page)",
+                    EXIT_USAGE)
+    if serve or intraday:
+        from gex_cli import report_live
+
+        if serve:
+            report_live.serve(warehouse, underlying, day, preset, host, port, poll)
+        else:
+            report_live.write_static(warehouse, underlying, day, preset, out)
+        return
 
     from gex_warehouse.config import warehouse_path
     from gex_warehouse.connect import WarehouseError, WarehouseLockedError

@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 #: Environment variable naming the Chromium binary (default: the Debian package's).
 ENV_CHROMIUM = "GEX_CHROMIUM"
@@ -127,31 +130,78 @@ def check_page(html: Path, *, screenshot: Path | None = None, width: int = 1400,
     RuntimeError
         When no Chromium binary is found.
     """
+    url = html.resolve().as_uri()
+    with browser_page(width=width, height=height) as (page, check):
+        check.url = url
+        page.goto(url, wait_until="load", timeout=timeout_ms)
+        wait_for_bokeh(page, timeout_ms)
+        check.bokeh_documents = page.evaluate(_BOKEH_MODEL_JS)
+        sections = page.locator("[data-chart]")
+        check.charts = [ChartInk(*row) for row in sections.evaluate_all(_CANVAS_INK_JS)]
+        check.tooltips = {chart.name: _hover(page, chart.name) for chart in check.charts if chart.canvas_pixels}
+        page.mouse.move(0, 0)
+        page.evaluate("() => window.scrollTo(0, 0)")
+        if screenshot is not None:
+            screenshot.parent.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(screenshot), full_page=True)
+            check.screenshot = screenshot
+    return check
+
+
+def wait_for_bokeh(page, timeout_ms: int = 120_000) -> None:  # type: ignore[no-untyped-def]
+    """Wait until BokehJS has built every view, then two animation frames (painting follows idleness)."""
+    page.wait_for_function(
+        "() => window.Bokeh && Bokeh.documents.length > 0 && Bokeh.documents.every((d) => d.is_idle)",
+        timeout=timeout_ms,
+    )
+    page.evaluate("() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))")
+
+
+def chart_ink(page) -> list[ChartInk]:  # type: ignore[no-untyped-def]
+    """:class:`ChartInk` of every ``[data-chart]`` section of the open page."""
+    return [ChartInk(*row) for row in page.locator("[data-chart]").evaluate_all(_CANVAS_INK_JS)]
+
+
+@contextmanager
+def browser_page(*, allow_origins: tuple[str, ...] = (), width: int = 1400,
+                 height: int = 900) -> Iterator[tuple[Any, BrowserCheck]]:
+    """A headless Chromium page with the network cut off, and the :class:`BrowserCheck` recording it.
+
+    Requests for ``file:``/``data:``/``blob:``/``about:`` URLs, and for URLs starting with one of
+    ``allow_origins`` (e.g. a local ``gex report --serve`` at ``http://127.0.0.1:PORT/``), go through; every
+    other one is aborted and recorded in :attr:`BrowserCheck.network_requests`, like console errors and
+    uncaught page errors.
+
+    Raises
+    ------
+    RuntimeError
+        When no Chromium binary is found.
+    """
     from playwright.sync_api import sync_playwright
 
     binary = chromium_path()
     if binary is None:
         raise RuntimeError(f"no Chromium at {os.environ.get(ENV_CHROMIUM) or DEFAULT_CHROMIUM} (install Debian's chromium)")
-    url = html.resolve().as_uri()
+    allowed = LOCAL_SCHEMES + tuple(allow_origins)
     with sync_playwright() as pw:
         # --no-sandbox: CI and the dev machines run as root, where Chromium's sandbox refuses to start;
         # --disable-dev-shm-usage: containers often have a tiny /dev/shm.
         browser = pw.chromium.launch(executable_path=str(binary), headless=True,
                                      args=["--no-sandbox", "--disable-dev-shm-usage"])
         try:
-            check = BrowserCheck(url=url, chromium_version=browser.version)
+            check = BrowserCheck(url="", chromium_version=browser.version)
             context = browser.new_context(viewport={"width": width, "height": height}, service_workers="block")
 
             def route(request_route) -> None:  # type: ignore[no-untyped-def]
                 request_url = request_route.request.url
-                if request_url.startswith(LOCAL_SCHEMES):
+                if request_url.startswith(allowed):
                     request_route.continue_()
                 else:
                     record(request_url)
                     request_route.abort()
 
             def record(request_url: str) -> None:  # each URL once: the router and the request event both see it
-                if not request_url.startswith(LOCAL_SCHEMES) and request_url not in check.network_requests:
+                if not request_url.startswith(allowed) and request_url not in check.network_requests:
                     check.network_requests.append(request_url)
 
             context.route("**/*", route)
@@ -161,27 +211,10 @@ def check_page(html: Path, *, screenshot: Path | None = None, width: int = 1400,
             page.on("websocket", lambda ws: record(ws.url))
             page.on("console", lambda m: check.console_errors.append(m.text) if m.type == "error" else None)
             page.on("pageerror", lambda e: check.page_errors.append(str(e)))
-            page.goto(url, wait_until="load", timeout=timeout_ms)
-            page.wait_for_function(
-                "() => window.Bokeh && Bokeh.documents.length > 0 && Bokeh.documents.every((d) => d.is_idle)",
-                timeout=timeout_ms,
-            )
-            # Idle means every view is built; painting happens on the next animation frames.
-            page.evaluate("() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))")
-            check.bokeh_documents = page.evaluate(_BOKEH_MODEL_JS)
-            sections = page.locator("[data-chart]")
-            check.charts = [ChartInk(*row) for row in sections.evaluate_all(_CANVAS_INK_JS)]
-            check.tooltips = {chart.name: _hover(page, chart.name) for chart in check.charts if chart.canvas_pixels}
-            page.mouse.move(0, 0)
-            page.evaluate("() => window.scrollTo(0, 0)")
-            if screenshot is not None:
-                screenshot.parent.mkdir(parents=True, exist_ok=True)
-                page.screenshot(path=str(screenshot), full_page=True)
-                check.screenshot = screenshot
+            yield page, check
             context.close()
         finally:
             browser.close()
-    return check
 
 
 def _hover(page, name: str) -> list[str]:  # type: ignore[no-untyped-def]
