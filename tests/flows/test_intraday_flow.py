@@ -1,63 +1,84 @@
-"""The intraday flow: a generated day of snapshots for three underlyings served by the local replay server (Cboe's
-shape) goes through fetch -> ingest -> compute -> publish at each run instant (injected clock); outside the
-session's hours the flow skips and says so; a symbol that fails fails only itself."""
+"""The intraday flow: a generated day (``gex_market.intraday``) of SPX, SPY and QQQ served by the local replay
+server in Cboe's delayed-quotes shape goes through fetch -> ingest -> compute -> publish at each run instant
+(injected clock). Every snapshot is kept (one row each in ``main.regime_snapshots``); the daily view shows the
+latest intraday snapshot flagged as such, then the end-of-day one. Outside the session's hours the flow
+skips and says so; a symbol that fails fails only itself.
+
+By default three intraday cycles and the close run (the flow costs seconds per cycle on 2 shared cores);
+``GEX_INTRADAY_FULL_DAY=1`` runs all 78 five-minute cycles of the day (minutes).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import os
 
 import duckdb
 import pytest
 from gex.calendar import NEW_YORK
-from gex_fetch.replay import Reply
+from gex_fetch.replay import Reply, ReplayServer
 from gex_fetch.schedule import intraday_runs
 from gex_fetch.watchlist import parse_watchlist
-
-from tests.flows.intraday_day import serve_snapshot, snapshot_at, spot_path
+from gex_market.api_shapes import render_responses
 
 SESSION = dt.date(2026, 11, 30)
-#: SPX, SPY and QQQ once ``gex_market.intraday`` (which generates ETF chains) merges; the daily generator
-#: used meanwhile knows the three index chains only.
-UNDERLYINGS = ("SPX", "NDX", "RUT")
-#: Snapshots run through the flow: the first two run instants and the close (78 x 3 takes minutes).
-PICK = (0, 1, 77)
+UNDERLYINGS = ("SPX", "SPY", "QQQ")
+FULL_DAY = os.environ.get("GEX_INTRADAY_FULL_DAY") == "1"
 
 
 def _watchlist(symbols=UNDERLYINGS):
     return parse_watchlist({"watch": [{"source": "cboe", "symbols": list(symbols)}]})
 
 
-def test_a_generated_day_goes_through_the_intraday_flow(prefect_api, tmp_path):
-    from gex_fetch.replay import ReplayServer
+def _serve(server: ReplayServer, snapshot) -> None:
+    for r in render_responses(snapshot, "cboe", base_url=server.base_url):
+        server.add(r.path, Reply(body=r.body, content_type=r.content_type))
 
+
+@pytest.fixture(scope="module")
+def day():
+    """The generated day of each underlying (78 snapshots; ~1,400 contracts each, to keep the test light)."""
+    from gex_market.intraday import generate_day
+
+    return {u: generate_day(underlying=u, session=SESSION, seed=1, contracts=1500) for u in UNDERLYINGS}
+
+
+def _published(warehouse, sql):
+    with duckdb.connect(str(warehouse.with_name("gex.published.duckdb")), read_only=True) as con:
+        return con.execute(sql).fetchall()
+
+
+def test_a_generated_day_goes_through_the_intraday_flow(prefect_api, tmp_path, day):
     from pipelines.intraday import intraday
 
     runs = intraday_runs(SESSION)
-    assert len(runs) == 78
-    paths = {u: spot_path(u, runs, seed=1) for u in UNDERLYINGS}
+    assert [s.snapshot_ts for s in day["SPX"].snapshots] == runs  # the generator's instants are the schedule's
     landing, warehouse = tmp_path / "landing", tmp_path / "gex.duckdb"
-    results = []
+    pick = range(78) if FULL_DAY else (0, 1, 2, 77)
     with ReplayServer() as server:
-        for i in PICK:
+        for n, i in enumerate(pick, 1):
             for u in UNDERLYINGS:
-                serve_snapshot(server, snapshot_at(u, SESSION, runs[i], paths[u][i], seed=1))
-            results.append(intraday(str(landing), str(warehouse), watchlist=_watchlist(), now=runs[i],
-                                    base_urls={"cboe": server.base_url}))
-    for i, r in zip(PICK, results):
-        assert r.ok and r.skipped is None and r.run_instant == runs[i]
-        assert [(f.symbol, f.status) for f in r.fetches] == [(u, "fetched") for u in UNDERLYINGS]
-        assert [(o.underlying, o.session, o.status) for o in r.outcomes] == [(u, SESSION, "ok") for u in UNDERLYINGS]
-        assert [round(o.spot, 2) for o in r.outcomes] == [round(paths[u][i], 2) for u in UNDERLYINGS]
-        assert r.exports is not None and set(r.exports.sessions) == {(u, SESSION) for u in UNDERLYINGS}
-        assert r.seconds["latency"] > 0
-    published = warehouse.with_name("gex.published.duckdb")
-    with duckdb.connect(str(published), read_only=True) as con:
-        rows = con.execute("SELECT underlying, session, spot FROM regime_daily WHERE preset = 'native' "
-                           "ORDER BY underlying").fetchall()
-    # the daily view shows the newest snapshot of the session (the close's, here)
-    assert rows == [(u, SESSION, pytest.approx(paths[u][77], abs=0.01)) for u in sorted(UNDERLYINGS)]
-    levels = tmp_path / "exports" / "levels" / "SPX" / "latest.json"
-    assert levels.is_file()
+                _serve(server, day[u].snapshots[i])
+            r = intraday(str(landing), str(warehouse), watchlist=_watchlist(), now=runs[i],
+                         base_urls={"cboe": server.base_url})
+            assert r.ok and r.skipped is None and r.run_instant == runs[i]
+            assert [(f.symbol, f.status) for f in r.fetches] == [(u, "fetched") for u in UNDERLYINGS]
+            assert [(o.underlying, o.session, o.status) for o in r.outcomes] == [(u, SESSION, "ok") for u in sorted(UNDERLYINGS)]
+            assert [o.spot for o in r.outcomes] == [pytest.approx(day[u].snapshots[i].spot, abs=0.005) for u in sorted(UNDERLYINGS)]
+            assert r.exports is not None and set(r.exports.sessions) == {(u, SESSION) for u in UNDERLYINGS}
+            assert r.seconds["latency"] > 0
+            daily = _published(warehouse, "SELECT underlying, spot, intraday FROM regime_daily WHERE session = "
+                                          f"DATE '{SESSION}' AND preset = 'native' ORDER BY underlying")
+            # the daily view: the latest intraday snapshot, flagged, until the end-of-day one replaces it
+            assert daily == [(u, pytest.approx(day[u].snapshots[i].spot, abs=0.005), i != 77) for u in sorted(UNDERLYINGS)]
+            snaps = _published(warehouse, "SELECT underlying, count(*), count(*) FILTER (intraday) FROM "
+                                          "regime_snapshots WHERE preset = 'native' GROUP BY ALL ORDER BY 1")
+            assert snaps == [(u, n, n - (i == 77)) for u in sorted(UNDERLYINGS)]  # every snapshot kept
+    rows = _published(warehouse, "SELECT valuation_ts, spot, oi_note FROM regime_snapshots WHERE underlying = 'SPX' "
+                                 "AND preset = 'native' ORDER BY valuation_ts")
+    assert [r[0] for r in rows] == [runs[i] for i in pick]
+    assert all("start of day" in r[2] for r in rows)
+    assert (tmp_path / "exports" / "levels" / "SPX" / "latest.json").is_file()
 
 
 def test_outside_the_session_the_flow_skips_and_says_so(prefect_api, tmp_path):
@@ -71,14 +92,12 @@ def test_outside_the_session_the_flow_skips_and_says_so(prefect_api, tmp_path):
     assert not (tmp_path / "gex.duckdb").exists() and not (tmp_path / "landing").exists()
 
 
-def test_a_failing_symbol_fails_only_itself(prefect_api, tmp_path):
-    from gex_fetch.replay import ReplayServer
-
+def test_a_failing_symbol_fails_only_itself(prefect_api, tmp_path, day):
     from pipelines.intraday import intraday
 
     at = intraday_runs(SESSION)[5]
     with ReplayServer() as server:
-        serve_snapshot(server, snapshot_at("SPX", SESSION, at, 5003.0, seed=2))
+        _serve(server, day["SPX"].snapshots[5])
         server.add("/api/global/delayed_quotes/options/QQQ.json", Reply(404, b"Not Found"))
         r = intraday(str(tmp_path / "landing"), str(tmp_path / "gex.duckdb"), watchlist=_watchlist(("SPX", "QQQ")),
                      now=at, base_urls={"cboe": server.base_url})
