@@ -6,10 +6,10 @@ docs/performance.md; a few minutes on 2 cores). Never run by pytest. Environment
 (default 10), ``GEX_BENCH_CYCLES`` (measured cycles, default 3), ``GEX_BENCH_CONTRACTS`` (contracts per chain,
 default the generator's full SPX chain, ~18,800).
 
-Set-up: ten underlyings, each a full generated SPX chain relabelled (``GEXA`` ... ``GEXJ``: the roots become
-the ticker, so the parser sees ten distinct underlyings), requoted at a new spot at every run instant of one
-session (open interest fixed), rendered in Cboe's delayed-quotes shape and served by the local replay server
-(``gex_fetch.replay``). Measured, all in the same run, on the same responses:
+Set-up: one generated SPX intraday day (``gex_market.intraday``, the full chain) whose first snapshots are
+relabelled as ten underlyings (``GEXA`` ... ``GEXJ``: the roots become the ticker, so the parser sees ten
+distinct underlyings; the spot is shifted by a few points per ticker so the chains differ), rendered in Cboe's
+delayed-quotes shape and served by the local replay server (``gex_fetch.replay``). Measured, all in the same run, on the same responses:
 
 1. **intraday flow** (``pipelines.intraday``, Prefect, thread pool of 2): one warm-up cycle (Prefect's
    temporary API, numba's compilation), then ``GEX_BENCH_CYCLES`` cycles; per cycle the flow's own phase
@@ -49,11 +49,12 @@ from gex.chain import ChainSnapshot  # noqa: E402
 from gex_fetch import fetch_one  # noqa: E402
 from gex_fetch.fetcher import FetchSettings  # noqa: E402
 from gex_fetch.replay import ReplayServer  # noqa: E402
-from gex_fetch.schedule import intraday_runs  # noqa: E402
 from gex_fetch.watchlist import parse_watchlist  # noqa: E402
+from gex_market.api_shapes import render_responses  # noqa: E402
 from gex_market.chain import osi_symbol  # noqa: E402
-
-from tests.flows.intraday_day import serve_snapshot, snapshot_at, spot_path  # noqa: E402
+from gex_market.intraday import iter_intraday  # noqa: E402
+from gex_market.market import iter_market  # noqa: E402
+from gex_fetch.replay import Reply  # noqa: E402
 
 N_UNDERLYINGS = int(os.environ.get("GEX_BENCH_UNDERLYINGS", "10"))
 CYCLES = int(os.environ.get("GEX_BENCH_CYCLES", "3"))
@@ -74,13 +75,26 @@ def relabel(snap: ChainSnapshot, ticker: str) -> ChainSnapshot:
     return replace(snap, frame=frame.with_columns(pl.Series("symbol", symbols)), underlying=ticker)
 
 
-def serve_cycle(server: ReplayServer, instant: dt.datetime, index: int, paths: dict[str, list[float]]) -> None:
+def day_snapshots(n: int) -> list[ChainSnapshot]:
+    """The first ``n`` intraday snapshots of a generated SPX day of :data:`SESSION`."""
+    (ms,) = iter_market(sessions=1, start=SESSION, contracts=CONTRACTS, seed=0, underlying="SPX", spot0=5000.0)
+    out = []
+    for snap in iter_intraday(ms, seed=0):
+        out.append(snap)
+        if len(out) == n:
+            return out
+    raise ValueError(f"the day has fewer than {n} snapshots")
+
+
+def serve_cycle(server: ReplayServer, snapshot: ChainSnapshot) -> None:
+    """Serve ``snapshot`` as each of the ten tickers (spot moved by 0.5 point per ticker)."""
     for i, ticker in enumerate(TICKERS):
-        snap = snapshot_at("SPX", SESSION, instant, paths[ticker][index], seed=i, max_contracts=CONTRACTS)
-        serve_snapshot(server, relabel(snap, ticker))
+        snap = relabel(replace(snapshot, spot=snapshot.spot + 0.5 * i), ticker)
+        for r in render_responses(snap, "cboe", base_url=server.base_url):
+            server.add(r.path, Reply(body=r.body, content_type=r.content_type))
 
 
-def flow_cycles(root: Path, server: ReplayServer, runs: list[dt.datetime], paths: dict[str, list[float]]) -> tuple[list[dict[str, float]], int]:
+def flow_cycles(root: Path, server: ReplayServer, snaps: list[ChainSnapshot]) -> tuple[list[dict[str, float]], int]:
     """Warm-up + CYCLES cycles of the intraday flow; returns each measured cycle's phase seconds and the
     contracts of one cycle."""
     from pipelines.intraday import intraday
@@ -90,8 +104,9 @@ def flow_cycles(root: Path, server: ReplayServer, runs: list[dt.datetime], paths
     warehouse.parent.mkdir(parents=True, exist_ok=True)
     out, contracts = [], 0
     for k in range(CYCLES + 1):
-        serve_cycle(server, runs[k], k, paths)
-        r = intraday(str(landing), str(warehouse), watchlist=wl, now=runs[k], base_urls={"cboe": server.base_url})
+        serve_cycle(server, snaps[k])
+        r = intraday(str(landing), str(warehouse), watchlist=wl, now=snaps[k].snapshot_ts,
+                     base_urls={"cboe": server.base_url})
         assert r.ok and len(r.outcomes) == N_UNDERLYINGS, (r.failed_fetches, r.failed_loads, r.failed)
         contracts = sum(o.rows_in for o in r.outcomes)
         if k:
@@ -101,7 +116,7 @@ def flow_cycles(root: Path, server: ReplayServer, runs: list[dt.datetime], paths
     return out, contracts
 
 
-def library_cycles(root: Path, server: ReplayServer, runs: list[dt.datetime], paths: dict[str, list[float]]) -> list[dict[str, float]]:
+def library_cycles(root: Path, server: ReplayServer, snaps: list[ChainSnapshot]) -> list[dict[str, float]]:
     """The same cycles with the library alone (one thread, no Prefect); per step seconds."""
     from gex.conventions import NATIVE
     from gex_warehouse import compute as c
@@ -118,7 +133,7 @@ def library_cycles(root: Path, server: ReplayServer, runs: list[dt.datetime], pa
     out = []
     settings = FetchSettings(base_url=server.base_url)
     for k in range(CYCLES + 1):
-        serve_cycle(server, runs[k], k, paths)
+        serve_cycle(server, snaps[k])
         fetched = [fetch_one("cboe", t, landing, settings) for t in TICKERS]
         t = {"start": time.perf_counter()}
         for f in fetched:
@@ -126,7 +141,7 @@ def library_cycles(root: Path, server: ReplayServer, runs: list[dt.datetime], pa
         t["ingest"] = time.perf_counter()
         keys = []
         for ticker in TICKERS:
-            chain = c.read_chain(con, ticker, SESSION)
+            chain = c.read_chain(con, ticker, SESSION, snaps[k].valuation_ts)
             c.write_marts(con, c.compute_chain(chain, NATIVE))
             keys.append((ticker, SESSION))
         t["compute"] = time.perf_counter()
@@ -154,13 +169,12 @@ def _median(rows: list[dict[str, float]], key: str) -> float:
 
 
 def main() -> None:
-    runs = intraday_runs(SESSION)
-    paths = {t: spot_path("SPX", runs, seed=i) for i, t in enumerate(TICKERS)}
+    snaps = day_snapshots(CYCLES + 1)
     load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="gex-bench-intraday-") as tmp, ReplayServer() as server:
         root = Path(tmp)
-        lib = library_cycles(root, server, runs, paths)
-        flow, contracts = flow_cycles(root, server, runs, paths)
+        lib = library_cycles(root, server, snaps)
+        flow, contracts = flow_cycles(root, server, snaps)
     load_after = os.getloadavg()[0]
     lat_flow, lat_lib = _median(flow, "latency"), _median(lib, "latency")
     lines = [
