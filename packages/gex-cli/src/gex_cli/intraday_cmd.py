@@ -45,6 +45,10 @@ def intraday(
     warehouse: WarehouseOption = None,
     exports: ExportsOption = None,
     preset: PresetsOption = None,
+    parquet: Annotated[
+        bool, typer.Option("--parquet", help="Also rewrite the Parquet exports (and hedging advice) of the touched "
+                                             "sessions every cycle (default: the nightly's publish writes them).")
+    ] = False,
     lock_wait: Annotated[
         float, typer.Option("--lock-wait", help="Seconds a cycle waits for another job to release the warehouse "
                                                 "before failing (default 60).")
@@ -80,13 +84,13 @@ def intraday(
         raise _fail(f"cannot create the landing folder {folder}: {exc.strerror or exc}", EXIT_BAD_INPUT) from None
     prefect_env()
     with long_command(prefect=True):
-        failed = _cycles(wl, folder, warehouse, exports, presets, every, lock_wait, once)
+        failed = _cycles(wl, folder, warehouse, exports, presets, every, lock_wait, once, parquet)
     if failed:
         raise typer.Exit(EXIT_BAD_INPUT)
 
 
 def _cycles(wl: Any, folder: Path, warehouse: Path | None, exports: Path | None, presets: list[str] | None,
-            every: int, lock_wait: float, once: bool) -> bool:
+            every: int, lock_wait: float, once: bool, parquet: bool) -> bool:
     """Run the cycle(s); returns whether any cycle had a failure (printed as it happened)."""
     from gex_fetch.schedule import next_intraday_runs
     from gex_warehouse.config import warehouse_path
@@ -97,7 +101,8 @@ def _cycles(wl: Any, folder: Path, warehouse: Path | None, exports: Path | None,
     prefect_ready()
     target = str(warehouse_path(warehouse))
     kwargs = dict(landing=str(folder), warehouse=target, watchlist=str(Path(wl.path).resolve()), every=every,
-                  presets=presets, exports=None if exports is None else str(exports), lock_wait=lock_wait)
+                  presets=presets, exports=None if exports is None else str(exports), lock_wait=lock_wait,
+                  parquet=parquet)
     if once:
         return _report(_run(intraday_flow, gate=False, **kwargs), target)
     failed = False

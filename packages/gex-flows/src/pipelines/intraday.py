@@ -2,8 +2,9 @@
 
 A cycle fetches the watchlist **now** (``pipelines/fetch.py``: the vendors' current chains into the landing
 archive), ingests exactly the bundles it fetched as intraday snapshots of today's session, computes the
-pending snapshots of the fetched underlyings, and publishes: the Parquet exports and the levels feed of the
-touched sessions, the published snapshot file readers open, and the intraday alerts (spot crossing the gamma
+pending snapshots of the fetched underlyings, and publishes: the levels feed of the touched sessions, the
+published snapshot file readers open (``<warehouse>.published.duckdb``, with ``main.regime_snapshots``), the
+Parquet exports only with ``parquet`` (else the nightly writes them), and the intraday alerts (spot crossing the gamma
 flip, a regime change, a wall moving, between the newest snapshot and the one before it:
 :func:`gex_service.alerts.for_snapshots`; sent to ``$GEX_ALERT_URLS``, never failing the cycle).
 
@@ -72,7 +73,7 @@ class IntradayResult:
         One ``gex_fetch.FetchOutcome`` per (source, symbol); one load result per bundle fetched; one compute
         outcome per (snapshot, preset).
     exports:
-        The Parquet exports rewritten (``None`` when nothing was computed).
+        The Parquet exports rewritten (``None`` unless the cycle ran with ``parquet`` and computed something).
     alerts:
         Alert messages found (sent to ``$GEX_ALERT_URLS`` when set).
     seconds:
@@ -163,12 +164,16 @@ def intraday(
     exports: str | None = None,
     base_urls: dict[str, str] | None = None,
     lock_wait_seconds: float = LOCK_WAIT_SECONDS,
+    parquet: bool = False,
 ) -> IntradayResult:
     """One intraday cycle (see the module docstring): with ``gate``, nothing unless ``now`` (default: the
     scheduled start, else the current time) is a run instant of a session every ``every`` minutes; then
     fetch ``watchlist`` (a ``gex_fetch.Watchlist`` or a TOML path; ``base_urls`` {source: URL} override the
     vendors' hosts) into ``landing``, ingest what was fetched, compute the pending snapshots of the fetched
-    underlyings under ``presets`` (default native plus every preset the warehouse holds), publish."""
+    underlyings under ``presets`` (default native plus every preset the warehouse holds), publish: levels
+    feed, intraday alerts, the published snapshot file; with ``parquet`` also the Parquet exports (and hedging
+    advice) of the touched sessions, which otherwise the nightly's publish writes once a day (they are then
+    stale: their fingerprint changed)."""
     from gex_fetch import Watchlist, load_watchlist
 
     from pipelines.fetch import fetch_watchlist
@@ -219,7 +224,8 @@ def intraday(
         result.seconds["compute"] = computed - ingested
         keys = sorted({(o.underlying, o.session) for o in result.outcomes if o.status == "ok"})
         if keys:
-            result.exports = export_views(target, exports, keys)
+            if parquet:  # seconds per cycle for ten SPX-sized chains, growing with the day's snapshots
+                result.exports = export_views(target, exports, keys)
             _files, result.alerts = publish_snapshots(target, exports, keys, underlyings)
             snap = refresh_snapshot(con, target)  # what readers open while a writer holds the warehouse
             logger.info("published snapshot: %d tables, %d rows in %.2f s -> %s", len(snap.tables), snap.rows,
