@@ -103,3 +103,14 @@ def test_a_failing_symbol_fails_only_itself(prefect_api, tmp_path, day):
                      now=at, base_urls={"cboe": server.base_url})
     assert not r.ok and [f.symbol for f in r.failed_fetches] == ["QQQ"]
     assert [(o.underlying, o.status) for o in r.outcomes] == [("SPX", "ok")]
+
+
+def test_the_gate_instant_is_now_outside_a_deployment():
+    from pipelines.intraday import gate_instant
+
+    before = dt.datetime.now(dt.timezone.utc)
+    assert before <= gate_instant(None) <= dt.datetime.now(dt.timezone.utc)
+    at = dt.datetime(2026, 11, 30, 10, 0, tzinfo=NEW_YORK)
+    assert gate_instant(at) == at
+    with pytest.raises(ValueError, match="timezone-aware"):
+        gate_instant(dt.datetime(2026, 11, 30, 10, 0))

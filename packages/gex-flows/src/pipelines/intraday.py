@@ -115,10 +115,10 @@ def gate_instant(now: dt.datetime | None) -> dt.datetime:
         if now.tzinfo is None:
             raise ValueError("now must be timezone-aware")
         return now
-    from prefect.runtime import flow_run
+    from prefect.runtime import deployment, flow_run
 
-    if flow_run.get_deployment_id():
-        scheduled = flow_run.get_scheduled_start_time()
+    if deployment.id:  # a scheduled run: its slot is the scheduled instant, not when the process got to it
+        scheduled = flow_run.scheduled_start_time
         if scheduled is not None:
             return dt.datetime.fromtimestamp(scheduled.timestamp(), tz=dt.timezone.utc)
     return dt.datetime.now(dt.timezone.utc)
