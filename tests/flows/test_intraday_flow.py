@@ -74,6 +74,17 @@ def test_a_generated_day_goes_through_the_intraday_flow(prefect_api, tmp_path, d
             snaps = _published(warehouse, "SELECT underlying, count(*), count(*) FILTER (intraday) FROM "
                                           "regime_snapshots WHERE preset = 'native' GROUP BY ALL ORDER BY 1")
             assert snaps == [(u, n, n - (i == 77)) for u in sorted(UNDERLYINGS)]  # every snapshot kept
+    # intraday alerts of the last cycle: the newest snapshot against the one before it, per underlying
+    from gex_service import alerts as al
+
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        assert r.alerts == [a.message for a in al.for_snapshots(con, UNDERLYINGS, wall_move_pct=1.0)]
+        last_two = {u: con.execute("SELECT spot, gamma_flip FROM mart.regime_daily WHERE underlying = ? AND preset = "
+                                   "'native' ORDER BY valuation_ts DESC LIMIT 2", [u]).fetchall()[::-1]
+                    for u in UNDERLYINGS}
+    crossed = sorted(u for u, ((s0, f0), (s1, f1)) in last_two.items()
+                     if None not in (f0, f1) and (s0 - f0) * (s1 - f1) < 0)
+    assert sorted(m.split(" ")[0] for m in r.alerts if "crossed the gamma flip" in m) == crossed
     rows = _published(warehouse, "SELECT valuation_ts, spot, oi_note FROM regime_snapshots WHERE underlying = 'SPX' "
                                  "AND preset = 'native' ORDER BY valuation_ts")
     assert [r[0] for r in rows] == [runs[i] for i in pick]
