@@ -153,3 +153,16 @@ def test_publish_writes_the_levels_feed_and_survives_dead_webhooks(warehouse, tm
         [f"{s}.{e}" for s in ("2025-01-02", "2025-01-03", "2025-01-06") for e in ("csv", "json")] + ["latest.csv", "latest.json"])
     assert "test-regime" in (folder / "latest.csv").read_text()
     shutil.rmtree(exports)
+
+
+def test_intraday_snapshot_rows_alert_with_their_new_york_time():
+    """Consecutive snapshots of one session (for_snapshots' rows): a flip crossing between 10:30 and 10:35 is
+    labelled with the snapshot's New York time; an end-of-day row keeps the plain session label."""
+    at = dt.datetime(2025, 1, 3, 15, 35, tzinfo=dt.timezone.utc)  # 10:35 New York (EST)
+    rows = [_row(D2, spot=5790.0, intraday=True, valuation_ts=at - dt.timedelta(minutes=5)),
+            _row(D2, spot=5805.0, intraday=True, valuation_ts=at)]
+    (cross,) = al.detect(rows)
+    assert cross.kind == "flip_cross" and cross.message.startswith("SPX 2025-01-03 10:35 ET: spot 5805.00 crossed")
+    eod = _row(D2, spot=5790.0, intraday=False, valuation_ts=at.replace(hour=21, minute=0))
+    (cross,) = al.detect([rows[1], eod])
+    assert cross.message.startswith("SPX 2025-01-03: spot 5790.00 crossed")

@@ -14,8 +14,7 @@ import typer
 
 from gex_cli import jsonout
 from gex_cli import advise_cmd, compute_cmd, demo_cmd, flows_cmd, generate_cmd, ingest_cmd, report_cmd, serve_cmd, sql_cmd, stats_cmd
-from gex_cli import fetch_cmd
-from gex_cli import replay_cmd
+from gex_cli import fetch_cmd, intraday_cmd, replay_cmd
 from gex_cli.errors import EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_USAGE
 from gex_cli.errors import fail as _fail
 from gex_cli.options import PRESET_NAMES, expiry_filters
@@ -183,6 +182,7 @@ app.command("ingest")(ingest_cmd.ingest)
 app.command("generate")(generate_cmd.generate)
 app.command("compute")(compute_cmd.compute)
 app.command("nightly")(flows_cmd.nightly)
+app.command("intraday")(intraday_cmd.intraday)
 app.command("backfill")(flows_cmd.backfill)
 app.command("publish")(flows_cmd.publish)
 app.command("demo")(demo_cmd.demo)

@@ -1,4 +1,5 @@
-"""``gex serve``: the nightly flow on a cron schedule, registered with a Prefect server and served here.
+"""``gex serve``: the nightly flow on a cron schedule (and, with ``--intraday``, the intraday flow every N minutes of
+market hours), registered with a Prefect server and served here.
 
 A schedule needs a real Prefect server (``prefect server start``; ``PREFECT_API_URL`` pointing at it): the
 temporary API that ``gex nightly`` starts has no scheduler. Prefect and the flows are imported only when the
@@ -98,6 +99,16 @@ def serve(
         typer.Option("--watchlist", help="Fetch this watchlist's sources and symbols before each run (TOML, "
                                          "deploy/watchlist.example.toml); default: files dropped into --landing."),
     ] = None,
+    intraday: Annotated[
+        bool,
+        typer.Option("--intraday", help="Also serve the intraday deployment intraday/gex-intraday (needs --watchlist): "
+                                        "fetch, compute and publish every --intraday-every minutes of NYSE regular "
+                                        "hours (holidays, weekends and early closes respected)."),
+    ] = False,
+    intraday_every: Annotated[
+        int, typer.Option("--intraday-every", help="Minutes between intraday snapshots, a divisor of 60 (default 5: "
+                                                   "09:35 ... 16:00 New York).")
+    ] = 5,
     dry_run: Annotated[
         bool,
         typer.Option("--dry-run", "--check", help="Validate and print what would be registered and the next 5 runs; "
@@ -144,6 +155,7 @@ def serve(
 
         cron, timezone = cron_for(fetch_time), "America/New_York"
         params["fetch_at"] = fetch_time.strftime("%H:%M")
+    extra, intraday_lines = _intraday(serving, intraday, intraday_every, watch, params, dry_run)
     try:
         schedule = serving.parse_schedule(cron or DEFAULT_CRON, timezone)
     except serving.ScheduleError as exc:
@@ -158,7 +170,7 @@ def serve(
 
     if dry_run:
         typer.echo("dry run: nothing registered, no server contacted")
-        for line in describe(name, schedule, params, runs):
+        for line in describe(name, schedule, params, runs) + intraday_lines:
             typer.echo(line)
         return
 
@@ -174,17 +186,47 @@ def serve(
         raise _fail(problem, EXIT_BAD_INPUT)
 
     typer.echo(f"serving on the Prefect server at {url}")
-    for line in describe(name, schedule, params, runs):
+    for line in describe(name, schedule, params, runs) + intraday_lines:
         typer.echo(line)
     typer.echo(f"each run executes in a subprocess of this one; trigger one now with "
                f"`uv run prefect deployment run 'nightly/{name}'`. Ctrl-C stops serving (and pauses the schedule).")
     try:
-        serving.serve_nightly(schedule, params, name)
+        serving.serve_nightly(schedule, params, name, extra)
     except SystemExit as exc:  # Prefect's SIGTERM handler exits with 0 (systemctl stop): same message
         if exc.code not in (0, None):
             raise
+    if extra and not serving.pause(serving.INTRADAY_NAME, "intraday"):
+        typer.echo("the server did not confirm pausing the intraday schedule (runs may show as Late until the next "
+                   "`gex serve`)")
     if serving.pause(name):
         typer.echo("stopped serving; the schedule is paused until the next `gex serve`")
     else:
         typer.echo("stopped serving; the server did not confirm pausing the schedule (runs may show as Late "
                    "until the next `gex serve`)")
+
+
+def _intraday(serving: Any, wanted: bool, every: int, watch: str | None, params: dict[str, Any],
+              dry_run: bool) -> tuple[tuple[Any, ...], list[str]]:
+    """The intraday deployment to serve beside the nightly one (``--intraday``) and the lines describing it;
+    ``((), [])`` without ``--intraday``. Usage errors (no watchlist, a bad interval) exit 2."""
+    if not wanted:
+        return (), []
+    from gex_fetch.schedule import check_every, intraday_cron, next_intraday_runs
+
+    if watch is None:
+        raise _fail("--intraday needs --watchlist FILE: the intraday flow fetches what it lists every cycle", EXIT_USAGE)
+    try:
+        check_every(every)
+    except ValueError as exc:
+        raise _fail(f"--intraday-every: {exc}", EXIT_USAGE) from None
+    iparams = serving.intraday_parameters(params["landing"], params["warehouse"], watch, every, params.get("presets"))
+    runs = next_intraday_runs(dt.datetime.now(dt.timezone.utc), every, PREVIEW_RUNS)
+    lines = [
+        f"deployment: intraday/{serving.INTRADAY_NAME} (flow pipelines.intraday.intraday)",
+        f"schedule:   cron {intraday_cron(every)!r} in America/New_York, gated by the NYSE calendar "
+        f"(every {every} min from the open to the close; 13:00 on early closes; no holidays)",
+        f"next {len(runs)} intraday runs ({MARKET_TIMEZONE} = UTC):",
+        *(f"  {_when(r)}" for r in runs),
+    ]
+    deployment = () if dry_run else (serving.build_intraday_deployment(every, iparams),)
+    return deployment, lines

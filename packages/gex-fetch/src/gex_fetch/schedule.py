@@ -96,3 +96,129 @@ def is_due(at: dt.time | str, now: dt.datetime, tolerance: dt.timedelta = DUE_TO
         return None
     start = run_instant(day, at)
     return day if start <= now <= start + tolerance else None
+
+
+# ---------------------------------------------------------------------------------------------------------
+# intraday: every N minutes of a session's regular trading hours
+
+#: Default minutes between intraday snapshots (78 per regular 6.5-hour session).
+DEFAULT_EVERY_MINUTES = 5
+#: Intervals allowed (minutes): divisors of 60, so every run instant falls on the same minutes of every
+#: hour and one cron line in New York time covers them all (with 09:30 opens, the 13:00/16:00 closes too).
+ALLOWED_EVERY_MINUTES = (1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30, 60)
+
+
+def check_every(every: int) -> dt.timedelta:
+    """``every`` (minutes) as a timedelta; ``ValueError`` unless it is one of :data:`ALLOWED_EVERY_MINUTES`."""
+    if isinstance(every, bool) or not isinstance(every, int) or every not in ALLOWED_EVERY_MINUTES:
+        raise ValueError(f"intraday interval {every!r} minutes: choose one of "
+                         f"{', '.join(map(str, ALLOWED_EVERY_MINUTES))} (a divisor of 60)")
+    return dt.timedelta(minutes=every)
+
+
+def intraday_runs(session: dt.date, every: int = DEFAULT_EVERY_MINUTES) -> list[dt.datetime]:
+    """The intraday run instants (UTC) of ``session``: open + N, open + 2N, ..., and the close itself (early
+    closes included); empty when ``session`` is not an NYSE session (holiday, weekend).
+
+    Opens and closes are the exchange calendar's UTC instants, so daylight-saving changes (which happen on a
+    Sunday at 02:00) shift the UTC times with the New York wall clock and never split a session.
+
+    >>> import datetime as dt
+    >>> runs = intraday_runs(dt.date(2026, 11, 27))  # the day after Thanksgiving: 13:00 close
+    >>> len(runs), runs[0].astimezone(calendar.NEW_YORK).strftime("%H:%M"), runs[-1].astimezone(calendar.NEW_YORK).strftime("%H:%M")
+    (42, '09:35', '13:00')
+    >>> len(intraday_runs(dt.date(2026, 11, 30))), intraday_runs(dt.date(2026, 11, 26))
+    (78, [])
+    """
+    step = check_every(every)
+    if not calendar.is_session(session):
+        return []
+    open_, close = calendar.session_open(session), calendar.session_close(session)
+    out: list[dt.datetime] = []
+    when = open_ + step
+    while when < close:
+        out.append(when)
+        when += step
+    out.append(close)  # the close is always a run (it falls on the grid for every allowed interval anyway)
+    return out
+
+
+def next_intraday_runs(after: dt.datetime, every: int = DEFAULT_EVERY_MINUTES, count: int = 5) -> list[dt.datetime]:
+    """The next ``count`` intraday run instants (timezone-aware, New York) strictly after ``after``.
+
+    >>> import datetime as dt
+    >>> ny = calendar.NEW_YORK
+    >>> [r.strftime("%a %m-%d %H:%M") for r in next_intraday_runs(dt.datetime(2026, 11, 27, 12, 52, tzinfo=ny), 5, 3)]
+    ['Fri 11-27 12:55', 'Fri 11-27 13:00', 'Mon 11-30 09:35']
+    """
+    check_every(every)
+    if after.tzinfo is None:
+        raise ValueError("after must be timezone-aware")
+    if count < 0:
+        raise ValueError("count cannot be negative")
+    day = after.astimezone(calendar.NEW_YORK).date()
+    session = day if calendar.is_session(day) else calendar.next_session(day)
+    out: list[dt.datetime] = []
+    while len(out) < count:
+        out += [r.astimezone(calendar.NEW_YORK) for r in intraday_runs(session, every) if r > after][: count - len(out)]
+        session = calendar.next_session(session)
+    return out
+
+
+#: Longest default lateness of an intraday firing (the flow gates on the run's *scheduled* instant when
+#: Prefect gives one, so only the scheduler's own jitter counts).
+MAX_INTRADAY_TOLERANCE = dt.timedelta(seconds=90)
+
+
+def default_intraday_tolerance(every: int = DEFAULT_EVERY_MINUTES) -> dt.timedelta:
+    """How late a firing may start and still be its run instant's snapshot: half the interval, at most
+    :data:`MAX_INTRADAY_TOLERANCE`. Below half the interval a late firing is never taken for the next
+    instant; below two minutes the cron's extra firings (16:05, 13:05 on an early close, 09:30, and the
+    minute-0 firings of intervals that do not divide 30) are never due."""
+    return min(check_every(every) / 2, MAX_INTRADAY_TOLERANCE)
+
+
+def is_intraday_due(now: dt.datetime, every: int = DEFAULT_EVERY_MINUTES,
+                    tolerance: dt.timedelta | None = None) -> dt.datetime | None:
+    """The intraday run instant (UTC) a run starting at ``now`` stands for (``now`` at or up to ``tolerance``
+    after it; default :func:`default_intraday_tolerance`), else ``None``: before the first run instant, after
+    the close (early closes included), on holidays and weekends.
+
+    >>> import datetime as dt
+    >>> ny = calendar.NEW_YORK
+    >>> is_intraday_due(dt.datetime(2026, 11, 27, 13, 1, 20, tzinfo=ny)).astimezone(ny).strftime("%H:%M")
+    '13:00'
+    >>> is_intraday_due(dt.datetime(2026, 11, 27, 13, 5, tzinfo=ny)), is_intraday_due(dt.datetime(2026, 11, 26, 10, 0, tzinfo=ny))
+    (None, None)
+    """
+    step = check_every(every)
+    tol = default_intraday_tolerance(every) if tolerance is None else tolerance
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    if tol < dt.timedelta(0) or tol >= step:
+        raise ValueError(f"tolerance must be at least 0 and less than the interval ({every} min)")
+    day = now.astimezone(calendar.NEW_YORK).date()
+    if not calendar.is_session(day):
+        return None
+    utc = now.astimezone(dt.timezone.utc)
+    past = [r for r in intraday_runs(day, every) if r <= utc]
+    return past[-1] if past and utc - past[-1] <= tol else None
+
+
+def intraday_cron(every: int = DEFAULT_EVERY_MINUTES) -> str:
+    """A cron expression (New York time, Monday to Friday) firing at least at every intraday run instant of
+    every session (regular days and 13:00 early closes); :func:`is_intraday_due` gates the extra firings.
+
+    >>> intraday_cron(5), intraday_cron(20), intraday_cron(60)
+    ('*/5 9-16 * * 1-5', '0,10,30,50 9-16 * * 1-5', '0,30 10-16 * * 1-5')
+    """
+    check_every(every)
+    # a regular and an early-close session cover every wall-clock minute and hour a run instant can have
+    instants = intraday_runs(dt.date(2026, 11, 30), every) + intraday_runs(dt.date(2026, 11, 27), every)
+    local = [r.astimezone(calendar.NEW_YORK) for r in instants]
+    minutes = sorted({r.minute for r in local})
+    hours = sorted({r.hour for r in local})
+    minute = f"*/{every}" if minutes == list(range(0, 60, every)) else ",".join(map(str, minutes))
+    if hours != list(range(hours[0], hours[-1] + 1)):  # pragma: no cover - sessions are contiguous hours
+        raise ValueError(f"cannot express the hours {hours} as one range")
+    return f"{minute} {hours[0]}-{hours[-1]} * * 1-5"

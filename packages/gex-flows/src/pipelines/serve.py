@@ -175,9 +175,44 @@ def build_deployment(schedule: NightlySchedule, params: dict[str, Any], name: st
     )
 
 
-def serve_nightly(schedule: NightlySchedule, params: dict[str, Any], name: str = DEFAULT_NAME) -> None:
+#: Deployment name of the intraday flow; the full name is ``intraday/gex-intraday``.
+INTRADAY_NAME = "gex-intraday"
+
+
+def intraday_parameters(landing: str, warehouse: str | None, watchlist: str, every: int,
+                        presets: list[str] | None = None) -> dict[str, Any]:
+    """The default parameters of the intraday deployment's runs (those of :func:`pipelines.intraday.intraday`,
+    gated: each run checks its scheduled instant against the NYSE calendar)."""
+    return {"landing": landing, "warehouse": warehouse, "watchlist": watchlist, "every": every,
+            "presets": presets or None, "gate": True}
+
+
+def build_intraday_deployment(every: int, params: dict[str, Any], name: str = INTRADAY_NAME) -> Any:
+    """The intraday flow as a deployment ``intraday/<name>`` on the cron of every possible run instant
+    (:func:`gex_fetch.schedule.intraday_cron`, New York time); each run skips unless its scheduled instant is
+    a run instant of a session (holidays, weekends, after early closes)."""
+    from gex_fetch.schedule import intraday_cron
+    from prefect.types.entrypoint import EntrypointType
+
+    from pipelines.intraday import intraday
+
+    cron = intraday_cron(every)
+    return intraday.to_deployment(
+        name=name,
+        schedules=[Cron(cron, timezone=DEFAULT_TIMEZONE)],
+        parameters=params,
+        description=f"Intraday GEX cycle every {every} min of NYSE regular hours: fetch the watchlist, ingest, "
+                    f"compute the snapshots, publish. Schedule: {cron} ({DEFAULT_TIMEZONE}), gated by the calendar.",
+        tags=["gex", "intraday"],
+        entrypoint_type=EntrypointType.MODULE_PATH,
+    )
+
+
+def serve_nightly(schedule: NightlySchedule, params: dict[str, Any], name: str = DEFAULT_NAME,
+                  extra: tuple[Any, ...] = ()) -> None:
     """Register the deployment with the server in ``PREFECT_API_URL`` and run its scheduled runs in this
-    process (each in a subprocess) until interrupted (Ctrl-C or SIGTERM).
+    process (each in a subprocess) until interrupted (Ctrl-C or SIGTERM); ``extra`` deployments (the
+    intraday one, :func:`build_intraday_deployment`) are served beside it.
 
     On shutdown Prefect pauses the schedule (``pause_on_shutdown``), so runs do not pile up as Late while
     nothing serves them; the next ``serve`` registers the deployment again and resumes it.
@@ -191,18 +226,18 @@ def serve_nightly(schedule: NightlySchedule, params: dict[str, Any], name: str =
     # is then cancelled and asyncio logs that cancellation with a traceback. It is the shutdown itself, not an
     # error: keep it out of the journal (any other asyncio error still shows).
     logging.getLogger("asyncio").addFilter(_drop_shutdown_cancellations)
-    serve(build_deployment(schedule, params, name), print_starting_message=False)
+    serve(build_deployment(schedule, params, name), *extra, print_starting_message=False)
 
 
-def pause(name: str = DEFAULT_NAME) -> bool:
-    """Pause the deployment ``nightly/<name>`` on the server (what ``pause_on_shutdown`` should have done:
+def pause(name: str = DEFAULT_NAME, flow_name: str | None = None) -> bool:
+    """Pause the deployment ``nightly/<name>`` (``<flow_name>/<name>``) on the server (what ``pause_on_shutdown`` should have done:
     Prefect 3.8's SIGTERM path starts the runner's stop without awaiting it, so under load the pause can be
     lost). Returns whether the server confirmed; never raises (the server may be gone too)."""
     from prefect.client.orchestration import get_client
 
     try:
         with get_client(sync_client=True) as client:
-            deployment = client.read_deployment_by_name(f"{nightly.name}/{name}")
+            deployment = client.read_deployment_by_name(f"{flow_name or nightly.name}/{name}")
             client.pause_deployment(deployment.id)
         return True
     except Exception:  # noqa: BLE001 - best effort at shutdown: the next `gex serve` resumes it anyway

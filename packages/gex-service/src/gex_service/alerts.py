@@ -1,9 +1,11 @@
 """Alerts after a publish: regime change, spot crossing the gamma flip, a wall moving more than a threshold.
 
 Detection (:func:`detect`) is pure: consecutive ``mart.regime_daily`` rows of one underlying (oldest first)
--> :class:`Alert` list. What is compared is a session's row with the underlying's previous computed session
-(end-of-day rows: "spot crossing the flip" means the sign of ``spot - gamma_flip`` changed between the two
-sessions, not an intraday cross).
+-> :class:`Alert` list. After a nightly publish (:func:`for_published`) a session's row is compared with the
+underlying's previous computed session (end-of-day rows: "spot crossing the flip" means the sign of
+``spot - gamma_flip`` changed between the two sessions). After an intraday cycle (:func:`for_snapshots`) the
+newest snapshot is compared with the snapshot before it (the previous cycle's, or the previous session's
+last one at the first cycle of a day): an intraday cross, alerted once, at the first snapshot past the flip.
 
 Sending (:func:`send`) goes through `Apprise <https://github.com/caronc/apprise>`_ to the URLs of the
 environment variable ``GEX_ALERT_URLS`` (comma-separated Apprise URLs: ``slack://...``, ``discord://...``,
@@ -62,7 +64,7 @@ def detect(rows: Sequence[Mapping[str, object]], wall_move_pct: float = WALL_MOV
     for prev, cur in zip(rows, rows[1:], strict=False):
         u, s = str(cur["underlying"]), cur["session"]
         assert isinstance(s, dt.date)
-        label = f"{u} {s.isoformat()}"
+        label = _label(u, s, cur)
         pr, cr = prev.get("regime"), cur.get("regime")
         if pr and cr and pr != cr:
             out.append(Alert("regime_change", u, s, f"{label}: regime {pr} -> {cr}"))
@@ -82,6 +84,18 @@ def detect(rows: Sequence[Mapping[str, object]], wall_move_pct: float = WALL_MOV
                     out.append(Alert("wall_move", u, s,
                                      f"{label}: {wall.replace('_', ' ')} {pw:.2f} -> {cw:.2f} ({moved:+.2f}%, threshold {wall_move_pct:g}%)"))
     return out
+
+
+def _label(underlying: str, session: dt.date, row: Mapping[str, object]) -> str:
+    """``SPX 2025-01-03``; for an intraday snapshot row (``intraday`` true, ``valuation_ts`` set) the New York
+    time too: ``SPX 2025-01-03 10:35 ET``."""
+    label = f"{underlying} {session.isoformat()}"
+    at = row.get("valuation_ts")
+    if row.get("intraday") and isinstance(at, dt.datetime) and at.tzinfo is not None:
+        from zoneinfo import ZoneInfo
+
+        label += f" {at.astimezone(ZoneInfo('America/New_York')):%H:%M} ET"
+    return label
 
 
 def wall_threshold_pct() -> float:
@@ -159,4 +173,26 @@ def for_published(con: duckdb.DuckDBPyConnection, sessions: Iterable[tuple[str, 
         idx = next((i for i, r in enumerate(rows) if r["session"] == newest[u]), None)
         if idx:  # None (no native row) or 0 (no previous session): nothing to compare
             out.extend(detect(rows[idx - 1: idx + 1], threshold))
+    return out
+
+
+#: Columns of a snapshot row that :func:`detect` reads (``mart.regime_daily``, one row per snapshot).
+_SNAPSHOT_COLUMNS = "underlying, session, valuation_ts, intraday, spot, gamma_flip, regime, call_wall, put_wall"
+
+
+def for_snapshots(con: duckdb.DuckDBPyConnection, underlyings: Iterable[str],
+                  wall_move_pct: float | None = None) -> list[Alert]:
+    """Intraday alerts: the newest native snapshot of each of ``underlyings`` against the snapshot before
+    it (ordered by valuation instant, across sessions: the first snapshot of a day is compared with the
+    previous session's last, usually its end-of-day row). Run after each intraday cycle, so each crossing,
+    regime change or wall move is alerted once, at the first snapshot showing it."""
+    threshold = wall_threshold_pct() if wall_move_pct is None else wall_move_pct
+    out: list[Alert] = []
+    for u in sorted(set(underlyings)):
+        cur = con.execute(
+            f"SELECT {_SNAPSHOT_COLUMNS} FROM mart.regime_daily WHERE underlying = ? AND preset = 'native' "
+            "ORDER BY valuation_ts DESC LIMIT 2", [u])
+        names = [d[0] for d in cur.description]
+        rows = [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+        out.extend(detect(rows[::-1], threshold))
     return out
