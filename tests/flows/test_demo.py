@@ -18,8 +18,8 @@ def test_demo_runs_every_flow_and_says_where_things_are(tmp_path, monkeypatch):
     args = ["demo", "--sessions", "6", "--contracts", "600", "--warehouse", str(target)]
     out = CliRunner().invoke(app, args)
     assert out.exit_code == 0, out.output
-    for step in ("[1/6] generating 6 sessions", "[3/6] flow ingest", "[4/6] flow backfill", "[5/6] flow nightly",
-                 "[6/6] the dashboard report"):
+    for step in ("[1/7] generating 6 sessions", "[3/7] flow ingest", "[4/7] flow backfill", "[5/7] flow intraday",
+                 "[6/7] flow nightly", "[7/7] the dashboard report"):
         assert step in out.output
     assert "5 sessions computed, 0 failed" in out.output and "1 session computed" in out.output
     assert "Latest regime" in out.output and "Flip history" in out.output and "SPX: 6 sessions" in out.output
@@ -27,9 +27,16 @@ def test_demo_runs_every_flow_and_says_where_things_are(tmp_path, monkeypatch):
     reports = list(target.parent.glob("report_SPX_*.html"))
     assert len(reports) == 1 and str(reports[0]) in out.output and reports[0].stat().st_size > 500_000
     assert (target.parent / "exports" / "regime_daily" / "underlying=SPX").is_dir()
+    pages = list(target.parent.glob("intraday_SPX_*.html"))
+    assert len(pages) == 1 and str(pages[0]) in out.output
+    assert "12 intraday snapshots of SPX" in out.output
     con = duckdb.connect(str(target), read_only=True)
     try:
-        assert con.execute("SELECT count(*), count(DISTINCT flow) FROM mart.runs").fetchall() == [(6, 2)]
+        # 5 sessions by the backfill, the last session's 12 intraday snapshots (every 30 minutes until 15:30 ET),
+        # then its end-of-day chain by the nightly
+        assert con.execute("SELECT count(*), count(DISTINCT flow) FROM mart.runs").fetchall() == [(18, 3)]
+        assert con.execute("SELECT count(*), count(*) FILTER (intraday) FROM main.regime_snapshots").fetchall() == [(18, 12)]
+        assert con.execute("SELECT intraday FROM main.regime_daily ORDER BY session DESC LIMIT 1").fetchall() == [(False,)]
         assert con.execute("SELECT count(*) FROM mart.export_state").fetchall() == [(6,)]
         assert con.execute("SELECT count(DISTINCT session) FROM main.hedge_advice").fetchall() == [(6,)]
     finally:

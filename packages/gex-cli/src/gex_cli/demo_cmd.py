@@ -28,6 +28,8 @@ from gex_cli.interrupts import long_command, prefect_ready
 #: Contracts per generated session: a thinned SPX-like listing (the full one is ~20,000; the benchmarks use
 #: it). 6,000 keeps the whole demo well inside 3 minutes on 2 cores, first run included.
 DEMO_CONTRACTS = 6000
+#: Minutes between the intraday snapshots of the demo's last session (13 a day: the flow costs seconds per cycle).
+DEMO_INTRADAY_EVERY = 30
 
 
 def _step(n: int, total: int, text: str) -> float:
@@ -75,13 +77,13 @@ def _demo(sessions: int, contracts: int, seed: int, warehouse: Path | None, land
     target = warehouse_path(warehouse)
     folder = landing if landing is not None else target.parent / "landing"
     exports = exports_path(None, target)
-    steps = 6
+    steps = 7
 
     t0 = _step(1, steps, f"generating {sessions} sessions of an SPX-like market (~{contracts:,} contracts each) in {folder}")
     from pipelines import runtime
 
     with runtime.interruptible():  # files are rewritten whole by the next demo
-        summary = _generate(folder, sessions, contracts, seed)
+        summary, last_session = _generate(folder, sessions, contracts, seed)
     _done(t0, f"{len(summary.sessions)} sessions {summary.sessions[0]} .. {summary.sessions[-1]}, "
               f"{sum(summary.contracts):,} contracts, {sum(summary.turbulent)} turbulent sessions")
 
@@ -117,7 +119,14 @@ def _demo(sessions: int, contracts: int, seed: int, warehouse: Path | None, land
         failed = [o for o in outcomes if o.status != "ok"]
         _done(t0, f"{len(outcomes)} sessions computed, {len(failed)} failed"
                   + ("" if outcomes else " (all were computed already)"))
-        t0 = _step(5, steps, f"flow nightly: fetch the latest session {last} from a local server in Cboe's delayed-quotes "
+        t0 = _step(5, steps, f"flow intraday: the latest session {last} through the day, a snapshot every "
+                             f"{DEMO_INTRADAY_EVERY} minutes fetched from a local server, ingested, computed, published")
+        intraday_runs = _intraday_day(folder, target, exports, last_session, seed)
+        failed += [o for r in intraday_runs for o in r.outcomes if o.status != "ok"]
+        _done(t0, f"{len(intraday_runs)} intraday snapshots of {feed.underlying} "
+                  f"{intraday_runs[0].run_instant:%H:%M} .. {intraday_runs[-1].run_instant:%H:%M} UTC kept "
+                  f"(main.regime_snapshots), latest one published as the day's row until the close")
+        t0 = _step(6, steps, f"flow nightly: fetch the latest session {last} from a local server in Cboe's delayed-quotes "
                              f"shape, ingest, compute, export, the regimes artifact")
         with _cboe_feed(feed) as base_url:
             from gex_fetch.watchlist import parse_watchlist
@@ -128,11 +137,12 @@ def _demo(sessions: int, contracts: int, seed: int, warehouse: Path | None, land
         failed += result.failed
         bad_fetches = result.failed_fetches
         _done(t0, "; ".join(f.line() for f in result.fetches) + f"; {len(result.outcomes)} session{'s' if len(result.outcomes) != 1 else ''} computed")
-    t0 = _step(6, steps, "the dashboard report of the latest session (one self-contained HTML file)")
+    t0 = _step(7, steps, "the dashboard report of the latest session and its intraday page (self-contained HTML files)")
     with runtime.interruptible():  # read-only from here
         report = _report(target)
-        _done(t0, f"{report}")
-        _summary(target, exports, report, time.perf_counter() - began)
+        intraday_page = _intraday_report(target)
+        _done(t0, f"{report}, {intraday_page}")
+        _summary(target, exports, report, intraday_page, time.perf_counter() - began)
     if bad or failed or bad_fetches:
         for f in bad_fetches:
             typer.echo(f"gex: error: {f.line()}", err=True)
@@ -168,11 +178,53 @@ def _cboe_feed(snapshot: Any) -> Iterator[str]:
         yield server.base_url
 
 
+def _intraday_day(folder: Path, target: Path, exports: Path, last_session: Any, seed: int) -> list[Any]:
+    """Run the intraday flow at each run instant of the last session (injected clock), each cycle fetching that
+    instant's generated chain from a local server in Cboe's shape. The close is left to the nightly step."""
+    from gex_fetch.replay import Reply, ReplayServer
+    from gex_fetch.watchlist import parse_watchlist
+    from gex_market.api_shapes import render_responses
+    from gex_market.intraday import intraday_day
+
+    from pipelines import runtime
+    from pipelines.intraday import intraday
+
+    day = intraday_day(last_session, seed=seed, every_minutes=DEMO_INTRADAY_EVERY)
+    watchlist = parse_watchlist({"watch": [{"source": "cboe", "symbols": [day.underlying]}]})
+    runs = []
+    with ReplayServer() as server:
+        for snapshot in day.snapshots[:-1]:
+            runtime.check_stop()
+            for r in render_responses(snapshot, "cboe", base_url=server.base_url):
+                server.add(r.path, Reply(body=r.body, content_type=r.content_type))
+            runs.append(intraday(str(folder), str(target), watchlist=watchlist, every=DEMO_INTRADAY_EVERY,
+                                 now=snapshot.snapshot_ts, exports=str(exports), base_urls={"cboe": server.base_url}))
+    return runs
+
+
+def _intraday_report(target: Path) -> Path:
+    """Write the intraday page of the latest session beside the warehouse; returns its path."""
+    from gex_report import data as report_data
+    from gex_report import intraday_data as idd
+    from gex_report.intraday_page import write_intraday
+
+    con = report_data.open_read_only(target)
+    try:
+        loaded = idd.load(con, None, None, "native")
+    finally:
+        con.close()
+    out = target.parent / f"intraday_{loaded.underlying}_{loaded.session}.html"
+    write_intraday(loaded, out, warehouse_name=target.name)
+    return out
+
+
 def _latest(rows: list[Any]) -> str:
     return str(max(r[0] for r in rows)) if rows else "YYYY-MM-DD"
 
 
-def _generate(folder: Path, sessions: int, contracts: int, seed: int) -> Any:
+def _generate(folder: Path, sessions: int, contracts: int, seed: int) -> tuple[Any, Any]:
+    """Generate the market; returns its summary and the last :class:`gex_market.market.MarketSession` (the
+    intraday step re-quotes its chain through the day)."""
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
@@ -184,10 +236,14 @@ def _generate(folder: Path, sessions: int, contracts: int, seed: int) -> Any:
                   disable=not err.is_terminal) as bar:
         task = bar.add_task("generate", total=sessions, session="")
 
+        last: list[MarketSession] = []
+
         def advance(ms: MarketSession) -> None:
             bar.update(task, advance=1, session=ms.session.isoformat())
+            last[:] = [ms]
 
-        return generate_market(folder, sessions=sessions, contracts=contracts, seed=seed, progress=advance)
+        summary = generate_market(folder, sessions=sessions, contracts=contracts, seed=seed, progress=advance)
+        return summary, last[0]
 
 
 def _report(target: Path) -> Path:
@@ -205,7 +261,7 @@ def _report(target: Path) -> Path:
     return out
 
 
-def _summary(target: Path, exports: Path, report: Path, seconds: float) -> None:
+def _summary(target: Path, exports: Path, report: Path, intraday_page: Path, seconds: float) -> None:
     """Print the latest regime, the flip history and where to look next."""
     from gex_warehouse.connect import connect
 
@@ -251,6 +307,7 @@ def _summary(target: Path, exports: Path, report: Path, seconds: float) -> None:
     echo(f"Snapshot    {target.with_name(target.stem + '.published.duckdb')}  (the published views; readable at any "
          f"moment: gex sql, gex report, duckdb -readonly)")
     echo(f"Report      {report}  (open it in a browser; works offline)")
+    echo(f"Intraday    {intraday_page}  (the last session's snapshots: GEX heatmap by strike and time, spot and flip)")
     echo(f"Exports     {exports}/<view>/underlying=<U>/session=<D>/part-0.parquet  (read these while a job runs)")
     echo("Try (published views: docs/sql-contract.md; more in sql/queries/)")
     echo(f"  uv run gex sql{w} \"SELECT session, regime, round(total_gex_usd_per_1pct / 1e9, 2) AS gex_bn, gamma_flip, "
@@ -258,6 +315,7 @@ def _summary(target: Path, exports: Path, report: Path, seconds: float) -> None:
     echo(f"  uv run gex sql{w} sql/queries/negative_gamma_days_last_year.sql")
     echo(f"  uv run gex sql{w} \"SELECT template, band_shares, execution, clock_interval_minutes, pnl_total_usd_per_day "
          f"FROM hedge_advice WHERE session = (SELECT max(session) FROM hedge_advice)\"")
+    echo(f"  uv run gex replay SPX {_latest(latest)} --speed 0{w}   # the last session's snapshots, one frame each")
     echo(f"  uv run gex advise --template long-otm-calls --underlying SPX --session {_latest(latest)}{w}")
     echo(f"  uv run duckdb -c \"SELECT regime, count(*) FROM read_parquet('{exports}/regime_daily/**/*.parquet', "
          f"hive_partitioning = true) GROUP BY ALL\"")
