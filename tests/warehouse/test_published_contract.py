@@ -74,6 +74,13 @@ CONTRACT: dict[str, list[str]] = {
         "hedging_error_std_usd_per_day", "pnl_total_usd_per_day", "breakeven_vol", "regime_factor", "regime_reason",
         "warnings",
     ],
+    "scanner": [
+        "session", "underlying", "valuation_ts", "spot", "total_gex_usd_per_1pct", "call_gex_usd_per_1pct",
+        "put_gex_usd_per_1pct", "call_gamma_share", "adv_20d_usd", "adv_20d_sessions", "gex_to_adv", "gamma_flip",
+        "flip_distance_pct", "regime", "previous_session", "previous_regime", "regime_changed",
+        "total_gex_change_usd_per_1pct", "net_gex_rank", "gex_adv_rank", "call_share_rank", "flip_distance_rank",
+        "underlyings_in_session", "zero_dte_gamma_share", "partial_chain", "data_stale", "preset",
+    ],
 }
 #: Keys of the per-session views (the Parquet export partitions them by underlying and session).
 KEYS = {
@@ -89,6 +96,7 @@ KEYS = {
     "gex_profile": ("underlying", "session", "spot_level"),
     "flip_crossings": ("underlying", "session", "crossing"),
     "hedge_advice": ("underlying", "session", "template"),
+    "scanner": ("underlying", "session"),
 }
 
 

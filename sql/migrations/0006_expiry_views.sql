@@ -1,0 +1,1 @@
+-- placeholder: migration 0006 (expiry views) belongs to the "expiries" branch; the integrator takes that file at merge

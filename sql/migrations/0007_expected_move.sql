@@ -1,0 +1,1 @@
+-- placeholder: migration 0007 (expected move) belongs to the "evidence2" branch; the integrator takes that file at merge
