@@ -247,14 +247,14 @@ ORDER BY q.source_line, q.symbol
 def test_fast_as_of_open_interest_equals_a_plain_asof_join(con):
     """core.contracts_as_of's aggregate gives the ASOF join's rows, also for contracts missing from the latest
     publication (they take an older one) and for a session whose morning publication is gone."""
-    keys = c.loaded_sessions(con)
+    keys = [(u, s) for u, s, _ in c.loaded_snapshots(con)]  # one end-of-day snapshot per session here
     cols = ["symbol", "chain_open_interest", "chain_oi_date", "feed_open_interest", "feed_oi_date", "feed_publish_date"]
     u, s = keys[2]
     con.execute("DELETE FROM raw.open_interest WHERE underlying = ? AND publish_date = ? AND strike % 50 = 0", [u, s])
     con.execute("DELETE FROM raw.open_interest WHERE underlying = ? AND publish_date = ?", [u, keys[3][1]])
-    for u, s in keys:
+    for u, s, v in c.loaded_snapshots(con):
         fast = c._frame(con, c._CONTRACTS_AS_OF.format(columns="symbol, source_line"),
-                        {"underlying": u, "session": s}).select(cols)
+                        {"underlying": u, "session": s, "valuation_ts": v}).select(cols)
         view = c._frame(con, _ASOF_REFERENCE, [u, s])
         assert fast.equals(view), (u, s)
         assert fast["feed_open_interest"].is_not_null().any()

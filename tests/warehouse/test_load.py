@@ -155,7 +155,9 @@ def test_chain_closes_sessions_and_contracts_views(con, files, tmp_path):
     ]
 
 
-def test_json_chain_loads_and_intraday_snapshot_gives_no_close(con, tmp_path):
+def test_json_chain_loads_and_intraday_snapshot_is_kept_beside_it_without_a_close(con, tmp_path):
+    """An intraday snapshot of a session sits beside its end-of-day chain (every snapshot is kept); only the
+    end-of-day one gives the session's close, and core.sessions keeps describing the end-of-day chain."""
     path = tmp_path / "spx.json"
     chain_json(path)
     r = ingest_file(con, path)
@@ -164,6 +166,13 @@ def test_json_chain_loads_and_intraday_snapshot_gives_no_close(con, tmp_path):
     intraday = tmp_path / "spx-intraday.json"
     intraday.write_text(text)
     r2 = ingest_file(con, intraday)
-    assert r2.status == "loaded" and r2.session == SESSION
+    assert r2.status == "loaded" and r2.session == SESSION and r2.replaced == []
+    assert rows(con, "SELECT intraday FROM core.snapshots ORDER BY valuation_ts") == [(True,), (False,)]
+    assert rows(con, "SELECT intraday FROM core.sessions") == [(False,)]
+    assert rows(con, "SELECT count(*) FROM raw.underlying_closes") == [(1,)]  # the end-of-day chain's
+    con.execute("DELETE FROM raw.chain_quotes WHERE load_id = ?", [r.load_id])
+    con.execute("DELETE FROM raw.chain_snapshots WHERE load_id = ?", [r.load_id])
+    con.execute("DELETE FROM raw.underlying_closes")
+    assert ingest_file(con, intraday, force=True).status == "loaded"
     assert rows(con, "SELECT intraday FROM core.sessions") == [(True,)]
-    assert rows(con, "SELECT count(*) FROM raw.underlying_closes") == [(0,)]
+    assert rows(con, "SELECT count(*) FROM raw.underlying_closes") == [(0,)]  # an intraday spot is no close

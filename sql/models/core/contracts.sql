@@ -1,12 +1,13 @@
 -- Every loaded chain's contracts with both open-interest figures: core.contracts_as_of (the one definition of
--- the as-of rule) applied to each loaded (underlying, session). For browsing; the compute reads one chain at a
+-- the as-of rule) applied to the daily snapshot of each loaded
+-- (underlying, session) (core.sessions: the end-of-day chain, else the latest intraday one). For browsing; the compute reads one chain at a
 -- time through the macro. expired / excluded_reason: already settled at the valuation instant; loaded, but
 -- the models exclude them.
 CREATE OR REPLACE VIEW core.contracts AS
 SELECT
     c.* EXCLUDE (open_interest, oi_date),
     CASE WHEN c.expired THEN 'expired' END AS excluded_reason
-FROM raw.chain_snapshots AS s, LATERAL core.contracts_as_of(s.underlying, s.session) AS c;
+FROM core.sessions AS s, LATERAL core.contracts_as_of(s.underlying, s.session, s.valuation_ts) AS c;
 COMMENT ON VIEW core.contracts IS 'Chain contracts with chain OI and OCC feed OI (each with the session whose close it reflects), expired flag; prices currency per share, OI contracts (core.contracts_as_of on every loaded chain)';
 COMMENT ON COLUMN core.contracts.load_id IS 'raw.load_manifest.load_id of the file the row came from';
 COMMENT ON COLUMN core.contracts.underlying IS 'Normalised ticker without caret: SPX, NDX, RUT, SPY, VIX';

@@ -8,6 +8,7 @@ SELECT
     is_flip,
     preset
 FROM mart.flip_crossings
+SEMI JOIN core.daily_snapshot USING (underlying, session, preset, valuation_ts)
 WHERE core.preset_selected(preset);
 COMMENT ON VIEW main.flip_crossings IS 'Every zero crossing of the GEX profile inside the flip window; is_flip marks the gamma flip (the crossing the conventions pick)';
 COMMENT ON COLUMN main.flip_crossings.session IS 'As-of trading session (New York date)';

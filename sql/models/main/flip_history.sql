@@ -10,10 +10,12 @@ SELECT
     r.gamma_flip - lag(r.gamma_flip) OVER w AS gamma_flip_change,
     r.spot - lag(r.spot) OVER w AS spot_change,
     CAST((SELECT count(*) FROM mart.flip_crossings AS x WHERE x.underlying = r.underlying AND x.session = r.session
+                AND x.valuation_ts = r.valuation_ts
                 AND x.preset = r.preset)
          AS BIGINT) AS crossings,
     r.preset
 FROM mart.regime_daily AS r
+SEMI JOIN core.daily_snapshot AS d USING (underlying, session, preset, valuation_ts)
 WHERE core.preset_selected(r.preset)
 WINDOW w AS (PARTITION BY r.underlying, r.preset ORDER BY r.session);
 COMMENT ON VIEW main.flip_history IS 'Gamma flip vs spot per (underlying, session), with the changes since the previous computed session; levels currency per share';

@@ -16,6 +16,7 @@ SELECT
     contracts,
     preset
 FROM mart.gex_by_dte
+SEMI JOIN core.daily_snapshot USING (underlying, session, preset, valuation_ts)
 WHERE core.preset_selected(preset);
 COMMENT ON VIEW main.gex_by_dte IS 'Dealer exposures per days-to-expiry bucket (0, 1-7, 8-30, >30 calendar days) of each computed (underlying, session); GEX in dollars per 1% move of the underlying';
 COMMENT ON COLUMN main.gex_by_dte.session IS 'As-of trading session (New York date)';

@@ -17,6 +17,7 @@ SELECT
     contracts,
     preset
 FROM mart.gex_by_expiry
+SEMI JOIN core.daily_snapshot USING (underlying, session, preset, valuation_ts)
 WHERE core.preset_selected(preset);
 COMMENT ON VIEW main.gex_by_expiry IS 'Dealer exposures per (expiration, settlement) of each computed (underlying, session); GEX in dollars per 1% move of the underlying';
 COMMENT ON COLUMN main.gex_by_expiry.session IS 'As-of trading session (New York date)';

@@ -16,6 +16,7 @@ SELECT
     contracts,
     preset
 FROM mart.gex_by_strike
+SEMI JOIN core.daily_snapshot USING (underlying, session, preset, valuation_ts)
 WHERE core.preset_selected(preset);
 COMMENT ON VIEW main.gex_by_strike IS 'Dealer exposures per strike of each computed (underlying, session); AM and PM roots on one strike summed; GEX in dollars per 1% move of the underlying';
 COMMENT ON COLUMN main.gex_by_strike.session IS 'As-of trading session (New York date)';

@@ -18,6 +18,7 @@ SELECT
     contracts,
     preset
 FROM mart.gex_by_strike_root
+SEMI JOIN core.daily_snapshot USING (underlying, session, preset, valuation_ts)
 WHERE core.preset_selected(preset);
 COMMENT ON VIEW main.gex_by_strike_root IS 'Dealer exposures per option root and strike of each computed (underlying, session): AM- and PM-settled roots apart; summed over roots they give mart.gex_by_strike; GEX in dollars per 1% move of the underlying';
 COMMENT ON COLUMN main.gex_by_strike_root.session IS 'As-of trading session (New York date)';

@@ -8,6 +8,7 @@ SELECT
     gex_usd_per_1pct,
     preset
 FROM mart.gex_profile
+SEMI JOIN core.daily_snapshot USING (underlying, session, preset, valuation_ts)
 WHERE core.preset_selected(preset);
 COMMENT ON VIEW main.gex_profile IS 'Sticky-strike dealer GEX re-evaluated at hypothetical spots on the conventions'' grid, dollars per 1% move of the underlying';
 COMMENT ON COLUMN main.gex_profile.session IS 'As-of trading session (New York date)';

@@ -14,6 +14,7 @@ SELECT
     most_negative_net_strike,
     preset
 FROM mart.regime_daily
+SEMI JOIN core.daily_snapshot USING (underlying, session, preset, valuation_ts)
 WHERE core.preset_selected(preset)
 WINDOW w AS (PARTITION BY underlying, preset ORDER BY session);
 COMMENT ON VIEW main.levels_history IS 'Spot, call wall, put wall and absolute gamma strike per (underlying, session) with their changes since the previous computed session; currency per share';

@@ -3,9 +3,9 @@
 -- Columns are listed (not *) so the contract does not move when the mart table gains a column.
 CREATE OR REPLACE VIEW main.regime_daily AS
 WITH crossings AS (
-    SELECT underlying, session, preset, list(crossing ORDER BY crossing) AS flip_crossings
+    SELECT underlying, session, valuation_ts, preset, list(crossing ORDER BY crossing) AS flip_crossings
     FROM mart.flip_crossings
-    GROUP BY underlying, session, preset
+    GROUP BY underlying, session, valuation_ts, preset
 )
 SELECT
     r.session,
@@ -47,16 +47,19 @@ SELECT
     r.atm_iv_30d - v.rv_21d AS iv_rv_spread,
     h.regime_changed,
     h.days_in_regime,
-    cs.snapshot_ts,
+    r.snapshot_ts,
     CASE WHEN r.session = max(r.session) OVER (PARTITION BY r.underlying, r.preset)
-         THEN r.session < (SELECT max(session) FROM mart.regime_daily) END AS data_stale
+         THEN r.session < (SELECT max(session) FROM mart.regime_daily) END AS data_stale,
+    r.intraday,
+    r.zero_dte_gex_usd_per_1pct
 FROM mart.regime_daily AS r
-LEFT JOIN raw.chain_snapshots AS cs ON cs.underlying = r.underlying AND cs.session = r.session
-LEFT JOIN crossings AS x ON x.underlying = r.underlying AND x.session = r.session AND x.preset = r.preset
+SEMI JOIN core.daily_snapshot AS d USING (underlying, session, preset, valuation_ts)
+LEFT JOIN crossings AS x ON x.underlying = r.underlying AND x.session = r.session AND x.valuation_ts = r.valuation_ts
+    AND x.preset = r.preset
 LEFT JOIN core.realized_vol AS v ON v.underlying = r.underlying AND v.session = r.session
 LEFT JOIN main.regime_history AS h ON h.underlying = r.underlying AND h.session = r.session AND h.preset = r.preset
 WHERE core.preset_selected(r.preset);
-COMMENT ON VIEW main.regime_daily IS 'One row per computed (underlying, session): totals, flip and every crossing, regime and its stretch, levels, exposures, volatility context and how they were computed; GEX in dollars per 1% move of the underlying, vols decimal per year';
+COMMENT ON VIEW main.regime_daily IS 'One row per computed (underlying, session) (its end-of-day snapshot, or before it the latest intraday one: see intraday): totals, flip and every crossing, regime and its stretch, levels, exposures, volatility context and how they were computed; GEX in dollars per 1% move of the underlying, vols decimal per year';
 COMMENT ON COLUMN main.regime_daily.session IS 'As-of trading session (New York date)';
 COMMENT ON COLUMN main.regime_daily.underlying IS 'Normalised ticker without caret: SPX, NDX, RUT, ...';
 COMMENT ON COLUMN main.regime_daily.spot IS 'Spot the snapshot reports, currency per share';
@@ -98,3 +101,5 @@ COMMENT ON COLUMN main.regime_daily.regime_changed IS 'regime differs from the p
 COMMENT ON COLUMN main.regime_daily.days_in_regime IS 'Computed sessions in the current regime stretch including this one, count';
 COMMENT ON COLUMN main.regime_daily.snapshot_ts IS 'When the chain behind the row was taken (the vendor''s snapshot instant, or the fetch''s response instant), UTC: how old the data is';
 COMMENT ON COLUMN main.regime_daily.data_stale IS 'On the underlying''s latest row: true when a later session is computed for another underlying (this one''s fetch failed or its file did not arrive), false when current; NULL on earlier rows';
+COMMENT ON COLUMN main.regime_daily.intraday IS 'True: no end-of-day snapshot of the session is computed yet and the row is the latest intraday one (spot is not a close); false: the end-of-day snapshot';
+COMMENT ON COLUMN main.regime_daily.zero_dte_gex_usd_per_1pct IS 'Net dealer GEX at spot of the contracts settling by the next session close (0-DTE), dollars per 1% move of the underlying';

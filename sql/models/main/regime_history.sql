@@ -12,6 +12,7 @@ WITH ordered AS (
         lag(regime) OVER (PARTITION BY underlying, preset ORDER BY session) AS previous_regime,
         row_number() OVER (PARTITION BY underlying, preset ORDER BY session) AS nth_session
     FROM mart.regime_daily
+    SEMI JOIN core.daily_snapshot USING (underlying, session, preset, valuation_ts)
     WHERE core.preset_selected(preset)
 ),
 stretches AS (

@@ -5,7 +5,11 @@
 -- Parkinson, sqrt(252 * mean(ln(H/L)^2 / (4 ln 2))) over 21 bars. A window with a missing value is NULL.
 -- The same formulas in Python: gex.volatility (tests/warehouse/test_published_vol.py checks they agree).
 CREATE OR REPLACE VIEW main.vol_context AS
-WITH r AS (SELECT * FROM mart.regime_daily WHERE core.preset_selected(preset))
+WITH r AS (
+    SELECT * FROM mart.regime_daily
+    SEMI JOIN core.daily_snapshot USING (underlying, session, preset, valuation_ts)
+    WHERE core.preset_selected(preset)
+)
 SELECT
     coalesce(v.session, r.session) AS session,
     coalesce(v.underlying, r.underlying) AS underlying,

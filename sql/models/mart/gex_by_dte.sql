@@ -1,5 +1,6 @@
-COMMENT ON TABLE mart.gex_by_dte IS 'Dealer exposures per days-to-expiry bucket (0, 1-7, 8-30, >30 calendar days) of each computed (underlying, session); GEX in dollars per 1% move of the underlying';
+COMMENT ON TABLE mart.gex_by_dte IS 'Dealer exposures per days-to-expiry bucket (0, 1-7, 8-30, >30 calendar days) of each computed snapshot (underlying, session, valuation_ts); GEX in dollars per 1% move of the underlying';
 COMMENT ON COLUMN mart.gex_by_dte.session IS 'As-of trading session (New York date)';
+COMMENT ON COLUMN mart.gex_by_dte.valuation_ts IS 'Snapshot the row was computed from (key): its valuation instant, UTC (the snapshot''s own instant when taken before the close, else the session close; core.daily_snapshot picks the one the daily views publish)';
 COMMENT ON COLUMN mart.gex_by_dte.underlying IS 'Normalised ticker without caret: SPX, NDX, RUT, ...';
 COMMENT ON COLUMN mart.gex_by_dte.dte_bucket IS 'Calendar days from session to expiration: 0, 1-7, 8-30 or >30';
 COMMENT ON COLUMN mart.gex_by_dte.call_gex_usd_per_1pct IS 'Dealer GEX of the calls, dollars per 1% move of the underlying';

@@ -1,5 +1,6 @@
-COMMENT ON TABLE mart.gex_by_expiry IS 'Dealer exposures per (expiration, settlement) of each computed (underlying, session); GEX in dollars per 1% move of the underlying';
+COMMENT ON TABLE mart.gex_by_expiry IS 'Dealer exposures per (expiration, settlement) of each computed snapshot (underlying, session, valuation_ts); GEX in dollars per 1% move of the underlying';
 COMMENT ON COLUMN mart.gex_by_expiry.session IS 'As-of trading session (New York date)';
+COMMENT ON COLUMN mart.gex_by_expiry.valuation_ts IS 'Snapshot the row was computed from (key): its valuation instant, UTC (the snapshot''s own instant when taken before the close, else the session close; core.daily_snapshot picks the one the daily views publish)';
 COMMENT ON COLUMN mart.gex_by_expiry.underlying IS 'Normalised ticker without caret: SPX, NDX, RUT, ...';
 COMMENT ON COLUMN mart.gex_by_expiry.expiration IS 'Expiration (last trading) date, New York';
 COMMENT ON COLUMN mart.gex_by_expiry.settlement IS 'AM: settles at the open of expiration; PM: at the close';

@@ -1,5 +1,6 @@
-COMMENT ON TABLE mart.gex_by_strike IS 'Dealer exposures per strike of each computed (underlying, session); AM and PM roots on one strike summed; GEX in dollars per 1% move of the underlying';
+COMMENT ON TABLE mart.gex_by_strike IS 'Dealer exposures per strike of each computed snapshot (underlying, session, valuation_ts); AM and PM roots on one strike summed; GEX in dollars per 1% move of the underlying';
 COMMENT ON COLUMN mart.gex_by_strike.session IS 'As-of trading session (New York date)';
+COMMENT ON COLUMN mart.gex_by_strike.valuation_ts IS 'Snapshot the row was computed from (key): its valuation instant, UTC (the snapshot''s own instant when taken before the close, else the session close; core.daily_snapshot picks the one the daily views publish)';
 COMMENT ON COLUMN mart.gex_by_strike.underlying IS 'Normalised ticker without caret: SPX, NDX, RUT, ...';
 COMMENT ON COLUMN mart.gex_by_strike.strike IS 'Strike, currency per share';
 COMMENT ON COLUMN mart.gex_by_strike.call_gex_usd_per_1pct IS 'Dealer GEX of the calls, dollars per 1% move of the underlying';

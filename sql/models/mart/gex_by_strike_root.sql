@@ -1,5 +1,6 @@
-COMMENT ON TABLE mart.gex_by_strike_root IS 'Dealer exposures per option root and strike of each computed (underlying, session): AM- and PM-settled roots apart; summed over roots they give mart.gex_by_strike; GEX in dollars per 1% move of the underlying';
+COMMENT ON TABLE mart.gex_by_strike_root IS 'Dealer exposures per option root and strike of each computed snapshot (underlying, session, valuation_ts): AM- and PM-settled roots apart; summed over roots they give mart.gex_by_strike; GEX in dollars per 1% move of the underlying';
 COMMENT ON COLUMN mart.gex_by_strike_root.session IS 'As-of trading session (New York date)';
+COMMENT ON COLUMN mart.gex_by_strike_root.valuation_ts IS 'Snapshot the row was computed from (key): its valuation instant, UTC (the snapshot''s own instant when taken before the close, else the session close; core.daily_snapshot picks the one the daily views publish)';
 COMMENT ON COLUMN mart.gex_by_strike_root.underlying IS 'Normalised ticker without caret: SPX, NDX, RUT, ...';
 COMMENT ON COLUMN mart.gex_by_strike_root.root IS 'Option root (OSI): SPX (AM-settled monthlies), SPXW (PM-settled weeklies and dailies), NDX, NDXP, ...';
 COMMENT ON COLUMN mart.gex_by_strike_root.strike IS 'Strike, currency per share';

@@ -1,8 +1,8 @@
-COMMENT ON TABLE mart.regime_daily IS 'One row per computed (underlying, session): totals, flip, regime, levels, exposures and how they were computed; GEX in dollars per 1% move of the underlying';
+COMMENT ON TABLE mart.regime_daily IS 'One row per computed snapshot (underlying, session, valuation_ts, preset): totals, flip, regime, levels, exposures and how they were computed; GEX in dollars per 1% move of the underlying';
 COMMENT ON COLUMN mart.regime_daily.session IS 'As-of trading session (New York date)';
 COMMENT ON COLUMN mart.regime_daily.underlying IS 'Normalised ticker without caret: SPX, NDX, RUT, ...';
 COMMENT ON COLUMN mart.regime_daily.spot IS 'Spot the snapshot reports, currency per share';
-COMMENT ON COLUMN mart.regime_daily.valuation_ts IS 'Instant the models valued at, UTC';
+COMMENT ON COLUMN mart.regime_daily.valuation_ts IS 'Instant the models valued at (key: one row per snapshot), UTC: the snapshot''s own instant when taken before the close, else the session close';
 COMMENT ON COLUMN mart.regime_daily.total_gex_usd_per_1pct IS 'Net dealer GEX at spot (the conventions'' spot gamma), dollars per 1% move of the underlying';
 COMMENT ON COLUMN mart.regime_daily.call_gex_usd_per_1pct IS 'Dealer GEX of the calls at spot, dollars per 1% move of the underlying';
 COMMENT ON COLUMN mart.regime_daily.put_gex_usd_per_1pct IS 'Dealer GEX of the puts at spot, dollars per 1% move of the underlying';
@@ -30,3 +30,7 @@ COMMENT ON COLUMN mart.regime_daily.conventions IS 'JSON object: every modelling
 COMMENT ON COLUMN mart.regime_daily.load_id IS 'raw.chain_snapshots.load_id of the chain computed (a newer load makes the session pending)';
 COMMENT ON COLUMN mart.regime_daily.computed_with IS 'Code versions that computed the row (package versions)';
 COMMENT ON COLUMN mart.regime_daily.atm_iv_30d IS 'ATM implied vol at a constant 30 calendar days (act/365): each expiry''s smile read at its forward (linear in log-moneyness), linear in total variance sigma^2*T between the expiries around 30 days, flat vol outside; decimal per year (0.18 = 18 vol points); NULL without a usable smile';
+COMMENT ON COLUMN mart.regime_daily.intraday IS 'The snapshot was taken before the session close (its spot is not a close); the end-of-day snapshot has false';
+COMMENT ON COLUMN mart.regime_daily.snapshot_ts IS 'Vendor snapshot instant, UTC (raw.chain_snapshots.snapshot_ts; NULL when the vendor gave none)';
+COMMENT ON COLUMN mart.regime_daily.oi_date IS 'Session whose close the open interest reflects (latest among the contracts used): open interest is start-of-day, the same in every intraday snapshot of a session';
+COMMENT ON COLUMN mart.regime_daily.zero_dte_gex_usd_per_1pct IS 'Net dealer GEX at spot of the contracts settling by the next session close (0-DTE), dollars per 1% move of the underlying';

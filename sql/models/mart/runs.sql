@@ -13,3 +13,4 @@ COMMENT ON COLUMN mart.runs.code_version IS 'Code versions (package versions)';
 COMMENT ON COLUMN mart.runs.conventions IS 'JSON object of the conventions used';
 COMMENT ON COLUMN mart.runs.message IS 'Warnings or the error, free text';
 COMMENT ON COLUMN mart.runs.flow_run_id IS 'Prefect flow run id of the attempt (pipelines/); NULL when run by gex compute';
+COMMENT ON COLUMN mart.runs.valuation_ts IS 'Valuation instant of the snapshot computed, UTC (NULL: an attempt logged before snapshots were kept, or one that failed before reading the chain)';

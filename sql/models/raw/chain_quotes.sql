@@ -1,9 +1,9 @@
-COMMENT ON TABLE raw.chain_quotes IS 'Canonical option chain, one row per contract (docs/chain-schema.md); the current chain of each (underlying, session)';
+COMMENT ON TABLE raw.chain_quotes IS 'Canonical option chain, one row per contract (docs/chain-schema.md); every loaded snapshot of each (underlying, session), told apart by valuation_ts';
 COMMENT ON COLUMN raw.chain_quotes.load_id IS 'raw.load_manifest.load_id of the file the row came from';
 COMMENT ON COLUMN raw.chain_quotes.underlying IS 'Normalised ticker without caret: SPX, NDX, RUT, SPY, VIX';
 COMMENT ON COLUMN raw.chain_quotes.session IS 'As-of trading session (New York date)';
 COMMENT ON COLUMN raw.chain_quotes.snapshot_ts IS 'Vendor snapshot instant, UTC';
-COMMENT ON COLUMN raw.chain_quotes.valuation_ts IS 'Instant models value at, UTC';
+COMMENT ON COLUMN raw.chain_quotes.valuation_ts IS 'Instant models value at, UTC: identifies the snapshot with (underlying, session)';
 COMMENT ON COLUMN raw.chain_quotes.symbol IS 'OSI-style symbol as written by the vendor';
 COMMENT ON COLUMN raw.chain_quotes.root IS 'Option root: SPX (AM-settled) vs SPXW (PM-settled), ...';
 COMMENT ON COLUMN raw.chain_quotes.expiration IS 'Expiration (last trading) date, New York';

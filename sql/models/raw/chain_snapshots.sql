@@ -1,7 +1,7 @@
-COMMENT ON TABLE raw.chain_snapshots IS 'One row per (underlying, session) chain currently loaded: snapshot facts and completeness flags';
+COMMENT ON TABLE raw.chain_snapshots IS 'One row per loaded snapshot (underlying, session, valuation_ts): one end-of-day snapshot per session (a newer end-of-day file replaces it) and every intraday one; snapshot facts and completeness flags';
 COMMENT ON COLUMN raw.chain_snapshots.session IS 'As-of session: last NYSE session whose open is at or before snapshot_ts';
 COMMENT ON COLUMN raw.chain_snapshots.snapshot_ts IS 'Vendor snapshot instant, UTC';
-COMMENT ON COLUMN raw.chain_snapshots.valuation_ts IS 'Instant models value at: snapshot_ts if intraday, else the session close (UTC)';
+COMMENT ON COLUMN raw.chain_snapshots.valuation_ts IS 'Instant models value at (key): snapshot_ts if intraday, else the session close (UTC)';
 COMMENT ON COLUMN raw.chain_snapshots.header_date IS 'Calendar date printed in the vendor header (New York); differs from session for weekend/evening snapshots';
 COMMENT ON COLUMN raw.chain_snapshots.intraday IS 'Snapshot taken before the session close (its spot is not a close)';
 COMMENT ON COLUMN raw.chain_snapshots.spot IS 'Underlying price the snapshot reports, currency per share';

@@ -106,9 +106,9 @@ def _compute(target: Path, day: dt.date | None, symbol: str | None, preset: list
             raise _fail(str(exc), EXIT_BAD_INPUT) from None
         runtime.tally.plan("sessions computed", len(jobs))
 
-        def read(u: str, s: dt.date) -> c.ChainInput:
+        def read(u: str, s: dt.date, v: dt.datetime | None) -> c.ChainInput:
             with runtime.stoppable(), busy(con):
-                return c.read_chain(con, u, s)
+                return c.read_chain(con, u, s, v)
 
         def write(frames: c.MartFrames | None, run: c.RunRecord) -> int:
             with runtime.stoppable(), busy(con):

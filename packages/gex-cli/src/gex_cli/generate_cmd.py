@@ -37,16 +37,33 @@ def generate(
         typer.Option("--start", help="First session YYYY-MM-DD (the next session if not one). Default: 2025-01-02."),
     ] = None,
     underlying: Annotated[
-        str, typer.Option("--underlying", "-u", help="SPX, NDX or RUT (roots and header name).")
+        str, typer.Option("--underlying", "-u", help="SPX, NDX, RUT, SPY or QQQ (roots and header name).")
     ] = "SPX",
-    spot: Annotated[float, typer.Option("--spot", help="Index close before the first session, points.")] = 5000.0,
+    spot: Annotated[
+        float | None,
+        typer.Option("--spot", help="Close before the first session, points. Default: typical for the underlying (SPX 5000)."),
+    ] = None,
+    intraday_every: Annotated[
+        int | None,
+        typer.Option(
+            "--intraday-every",
+            help="Also write intraday snapshots every MINUTES of regular hours (5: 09:35..16:00, 78 files) of the last "
+            "session(s) into OUT/intraday/.",
+            metavar="MINUTES",
+        ),
+    ] = None,
+    intraday_sessions: Annotated[
+        int, typer.Option("--intraday-sessions", help="With --intraday-every: how many of the last sessions get intraday snapshots.")
+    ] = 1,
 ) -> None:
     """Generate a seeded market: per session a Cboe quote table and an OCC open-interest file, plus closes and rates.
 
     Layout: OUT/chains/<UNDERLYING>_<date>_quotedata.csv, OUT/oi/occ_oi_<date>.csv, OUT/reference/closes.csv,
-    OUT/reference/rates.csv (see docs/market-generator.md).
+    OUT/reference/rates.csv; with --intraday-every, OUT/intraday/<UNDERLYING>_<date>_<HHMM>_quotedata.csv
+    (see docs/market-generator.md).
     """
-    from gex_market.chain import ROOTS
+    from gex_market.chain import ROOTS, TYPICAL_SPOT
+    from gex_market.intraday import MAX_EVERY_MINUTES
 
     if not 1 <= sessions <= MAX_SESSIONS:
         raise _fail(f"--sessions must be between 1 and {MAX_SESSIONS}, not {sessions}", EXIT_USAGE)
@@ -54,6 +71,8 @@ def generate(
         raise _fail(f"--contracts must be at least 100, not {contracts}", EXIT_USAGE)
     if underlying.upper() not in ROOTS:
         raise _fail(f"unknown --underlying {underlying!r}; choose one of {', '.join(ROOTS)}", EXIT_USAGE)
+    if spot is None:
+        spot = TYPICAL_SPOT.get(underlying.upper(), 5000.0)
     if not (spot > 0 and spot < 1e7):
         raise _fail(f"--spot must be a positive index level, not {spot}", EXIT_USAGE)
     first: dt.date | None = None
@@ -64,6 +83,12 @@ def generate(
             raise _fail(f"--start {start!r} is not a date like 2025-01-02", EXIT_USAGE) from None
         if not START_RANGE[0] <= first <= START_RANGE[1]:
             raise _fail(f"--start must be between {START_RANGE[0]} and {START_RANGE[1]}, not {first}", EXIT_USAGE)
+    if intraday_every is not None and not 1 <= intraday_every <= MAX_EVERY_MINUTES:
+        raise _fail(f"--intraday-every must be between 1 and {MAX_EVERY_MINUTES} minutes, not {intraday_every}", EXIT_USAGE)
+    if intraday_every is None and intraday_sessions != 1:
+        raise _fail("--intraday-sessions needs --intraday-every MINUTES", EXIT_USAGE)
+    if not 1 <= intraday_sessions <= sessions:
+        raise _fail(f"--intraday-sessions must be between 1 and --sessions ({sessions}), not {intraday_sessions}", EXIT_USAGE)
     last_year = (first or dt.date(2025, 1, 2)).year + sessions / 252.0
     if last_year > START_RANGE[1].year + 1:
         raise _fail(f"--sessions {sessions} from {first or '2025-01-02'} runs past the exchange calendar", EXIT_USAGE)
@@ -97,14 +122,16 @@ def generate(
         def advance(ms: MarketSession) -> None:
             bar.update(task, advance=1, session=ms.session.isoformat())
 
-        summary = generate_market(
-            out,
-            sessions=sessions,
-            start=first,
-            contracts=contracts,
-            seed=seed,
-            underlying=underlying.upper(),
-            spot0=spot,
-            progress=advance,
-        )
+        market = dict(sessions=sessions, start=first, contracts=contracts, underlying=underlying.upper(), spot0=spot)
+        if intraday_every is None:
+            summary = generate_market(out, seed=seed, progress=advance, **market)  # type: ignore[arg-type]
+            days = []
+        else:
+            from gex_market.intraday import generate_intraday_market
+
+            summary, days = generate_intraday_market(
+                out, every_minutes=intraday_every, intraday_sessions=intraday_sessions, seed=seed, progress=advance, **market
+            )
     typer.echo(summary.describe())
+    for day in days:
+        typer.echo(day.describe())

@@ -134,10 +134,12 @@ def plan_sessions(
 
 
 @task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2, retry_condition_fn=_transient)
-def read_chain(warehouse_file: str, underlying: str, session: dt.date) -> c.ChainInput:
-    """The chain, OI source, load id and rate of one (underlying, session) (``KeyError`` when not loaded)."""
+def read_chain(warehouse_file: str, underlying: str, session: dt.date,
+               valuation_ts: dt.datetime | None = None) -> c.ChainInput:
+    """The chain, OI source, load id and rate of one snapshot of (underlying, session) (``None``: the daily
+    one; ``KeyError`` when not loaded)."""
     with warehouse(warehouse_file) as con:
-        return c.read_chain(con, underlying, session)
+        return c.read_chain(con, underlying, session, valuation_ts)
 
 
 @task(cache_policy=NO_CACHE)
@@ -181,7 +183,7 @@ def run_sessions(
 
     return svc.run(
         todo,
-        read=lambda u, s: read_chain(warehouse_file, u, s),
+        read=lambda u, s, v: read_chain(warehouse_file, u, s, v),
         write=lambda frames, run: write_session(warehouse_file, frames, run),
         analyse=lambda chain, conventions: analyse_session.submit(chain, conventions),
         flow=flow, flow_run_id=flow_run_id, batch=BATCH_PER_WORKER * workers, on_outcome=progress,
@@ -197,10 +199,11 @@ def regimes(warehouse_file: str, keys: list[tuple[str, dt.date]]) -> list[dict[s
     with warehouse(warehouse_file) as con:
         newest = con.execute("SELECT max(session) FROM mart.regime_daily").fetchall()[0]
         latest = dict(con.execute("SELECT underlying, max(session) FROM mart.regime_daily GROUP BY ALL").fetchall())
+        # the daily row of each session (end-of-day snapshot, else the latest intraday one)
         for u, s in keys:
             rows = con.execute(
-                "SELECT preset, spot, total_gex_usd_per_1pct, gamma_flip, regime, partial_chain FROM mart.regime_daily "
-                "WHERE underlying = ? AND session = ? ORDER BY preset <> 'native', preset", [u, s],
+                "SELECT preset, spot, total_gex_usd_per_1pct, gamma_flip, regime, partial_chain "
+                f"FROM {c.DAILY_REGIME} WHERE underlying = ? AND session = ? ORDER BY preset <> 'native', preset", [u, s],
             ).fetchall()
             for preset, spot, gex, flip, regime, partial in rows:
                 out.append({

@@ -49,7 +49,18 @@ ROOTS: dict[str, tuple[str, str, str]] = {
     "SPX": ("SPX", "SPXW", "S&P 500 INDEX"),
     "NDX": ("NDX", "NDXP", "NASDAQ 100 INDEX"),
     "RUT": ("RUT", "RUTW", "RUSSELL 2000 INDEX"),
+    # ETFs: one root, every expiry PM-settled (American style; the models use European gamma, see docs)
+    "SPY": ("SPY", "SPY", "SPDR S&P 500 ETF Trust"),
+    "QQQ": ("QQQ", "QQQ", "Invesco QQQ Trust, Series 1"),
 }
+
+#: Usual close of each underlying, points (a default starting level for ``gex generate``).
+TYPICAL_SPOT: dict[str, float] = {"SPX": 5000.0, "NDX": 18000.0, "RUT": 2000.0, "SPY": 500.0, "QQQ": 450.0}
+
+
+def single_root(root: str) -> bool:
+    """Whether ``root`` is an underlying listed under one root only (an ETF: all expiries PM-settled)."""
+    return root in ROOTS and ROOTS[root][0] == ROOTS[root][1]
 
 #: Expiry kinds, most important first (an expiry that is several kinds gets the first).
 KINDS: tuple[str, ...] = ("leaps", "monthly", "quarterly", "month_end", "weekly", "daily")
@@ -181,7 +192,7 @@ def expiry_schedule(
 
     out = []
     for (day, root), kind in sorted(found.items()):
-        style = "AM" if root == am_root else "PM"
+        style = "AM" if root == am_root and am_root != pm_root else "PM"
         out.append(Expiry(day, root, style, settlement_instant(day, style), kind))
     return out
 
@@ -397,7 +408,7 @@ def expiry_open_interest(expiry: Expiry, session: dt.date, tenor_years: float) -
     days = (expiry.expiration - session).days
     if expiry.kind == "leaps":
         return 1.5e5
-    if expiry.kind == "monthly" and expiry.settlement == "AM":
+    if expiry.kind == "monthly" and (expiry.settlement == "AM" or single_root(expiry.root)):
         quarter = 2.2 if expiry.expiration.month % 3 == 0 else 1.0
         return (2.2e6 * np.exp(-t / 0.3) + 2.5e5) * quarter
     if expiry.kind == "monthly":  # PM twin of a monthly

@@ -93,6 +93,9 @@ class MarketSession:
         Total dealer GEX at spot under the classic convention (dealers long calls, short puts), from the
         generator's own model gamma and published open interest, US dollars per 1% move; a cheap proxy of
         ``gex.analysis.analyze(snapshot).total_gex``.
+    skew_scale:
+        The smile's steepening factor of the session (>= 1, :func:`surface_vol`), so that the day can be
+        re-quoted on the same surface (:mod:`gex_market.intraday`).
     """
 
     session: dt.date
@@ -108,6 +111,7 @@ class MarketSession:
     realised_vol: float
     implied_vol: float
     classic_gex: float
+    skew_scale: float = 1.0
 
 
 class _Market:
@@ -300,6 +304,7 @@ class _Market:
             realised_vol=float(p.realised_vol[i]),
             implied_vol=d.vol,
             classic_gex=classic_gex,
+            skew_scale=float(p.skew_scale[i]),
         )
 
 
@@ -419,7 +424,8 @@ def iter_market(
     seed:
         Seed of every random draw; the same arguments give identical sessions.
     underlying:
-        ``"SPX"``, ``"NDX"`` or ``"RUT"`` (roots and header name of :data:`gex_market.chain.ROOTS`).
+        ``"SPX"``, ``"NDX"``, ``"RUT"``, ``"SPY"`` or ``"QQQ"`` (roots and header name of
+        :data:`gex_market.chain.ROOTS`; the ETFs have one PM-settled root).
     spot0:
         Index close of the session before ``start``, points.
 

@@ -1,7 +1,8 @@
-"""Plan and run the computation of (underlying, session, preset) jobs: chains in the warehouse -> marts.
+"""Plan and run the computation of snapshot jobs (underlying, session, valuation instant, preset): chains in the
+warehouse -> marts. A session keeps its end-of-day snapshot and every intraday one; each is a job.
 
 :func:`plan` decides what to compute (pending jobs, or everything selected with ``force``);
-:func:`run` reads each chain once, analyses it under every preset asked, writes the marts and logs every
+:func:`run` reads each snapshot's chain once, analyses it under every preset asked, writes the marts and logs every
 attempt in ``mart.runs``. Bad data in one session fails that job only: its outcome and its ``mart.runs`` row
 say why, and the others go on. Steps are injectable so the flows can run them as Prefect tasks (retries, a
 parallel task runner for the pure analysis) while ``gex compute`` runs them directly.
@@ -24,11 +25,14 @@ from gex_warehouse import compute as c
 
 @dataclass(frozen=True)
 class Job:
-    """One (underlying, session) to compute under one preset."""
+    """One snapshot of (underlying, session) to compute under one preset."""
 
     underlying: str
     session: dt.date
     preset: str
+    #: valuation instant of the snapshot (UTC): its own instant intraday, the session close end-of-day;
+    #: ``None`` means the session's daily snapshot (what ``core.sessions`` picks)
+    valuation_ts: dt.datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -48,6 +52,7 @@ class SessionOutcome:
     gamma_flip: float | None = None
     regime: str | None = None
     partial_chain: bool = False
+    valuation_ts: dt.datetime | None = None
 
 
 class UnknownUnderlyingError(ValueError):
@@ -81,7 +86,8 @@ def plan(
     end: dt.date | None = None,
     force: bool = False,
 ) -> list[Job]:
-    """The jobs to run, sorted by underlying, session, then preset (native first).
+    """The jobs to run, one per snapshot and preset, sorted by underlying, session, valuation instant, then
+    preset (native first).
 
     ``presets`` default: native plus every preset the warehouse already holds rows of, so a session loaded
     again is recomputed under each preset someone keeps. Without ``force`` only pending jobs
@@ -93,11 +99,11 @@ def plan(
         get_preset(name)  # an unknown preset fails here, before any work
     check_underlying(con, underlying)
     if force:
-        keys = [(u, s, p) for u, s in c.loaded_sessions(con, underlying) for p in names]
+        keys = [(u, s, v, p) for u, s, v in c.loaded_snapshots(con, underlying) for p in names]
     else:
         keys = c.pending(con, names, underlying)
     return [
-        Job(u, s, p) for u, s, p in keys
+        Job(u, s, p, v) for u, s, v, p in keys
         if (session is None or s == session) and (start is None or s >= start) and (end is None or s <= end)
     ]
 
@@ -130,7 +136,7 @@ def submit_inline(chain: c.ChainInput, conventions: Conventions) -> _Result:
 def run(
     jobs: list[Job],
     *,
-    read: Callable[[str, dt.date], c.ChainInput],
+    read: Callable[[str, dt.date, dt.datetime | None], c.ChainInput],
     write: Callable[[c.MartFrames | None, c.RunRecord], int],
     analyse: Callable[[c.ChainInput, Conventions], _Result] = submit_inline,
     flow: str,
@@ -139,7 +145,7 @@ def run(
     on_outcome: Callable[[SessionOutcome], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
 ) -> list[SessionOutcome]:
-    """Run ``jobs``: read each (underlying, session)'s chain once, submit its analysis under each preset,
+    """Run ``jobs``: read each snapshot's chain once, submit its analysis under each preset,
     write the marts and the ``mart.runs`` row of each job in ``jobs`` order.
 
     Parameters
@@ -151,31 +157,31 @@ def run(
         ``analyse(chain, conventions)`` returns something with ``.result()`` (a Prefect future, a
         concurrent future, or :func:`submit_inline`'s finished value): the pure step, safe in threads.
     batch:
-        (underlying, session) chains in flight at once (each holds its whole chain in memory).
+        snapshot chains in flight at once (each holds its whole chain in memory).
     should_stop:
         Checked before each read and each write (it may also raise to abort): when it returns true, the run ends early with what is written (a rerun
         resumes from the pending jobs).
     """
     outcomes: list[SessionOutcome] = []
-    chains: dict[tuple[str, dt.date], list[Job]] = {}
+    chains: dict[tuple[str, dt.date, dt.datetime | None], list[Job]] = {}
     for job in jobs:
-        chains.setdefault((job.underlying, job.session), []).append(job)
+        chains.setdefault((job.underlying, job.session, job.valuation_ts), []).append(job)
     keys = list(chains)
     step = max(1, batch)
     for i in range(0, len(keys), step):
         if should_stop is not None and should_stop():
             break
         submitted = []
-        for u, s in keys[i:i + step]:
+        for u, s, v in keys[i:i + step]:
             if should_stop is not None and should_stop():
                 break
             started, t0 = dt.datetime.now(dt.timezone.utc), time.perf_counter()
             try:
-                chain: c.ChainInput | None = read(u, s)
+                chain: c.ChainInput | None = read(u, s, v)
                 error: Exception | None = None
             except (ValueError, KeyError) as exc:
                 chain, error = None, exc
-            for job in chains[(u, s)]:
+            for job in chains[(u, s, v)]:
                 conventions = get_preset(job.preset)
                 future = analyse(chain, conventions) if chain is not None else None
                 submitted.append((job, conventions, started, t0, chain, future, error))
@@ -203,15 +209,16 @@ def _finish(job: Job, conventions: Conventions, started: dt.datetime, t0: float,
         status, message = "failed", f"{type(exc).__name__}: {exc}"
     seconds = time.perf_counter() - t0
     record = json.dumps(conventions.as_record(), sort_keys=True)
+    valuation_ts = chain.snapshot.valuation_ts if chain is not None else job.valuation_ts
     run_row = c.RunRecord(flow, job.underlying, job.session, rows_in, frames.rows if frames else 0, status, started,
-                          started + dt.timedelta(seconds=seconds), record, message, flow_run_id)
+                          started + dt.timedelta(seconds=seconds), record, message, flow_run_id, valuation_ts)
     rows_out = write(frames, run_row)
     a = frames.analysis if frames is not None else None
     return SessionOutcome(
         job.underlying, job.session, status, rows_in, rows_out, seconds, message, job.preset,
         spot=a.spot if a else None, total_gex_usd_per_1pct=a.total_gex if a else None,
         gamma_flip=a.gamma_flip if a else None, regime=a.regime if a else None,
-        partial_chain=bool(a.coverage.partial) if a else False,
+        partial_chain=bool(a.coverage.partial) if a else False, valuation_ts=valuation_ts,
     )
 
 
@@ -235,5 +242,5 @@ def compute(
     should_stop: Callable[[], bool] | None = None,
 ) -> list[SessionOutcome]:
     """Run ``jobs`` on one open writer connection, each step in this thread (``gex compute``)."""
-    return run(jobs, read=lambda u, s: c.read_chain(con, u, s), write=write_with(con), flow=flow,
+    return run(jobs, read=lambda u, s, v: c.read_chain(con, u, s, v), write=write_with(con), flow=flow,
                on_outcome=on_outcome, should_stop=should_stop)

@@ -18,6 +18,8 @@ import polars as pl
 from gex.advisor import HEDGE_ADVICE_SCHEMA, advice_rows
 from gex.advisor.inputs import CostModel
 
+from gex_warehouse.compute import DAILY_REGIME
+
 
 @dataclass(frozen=True)
 class HedgeSettings:
@@ -48,12 +50,12 @@ def _inputs(con: duckdb.DuckDBPyConnection, keys: list[tuple[str, dt.date]]) -> 
     if not keys:
         return pl.DataFrame()
     frame = pl.from_arrow(con.sql(
-        """
+        f"""
         WITH k AS (SELECT unnest($us) AS underlying, unnest($ss) AS session)
         SELECT r.underlying, r.session, r.preset, r.spot, r.rate, r.regime, r.total_gex_usd_per_1pct,
                r.flip_distance_pct, r.gamma_flip, r.atm_iv_30d, v.rv_21d
         FROM k
-        JOIN mart.regime_daily AS r USING (underlying, session)
+        JOIN {DAILY_REGIME} AS r USING (underlying, session)
         LEFT JOIN core.realized_vol AS v USING (underlying, session)
         ORDER BY r.underlying, r.session, r.preset
         """,

@@ -1,12 +1,13 @@
 """The compute layer: loaded chains in, analysis marts out (``mart.*``; no Prefect, no printing).
 
-Steps for one (underlying, session), each usable alone (the flows will wrap them as tasks):
+Steps for one snapshot (underlying, session, valuation_ts: a session keeps its end-of-day snapshot and every
+intraday one), each usable alone (the flows will wrap them as tasks):
 
 1. :func:`snapshot_from_warehouse` rebuilds the canonical :class:`gex.chain.ChainSnapshot` from
    ``raw.chain_quotes`` + ``raw.chain_snapshots``, with the open interest chosen by :func:`_oi_choice`;
 2. :func:`rate_for` picks the flat rate from ``core.rates``;
 3. :func:`compute_session` (pure) runs :func:`gex.analysis.analyze` and shapes the result as mart frames;
-4. :func:`write_marts` replaces that (underlying, session) in every mart table in one transaction.
+4. :func:`write_marts` replaces that snapshot's rows in every mart table in one transaction.
 
 :func:`pending_sessions` lists what needs computing; :func:`record_run` logs an attempt in ``mart.runs``.
 Units: GEX in dollars per 1% move of the underlying (``*_gex_usd_per_1pct``), see ``docs/conventions.md``.
@@ -23,13 +24,14 @@ from importlib import metadata
 import duckdb
 import polars as pl
 from gex.analysis import Analysis, analyze
+from gex.calendar import session_close
 from gex.chain import CHAIN_COLUMNS, ChainSnapshot, conform
 from gex.conventions import Conventions
 from gex.volatility import atm_iv_constant_maturity
 
 from gex_warehouse.load import pause_for_tests
 
-#: Mart tables :func:`write_marts` replaces per (underlying, session), in write order.
+#: Mart tables :func:`write_marts` replaces per snapshot (underlying, session, valuation_ts, preset), in write order.
 MART_TABLES = (
     "mart.gex_by_strike",
     "mart.gex_by_strike_root",
@@ -38,6 +40,12 @@ MART_TABLES = (
     "mart.gex_profile",
     "mart.flip_crossings",
     "mart.regime_daily",
+)
+#: The daily regime rows as a subquery: ``mart.regime_daily`` restricted to ``core.daily_snapshot`` (one row per
+#: underlying, session, preset: the end-of-day snapshot, else the latest intraday one). Everything daily reads it.
+DAILY_REGIME = (
+    "(SELECT r.* FROM mart.regime_daily AS r "
+    "SEMI JOIN core.daily_snapshot AS d USING (underlying, session, preset, valuation_ts))"
 )
 #: Tenor (calendar days) the flat rate is read at on the session's curve (see :func:`rate_for`).
 RATE_TENOR_DAYS = 30
@@ -66,7 +74,7 @@ def code_version() -> str:
 #: ``publish_date <= session``).
 _CONTRACTS_AS_OF = """
 SELECT {columns}, chain_open_interest, chain_oi_date, feed_open_interest, feed_oi_date, feed_publish_date
-FROM core.contracts_as_of($underlying, $session)
+FROM core.contracts_as_of($underlying, $session, $valuation_ts)
 """
 
 
@@ -82,7 +90,7 @@ def _oi_choice(contracts: pl.DataFrame, session: dt.date) -> str:
 
 @dataclass(frozen=True)
 class ChainInput:
-    """What computing one (underlying, session) needs, read from the warehouse: the canonical chain, the open
+    """What computing one snapshot of (underlying, session) needs, read from the warehouse: the canonical chain, the open
     interest it carries (:data:`OI_FEED` or :data:`OI_CHAIN`), the chain's load id and the flat rate."""
 
     snapshot: ChainSnapshot
@@ -91,21 +99,27 @@ class ChainInput:
     rate: float
 
 
-def read_chain(con: duckdb.DuckDBPyConnection, underlying: str, session: dt.date) -> ChainInput:
-    """The current chain of (``underlying``, ``session``) with its open-interest source, load id and rate
-    (:func:`snapshot_from_warehouse`, :func:`rate_for`). ``KeyError`` when not loaded."""
-    snapshot, source, load_id = _snapshot(con, underlying, session)
+def read_chain(con: duckdb.DuckDBPyConnection, underlying: str, session: dt.date,
+               valuation_ts: dt.datetime | None = None) -> ChainInput:
+    """One loaded snapshot of (``underlying``, ``session``) with its open-interest source, load id and rate
+    (:func:`snapshot_from_warehouse`, :func:`rate_for`): the one valued at ``valuation_ts``, or with ``None``
+    the session's daily chain (``core.sessions``: end-of-day, else the latest intraday). ``KeyError`` when not
+    loaded."""
+    snapshot, source, load_id = _snapshot(con, underlying, session, valuation_ts)
     return ChainInput(snapshot, source, load_id, rate_for(con, session))
 
 
-def snapshot_from_warehouse(con: duckdb.DuckDBPyConnection, underlying: str, session: dt.date) -> ChainSnapshot:
-    """The canonical snapshot of the current chain of (``underlying``, ``session``) (see :func:`read_chain`,
+def snapshot_from_warehouse(con: duckdb.DuckDBPyConnection, underlying: str, session: dt.date,
+                            valuation_ts: dt.datetime | None = None) -> ChainSnapshot:
+    """The canonical chain of one loaded snapshot of (``underlying``, ``session``) (see :func:`read_chain`,
     which also says where its open interest came from)."""
-    return _snapshot(con, underlying, session)[0]
+    return _snapshot(con, underlying, session, valuation_ts)[0]
 
 
-def _snapshot(con: duckdb.DuckDBPyConnection, underlying: str, session: dt.date) -> tuple[ChainSnapshot, str, str | None]:
-    """The canonical snapshot of the current chain of (``underlying``, ``session``), its OI source, its load id.
+def _snapshot(con: duckdb.DuckDBPyConnection, underlying: str, session: dt.date,
+              valuation_ts: dt.datetime | None = None) -> tuple[ChainSnapshot, str, str | None]:
+    """The canonical chain of one loaded snapshot of (``underlying``, ``session``) (``valuation_ts``; ``None``:
+    the daily one), its OI source, its load id.
 
     Open interest (contracts): with an OCC publication of the session's morning (:func:`_oi_choice`),
     each contract takes the feed figure (``core.contracts.feed_open_interest``, with its ``feed_oi_date``),
@@ -121,16 +135,19 @@ def _snapshot(con: duckdb.DuckDBPyConnection, underlying: str, session: dt.date)
     head = _frame(
         con,
         "SELECT spot, snapshot_ts, valuation_ts, header_date, source_format, underlying_name, load_id "
-        "FROM raw.chain_snapshots WHERE underlying = ? AND session = ?",
-        [underlying, session],
+        "FROM raw.chain_snapshots WHERE underlying = $u AND session = $s "
+        "AND (CAST($v AS TIMESTAMPTZ) IS NULL OR valuation_ts = $v) "
+        "ORDER BY intraday, valuation_ts DESC LIMIT 1",  # None: the daily chain, as core.sessions picks it
+        {"u": underlying, "s": session, "v": valuation_ts},
     )
     if head.is_empty():
-        raise KeyError(f"no chain of {underlying} {session} in the warehouse")
+        at = f" valued at {valuation_ts.isoformat()}" if valuation_ts is not None else ""
+        raise KeyError(f"no chain of {underlying} {session}{at} in the warehouse")
     head = head.with_columns(pl.col("snapshot_ts", "valuation_ts").dt.convert_time_zone("UTC"))
     spot, snapshot_ts, valuation_ts, header_date, source_format, name, load_id = head.row(0)
     columns = [c for c in CHAIN_COLUMNS if c not in ("open_interest", "oi_date")]
     contracts = _frame(con, _CONTRACTS_AS_OF.format(columns=", ".join(_quoted(columns))),
-                       {"underlying": underlying, "session": session})
+                       {"underlying": underlying, "session": session, "valuation_ts": valuation_ts})
     source = _oi_choice(contracts, session)
     if source == OI_FEED:
         oi = [
@@ -212,12 +229,13 @@ def rate_for(con: duckdb.DuckDBPyConnection, session: dt.date) -> float:
 
 @dataclass(frozen=True)
 class MartFrames:
-    """One (underlying, session)'s rows of every mart table (polars frames in table column order) plus the
-    analysis they came from (for checks and reports)."""
+    """One snapshot's rows of every mart table (polars frames; :func:`write_marts` orders the columns) plus
+    the analysis they came from (for checks and reports)."""
 
     underlying: str
     session: dt.date
     preset: str
+    valuation_ts: dt.datetime
     gex_by_strike: pl.DataFrame
     gex_by_strike_root: pl.DataFrame
     gex_by_expiry: pl.DataFrame
@@ -237,14 +255,24 @@ class MartFrames:
         return sum(f.height for f in self.tables().values())
 
 
-def _keyed(frame: pl.DataFrame, underlying: str, session: dt.date, preset: str) -> pl.DataFrame:
-    return frame.select(pl.lit(session).alias("session"), pl.lit(underlying).alias("underlying"), pl.all(),
+def _keyed(frame: pl.DataFrame, underlying: str, session: dt.date, valuation_ts: dt.datetime, preset: str) -> pl.DataFrame:
+    return frame.select(pl.lit(session).alias("session"), pl.lit(underlying).alias("underlying"),
+                        pl.lit(valuation_ts, dtype=pl.Datetime("us", "UTC")).alias("valuation_ts"), pl.all(),
                         pl.lit(preset).alias("preset"))
 
 
 def compute_chain(chain: ChainInput, conventions: Conventions) -> MartFrames:
     """Analyse a chain read by :func:`read_chain` under ``conventions`` (pure: no I/O)."""
     return compute_session(chain.snapshot, conventions, chain.rate, load_id=chain.load_id, oi_source=chain.oi_source)
+
+
+def _oi_date(contracts: pl.DataFrame) -> dt.date | None:
+    """Session whose close the used open interest reflects: the latest ``oi_date`` among the contracts
+    (start-of-day: the same in every intraday snapshot of a session)."""
+    if "oi_date" not in contracts.columns or contracts.is_empty():
+        return None
+    value = contracts["oi_date"].max()
+    return value if isinstance(value, dt.date) else None
 
 
 def compute_session(
@@ -267,24 +295,25 @@ def compute_session(
         Where the chain's open interest came from (:data:`OI_FEED` or :data:`OI_CHAIN`, see :func:`read_chain`).
     """
     a = analyze(snapshot, conventions, rate=rate)
-    u, s, name = a.underlying, a.as_of, a.conventions.name
+    u, s, name, v = a.underlying, a.as_of, a.conventions.name, a.valuation_ts
     # gex.gex sums in a fixed order, so these tables are bit-identical when a session is recomputed
     strikes, expiries, dtes = a.by_strike, a.by_expiry, a.by_dte
-    by_strike = _keyed(strikes, u, s, name).with_columns(pl.col("contracts").cast(pl.Int64))
-    by_strike_root = _keyed(a.by_strike_root, u, s, name).with_columns(pl.col("contracts").cast(pl.Int64))
-    by_expiry = _keyed(expiries, u, s, name).with_columns(pl.col("settlement").cast(pl.String), pl.col("contracts").cast(pl.Int64))
-    by_dte = _keyed(dtes, u, s, name).with_columns(pl.col("contracts").cast(pl.Int64))
-    profile = _keyed(a.profile, u, s, name)
+    by_strike = _keyed(strikes, u, s, v, name).with_columns(pl.col("contracts").cast(pl.Int64))
+    by_strike_root = _keyed(a.by_strike_root, u, s, v, name).with_columns(pl.col("contracts").cast(pl.Int64))
+    by_expiry = _keyed(expiries, u, s, v, name).with_columns(pl.col("settlement").cast(pl.String), pl.col("contracts").cast(pl.Int64))
+    by_dte = _keyed(dtes, u, s, v, name).with_columns(pl.col("contracts").cast(pl.Int64))
+    profile = _keyed(a.profile, u, s, v, name)
     crossings = pl.DataFrame(
         {
             "session": [s] * len(a.flip_crossings),
             "underlying": [u] * len(a.flip_crossings),
+            "valuation_ts": [v] * len(a.flip_crossings),
             "crossing": list(a.flip_crossings),
             "is_flip": [a.gamma_flip is not None and c == a.gamma_flip for c in a.flip_crossings],
             "preset": [name] * len(a.flip_crossings),
         },
-        schema={"session": pl.Date, "underlying": pl.String, "crossing": pl.Float64, "is_flip": pl.Boolean,
-                "preset": pl.String},
+        schema={"session": pl.Date, "underlying": pl.String, "valuation_ts": pl.Datetime("us", "UTC"),
+                "crossing": pl.Float64, "is_flip": pl.Boolean, "preset": pl.String},
     )
     lv = a.levels
     regime = pl.DataFrame(
@@ -321,15 +350,20 @@ def compute_session(
                 "load_id": load_id,
                 "computed_with": code_version(),
                 "atm_iv_30d": atm_iv_constant_maturity(a.contracts, a.spot, a.valuation_ts),
+                "intraday": snapshot.valuation_ts < session_close(snapshot.session),
+                "snapshot_ts": snapshot.snapshot_ts,
+                "oi_date": _oi_date(a.contracts),
+                "zero_dte_gex_usd_per_1pct": a.zero_dte_gex,
             }
         ],
         schema_overrides={
             "gamma_flip": pl.Float64, "flip_distance_pct": pl.Float64, "call_wall": pl.Float64, "put_wall": pl.Float64,
             "most_negative_net_strike": pl.Float64, "abs_gamma_strike": pl.Float64, "vendor_model_gamma_gap": pl.Float64,
             "partial_reason": pl.String, "load_id": pl.String, "contracts_used": pl.Int64, "atm_iv_30d": pl.Float64,
+            "valuation_ts": pl.Datetime("us", "UTC"), "snapshot_ts": pl.Datetime("us", "UTC"), "oi_date": pl.Date,
         },
     )
-    return MartFrames(u, s, name, by_strike, by_strike_root, by_expiry, by_dte, profile, crossings, regime, a)
+    return MartFrames(u, s, name, v, by_strike, by_strike_root, by_expiry, by_dte, profile, crossings, regime, a)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -353,29 +387,30 @@ def _check_shape(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame
 
 
 def write_marts(con: duckdb.DuckDBPyConnection, frames: MartFrames) -> int:
-    """Replace (``frames.underlying``, ``frames.session``, ``frames.preset``) in every mart table, in one
-    transaction, and clear the session's ``mart.pending_recompute`` row.
+    """Replace the snapshot (``frames.underlying``, ``frames.session``, ``frames.valuation_ts``,
+    ``frames.preset``) in every mart table, in one transaction, and clear its ``mart.pending_recompute`` row.
 
     Idempotent: the same frames written twice leave identical table contents (rows are keyed by the
-    session and preset, no time of run is stored). Returns the rows written.
+    snapshot and preset, no time of run is stored). Returns the rows written.
 
     Raises
     ------
     MartShapeError
         When a frame's columns and its table's differ (nothing is written).
     """
-    key = [frames.session, frames.underlying, frames.preset]
+    key = [frames.session, frames.underlying, frames.valuation_ts, frames.preset]
     shapes = {table: _check_shape(con, table, frame) for table, frame in frames.tables().items()}
     con.execute("BEGIN TRANSACTION")
     try:
         for table, frame in frames.tables().items():
             # table names come from MART_TABLES (constants), never from data
-            con.execute(f"DELETE FROM {table} WHERE session = ? AND underlying = ? AND preset = ?", key)
+            con.execute(f"DELETE FROM {table} WHERE session = ? AND underlying = ? AND valuation_ts = ? AND preset = ?", key)
             if table == MART_TABLES[0]:
                 pause_for_tests()  # test hook (unset in normal use): lets a test kill the job mid-transaction
             if frame.height:
                 con.from_arrow(frame.select(shapes[table]).to_arrow()).insert_into(table)
-        con.execute("DELETE FROM mart.pending_recompute WHERE session = ? AND underlying = ? AND preset = ?", key)
+        con.execute("DELETE FROM mart.pending_recompute WHERE session = ? AND underlying = ? AND valuation_ts = ? "
+                    "AND preset = ?", key)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
@@ -389,51 +424,65 @@ def computed_presets(con: duckdb.DuckDBPyConnection) -> list[str]:
     return sorted({"native", *(r[0] for r in rows)}, key=lambda p: (p != "native", p))
 
 
-def pending(
-    con: duckdb.DuckDBPyConnection, presets: list[str], underlying: str | None = None
-) -> list[tuple[str, dt.date, str]]:
-    """(underlying, session, preset) to compute: a loaded chain with no rows of that preset, rows computed
-    from another load of the session (a re-ingest replaced the chain), or rows a migration marked
-    (``mart.pending_recompute``). Sorted by underlying, session, then ``presets`` order."""
+#: A snapshot to compute: (underlying, session, valuation instant UTC, preset).
+SnapshotKey = tuple[str, dt.date, dt.datetime, str]
+
+
+def pending(con: duckdb.DuckDBPyConnection, presets: list[str], underlying: str | None = None) -> list[SnapshotKey]:
+    """Snapshots to compute under each of ``presets``: a loaded snapshot with no rows of that preset, rows
+    computed from another load of it (a re-ingest replaced the chain), or rows a migration marked
+    (``mart.pending_recompute``). Sorted by underlying, session, valuation instant, then ``presets`` order."""
     order = {p: i for i, p in enumerate(presets)}
-    rows = con.execute(
+    rows = _frame(
+        con,
         """
-        SELECT s.underlying, s.session, p.preset
+        SELECT s.underlying, s.session, s.valuation_ts, p.preset
         FROM raw.chain_snapshots AS s
         CROSS JOIN (SELECT unnest($presets) AS preset) AS p
         LEFT JOIN mart.regime_daily AS r
-            ON r.underlying = s.underlying AND r.session = s.session AND r.preset = p.preset
+            ON r.underlying = s.underlying AND r.session = s.session AND r.valuation_ts = s.valuation_ts
+           AND r.preset = p.preset
         WHERE (CAST($underlying AS VARCHAR) IS NULL OR s.underlying = $underlying)
           AND (r.session IS NULL OR r.load_id IS DISTINCT FROM s.load_id
                OR EXISTS (SELECT 1 FROM mart.pending_recompute AS x
-                          WHERE x.underlying = s.underlying AND x.session = s.session AND x.preset = p.preset))
+                          WHERE x.underlying = s.underlying AND x.session = s.session
+                            AND x.valuation_ts = s.valuation_ts AND x.preset = p.preset))
         """,
         {"presets": list(presets), "underlying": underlying},
-    ).fetchall()
-    return sorted(((u, s, p) for u, s, p in rows), key=lambda k: (k[0], k[1], order[k[2]]))
+    ).with_columns(pl.col("valuation_ts").dt.convert_time_zone("UTC"))
+    return sorted(rows.iter_rows(), key=lambda k: (k[0], k[1], k[2], order[k[3]]))
 
 
 def pending_sessions(
     con: duckdb.DuckDBPyConnection, underlying: str | None = None, *, preset: str = "native"
 ) -> list[tuple[str, dt.date]]:
-    """(underlying, session) pairs :func:`pending` lists for one ``preset``, sorted."""
-    return [(u, s) for u, s, _ in pending(con, [preset], underlying)]
+    """(underlying, session) pairs with a snapshot :func:`pending` lists for one ``preset``, sorted."""
+    return sorted({(u, s) for u, s, _, _ in pending(con, [preset], underlying)})
+
+
+def loaded_snapshots(con: duckdb.DuckDBPyConnection, underlying: str | None = None) -> list[tuple[str, dt.date, dt.datetime]]:
+    """Every loaded snapshot (underlying, session, valuation instant UTC), sorted."""
+    rows = _frame(
+        con,
+        "SELECT underlying, session, valuation_ts FROM raw.chain_snapshots "
+        "WHERE (CAST($u AS VARCHAR) IS NULL OR underlying = $u) ORDER BY underlying, session, valuation_ts",
+        {"u": underlying},
+    ).with_columns(pl.col("valuation_ts").dt.convert_time_zone("UTC"))
+    return list(rows.iter_rows())
 
 
 def loaded_sessions(con: duckdb.DuckDBPyConnection, underlying: str | None = None) -> list[tuple[str, dt.date]]:
-    """Every loaded (underlying, session) chain, sorted."""
-    rows = con.execute(
-        "SELECT underlying, session FROM raw.chain_snapshots WHERE (CAST(? AS VARCHAR) IS NULL OR underlying = ?) "
-        "ORDER BY underlying, session",
-        [underlying, underlying],
-    ).fetchall()
-    return [(u, s) for u, s in rows]
+    """Every (underlying, session) with a loaded snapshot, sorted."""
+    return sorted({(u, s) for u, s, _ in loaded_snapshots(con, underlying)})
 
 
-def chain_load_id(con: duckdb.DuckDBPyConnection, underlying: str, session: dt.date) -> str | None:
-    """``raw.chain_snapshots.load_id`` of the current chain (``None`` when not loaded)."""
+def chain_load_id(con: duckdb.DuckDBPyConnection, underlying: str, session: dt.date,
+                  valuation_ts: dt.datetime | None = None) -> str | None:
+    """``raw.chain_snapshots.load_id`` of a loaded snapshot (``None``: the daily one) or ``None`` when not loaded."""
     rows = con.execute(
-        "SELECT load_id FROM raw.chain_snapshots WHERE underlying = ? AND session = ?", [underlying, session]
+        "SELECT load_id FROM raw.chain_snapshots WHERE underlying = $u AND session = $s "
+        "AND (CAST($v AS TIMESTAMPTZ) IS NULL OR valuation_ts = $v) ORDER BY intraday, valuation_ts DESC LIMIT 1",
+        {"u": underlying, "s": session, "v": valuation_ts},
     ).fetchall()
     return rows[0][0] if rows else None
 
@@ -454,6 +503,8 @@ class RunRecord:
     message: str | None = None
     #: the orchestrator's run id (a Prefect flow run), ``None`` outside a flow
     flow_run_id: str | None = None
+    #: valuation instant of the snapshot computed (UTC)
+    valuation_ts: dt.datetime | None = None
 
 
 def record_run(con: duckdb.DuckDBPyConnection, run: RunRecord) -> str:
@@ -461,12 +512,12 @@ def record_run(con: duckdb.DuckDBPyConnection, run: RunRecord) -> str:
     run_id = str(uuid.uuid4())
     con.execute(
         "INSERT INTO mart.runs (run_id, flow, session, underlying, rows_in, rows_out, status, started_at, "
-        "finished_at, duration_s, code_version, conventions, message, flow_run_id) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "finished_at, duration_s, code_version, conventions, message, flow_run_id, valuation_ts) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             run_id, run.flow, run.session, run.underlying, run.rows_in, run.rows_out, run.status, run.started_at,
             run.finished_at, (run.finished_at - run.started_at).total_seconds(), code_version(), run.conventions,
-            run.message, run.flow_run_id,
+            run.message, run.flow_run_id, run.valuation_ts,
         ],
     ).fetchall()
     return run_id

@@ -83,8 +83,9 @@ def _fingerprints(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, dt.date], s
     rows = con.execute(
         """
         SELECT underlying, session,
-               md5(string_agg(concat_ws('|', coalesce(load_id, ''), preset, coalesce(conventions, ''),
-                                        coalesce(computed_with, '')), '#' ORDER BY preset)
+               md5(string_agg(concat_ws('|', coalesce(load_id, ''), preset, CAST(valuation_ts AS VARCHAR),
+                                        coalesce(conventions, ''), coalesce(computed_with, '')),
+                              '#' ORDER BY preset, valuation_ts)
                    || (SELECT CAST(max(version) AS VARCHAR) FROM meta.schema_migrations))
         FROM mart.regime_daily
         GROUP BY underlying, session

@@ -40,6 +40,7 @@ from pathlib import Path
 
 import duckdb
 
+from gex_warehouse.compute import DAILY_REGIME
 from gex_warehouse.paths import safe_child
 
 #: Folder of the feed under the exports root.
@@ -164,7 +165,7 @@ def write_atomic(path: Path, text: str) -> None:
 def native_rows(con: duckdb.DuckDBPyConnection, underlying: str) -> list[dict[str, object]]:
     """Native-preset ``mart.regime_daily`` rows of ``underlying``, oldest session first."""
     cur = con.execute(
-        "SELECT * FROM mart.regime_daily WHERE underlying = ? AND preset = ? ORDER BY session", [underlying, NATIVE_PRESET]
+        f"SELECT * FROM {DAILY_REGIME} WHERE underlying = ? AND preset = ? ORDER BY session", [underlying, NATIVE_PRESET]
     )
     names = [d[0] for d in cur.description]
     return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]

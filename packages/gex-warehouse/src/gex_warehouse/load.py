@@ -35,7 +35,7 @@ from pathlib import Path
 
 import duckdb
 import polars as pl
-from gex.calendar import session_close
+from gex.calendar import NEW_YORK, session_close
 from gex.chain import ChainSchemaError, ChainSnapshot
 from gex.coverage import chain_coverage
 from gex.reference import ReferenceData, ReferenceSchemaError
@@ -198,7 +198,7 @@ class _Load:
         self.kind = kind
         self.result = LoadResult(path=path, status="loaded", load_id=load_id, format=fmt, kind=kind)
         self.previous_loads: set[str] = set()
-        self.chain_keys: set[tuple[str, object]] = set()
+        self.chain_keys: set[tuple[str, dt.date, dt.datetime]] = set()
         self.pending_lines: set[int] = set()  # source lines of validation rejects still without raw text
         self.line_based = sources.line_based(path, fmt)
 
@@ -245,12 +245,15 @@ class _Load:
     # -- chains -----------------------------------------------------------------------------------------
 
     def chain(self, snap: ChainSnapshot, progress: Progress | None) -> None:
-        """Validate one snapshot and make it the chain of its (underlying, session)."""
+        """Validate one snapshot and store it as its (underlying, session, valuation instant): an end-of-day
+        snapshot replaces the session's end-of-day chain, an intraday one sits beside the others."""
         r = self.result
-        label = f"{snap.underlying} {snap.session}"
-        if (snap.underlying, snap.session) in self.chain_keys:  # a second part would replace the first
+        intraday = snap.valuation_ts < session_close(snap.session)
+        label = f"{snap.underlying} {snap.session}" + (f" {_ny_time(snap.valuation_ts)}" if intraday else "")
+        key = (snap.underlying, snap.session, snap.valuation_ts)
+        if key in self.chain_keys:  # a second part would replace the first
             raise sources.SourceError(self.path, f"the file holds the chain {label} twice (not contiguous)")
-        self.chain_keys.add((snap.underlying, snap.session))
+        self.chain_keys.add(key)
         if progress:
             progress(f"validating {label}", r.rows_in)
         checked = validate(snap.frame)
@@ -274,27 +277,31 @@ class _Load:
         r.rows_excluded += checked.expired
 
     def _replace_chain(self, snap: ChainSnapshot, checked: Validated) -> None:
-        con, key = self.con, [snap.underlying, snap.session]
+        """Write the snapshot, replacing the one with the same (underlying, session, valuation instant): the
+        session's end-of-day chain (valued at the close) or an intraday snapshot of the same instant."""
+        con, key = self.con, [snap.underlying, snap.session, snap.valuation_ts]
+        intraday = snap.valuation_ts < session_close(snap.session)
         previous = con.execute(
-            "SELECT s.load_id, m.file_path FROM raw.chain_snapshots AS s "
-            "LEFT JOIN raw.load_manifest AS m ON m.load_id = s.load_id WHERE s.underlying = ? AND s.session = ?",
+            "SELECT s.load_id, m.file_path FROM raw.chain_snapshots AS s LEFT JOIN raw.load_manifest AS m "
+            "ON m.load_id = s.load_id WHERE s.underlying = ? AND s.session = ? AND s.valuation_ts = ?",
             key,
         ).fetchall()
         for load_id, file_path in previous:
             if load_id != self.load_id:
                 self.previous_loads.add(load_id)
-                self.result.replaced.append(f"{snap.underlying} {snap.session} (was load {load_id}: {file_path})")
-        con.execute("DELETE FROM raw.chain_quotes WHERE underlying = ? AND session = ?", key)
-        con.execute("DELETE FROM raw.chain_snapshots WHERE underlying = ? AND session = ?", key)
-        con.execute(
-            "DELETE FROM raw.underlying_closes WHERE underlying = ? AND session = ? AND source = ?",
-            [*key, CHAIN_CLOSE_SOURCE],
-        )
+                at = f" {_ny_time(snap.valuation_ts)}" if intraday else ""
+                self.result.replaced.append(f"{snap.underlying} {snap.session}{at} (was load {load_id}: {file_path})")
+        con.execute("DELETE FROM raw.chain_quotes WHERE underlying = ? AND session = ? AND valuation_ts = ?", key)
+        con.execute("DELETE FROM raw.chain_snapshots WHERE underlying = ? AND session = ? AND valuation_ts = ?", key)
+        if not intraday:
+            con.execute(
+                "DELETE FROM raw.underlying_closes WHERE underlying = ? AND session = ? AND source = ?",
+                [snap.underlying, snap.session, CHAIN_CLOSE_SOURCE],
+            )
         pause_for_tests()
         _insert_frame(con, "raw.chain_quotes", checked.good.with_columns(load_id=pl.lit(self.load_id)))
         pause_for_tests()
         coverage = chain_coverage(checked.good, snap.session)
-        intraday = snap.valuation_ts < session_close(snap.session)
         if coverage.partial:
             self.result.partial.append(f"{snap.underlying} {snap.session}: {coverage.reason}")
         con.execute(
@@ -452,6 +459,11 @@ class _Load:
                 """,
                 [self.load_id, *([load_id] * 7)],
             )
+
+
+def _ny_time(instant: dt.datetime) -> str:
+    """``"10:35 ET"``: an intraday snapshot's instant as traders name it."""
+    return instant.astimezone(NEW_YORK).strftime("%H:%M ET")
 
 
 def _manifest_row(

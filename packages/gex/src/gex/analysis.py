@@ -70,6 +70,7 @@ class Analysis:
     regime: Regime
     levels: Levels
     zero_dte_gamma_share: float  # share of gross |GEX| settling by the next close (see next_close)
+    zero_dte_gex: float  # net dealer GEX of the contracts settling by the next close, $ per 1% move
     vendor_model_gamma_gap: float | None
     coverage: Coverage
     contracts: pl.DataFrame
@@ -128,6 +129,7 @@ class Analysis:
             "level_definitions": dict(LEVEL_DEFINITIONS),
             "regime": self.regime,
             "zero_dte_gamma_share": self.zero_dte_gamma_share,
+            "zero_dte_gex_usd_per_1pct": self.zero_dte_gex,
             "vendor_model_gamma_gap": self.vendor_model_gamma_gap,
             "partial_chain": self.coverage.partial,
             "partial_chain_reason": self.coverage.reason,
@@ -392,6 +394,7 @@ def analyze(snapshot: ChainSnapshot, conventions: Conventions = NATIVE, *, rate:
         regime=regime,
         levels=key_levels(by_strike, spot),
         zero_dte_gamma_share=float(zero_dte / gross) if gross > 0 else 0.0,
+        zero_dte_gex=float(front["gex_usd_per_1pct"].sum()),
         vendor_model_gamma_gap=_vendor_model_gap(exposures),
         coverage=coverage,
         contracts=exposures,
