@@ -19,16 +19,17 @@ SPOT = 100.0
 
 def add_day(con: duckdb.DuckDBPyConnection, session: dt.date, underlying: str, *, call: float, put: float,
             flip_pct: float | None, regime: str, preset: str = "native", spot: float = SPOT,
-            total: float | None = None) -> None:
-    """One ``mart.regime_daily`` row: GEX in dollars per 1% move; total defaults to call + put."""
+            total: float | None = None, intraday_at: dt.time | None = None) -> None:
+    """One ``mart.regime_daily`` row: GEX in dollars per 1% move; total defaults to call + put. The end-of-day
+    snapshot (valued at the 16:00 New York close, 21:00 UTC in January) unless ``intraday_at`` (UTC) is given."""
     total = call + put if total is None else total
     flip = None if flip_pct is None else spot * (1 + flip_pct / 100)
-    valuation = dt.datetime.combine(session, dt.time(21, 0), tzinfo=dt.timezone.utc)
+    valuation = dt.datetime.combine(session, intraday_at or dt.time(21, 0), tzinfo=dt.timezone.utc)
     con.execute(
         "INSERT INTO mart.regime_daily (session, underlying, spot, valuation_ts, total_gex_usd_per_1pct, "
         "call_gex_usd_per_1pct, put_gex_usd_per_1pct, gamma_flip, flip_distance_pct, regime, partial_chain, "
-        "contracts_used, preset) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, false, 100, ?)",
-        [session, underlying, spot, valuation, total, call, put, flip, flip_pct, regime, preset],
+        "contracts_used, preset, intraday) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, false, 100, ?, ?)",
+        [session, underlying, spot, valuation, total, call, put, flip, flip_pct, regime, preset, intraday_at is not None],
     )
 
 

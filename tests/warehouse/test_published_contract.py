@@ -79,7 +79,7 @@ CONTRACT: dict[str, list[str]] = {
         "put_gex_usd_per_1pct", "call_gamma_share", "adv_20d_usd", "adv_20d_sessions", "gex_to_adv", "gamma_flip",
         "flip_distance_pct", "regime", "previous_session", "previous_regime", "regime_changed",
         "total_gex_change_usd_per_1pct", "net_gex_rank", "gex_adv_rank", "call_share_rank", "flip_distance_rank",
-        "underlyings_in_session", "zero_dte_gamma_share", "partial_chain", "data_stale", "preset",
+        "underlyings_in_session", "zero_dte_gamma_share", "partial_chain", "data_stale", "intraday", "preset",
     ],
 }
 #: Keys of the per-session views (the Parquet export partitions them by underlying and session).

@@ -164,3 +164,21 @@ def test_on_computed_chains_the_scanner_restates_regime_daily(tmp_path_factory):
             assert scanned[i][8] == len(rows_of_day)
             checked += 1
     assert checked == len(daily) and any(len(v) == 2 for v in by_session.values())
+
+
+def test_one_row_per_session_the_end_of_day_snapshot_else_the_latest_intraday(scan):
+    """Snapshots of a session (issue 12): the scanner ranks the daily view's row, never several per underlying."""
+    from tests.warehouse.scanner_market import add_day
+
+    # BBB at D2: two intraday snapshots before its end-of-day one; the end-of-day row (net -2bn) is ranked
+    add_day(scan, D2, "BBB", call=9e9, put=-1e9, flip_pct=0.1, regime="positive", intraday_at=dt.time(15, 0))
+    add_day(scan, D2, "BBB", call=8e9, put=-1e9, flip_pct=0.2, regime="positive", intraday_at=dt.time(18, 0))
+    # the next session so far only has intraday snapshots of AAA: the latest one, flagged
+    d3 = dt.date(2025, 1, 6)
+    add_day(scan, d3, "AAA", call=1e9, put=-5e9, flip_pct=0.4, regime="negative", intraday_at=dt.time(15, 0))
+    add_day(scan, d3, "AAA", call=1e9, put=-6e9, flip_pct=0.3, regime="negative", intraday_at=dt.time(16, 30))
+    day = rows(scan, D2)
+    assert len(day) == 5 and day["BBB"]["total_gex_usd_per_1pct"] == -2e9 and day["BBB"]["net_gex_rank"] == 4
+    got = scan.execute("SELECT underlying, total_gex_usd_per_1pct, intraday, previous_regime, regime_changed, "
+                       "underlyings_in_session FROM main.scanner WHERE session = ?", [d3]).fetchall()
+    assert got == [("AAA", -5e9, True, "positive", True, 1)]

@@ -22,6 +22,7 @@ WITH daily AS (
         r.zero_dte_gamma_share,
         r.partial_chain,
         r.data_stale,
+        r.intraday,
         r.preset,
         lag(r.session) OVER w AS previous_session,
         lag(r.regime) OVER w AS previous_regime,
@@ -72,6 +73,7 @@ SELECT
     zero_dte_gamma_share,
     partial_chain,
     data_stale,
+    intraday,
     preset
 FROM measures;
 COMMENT ON VIEW main.scanner IS 'Underlyings ranked per session: net dealer GEX, GEX per average daily dollar volume of the shares, call-gamma share, distance to the gamma flip, regime and its change since the previous computed session; dense ranks per (session, preset); GEX in dollars per 1% move';
@@ -101,4 +103,5 @@ COMMENT ON COLUMN main.scanner.underlyings_in_session IS 'Underlyings with a row
 COMMENT ON COLUMN main.scanner.zero_dte_gamma_share IS 'Share of gross |GEX| settling by the next session close, fraction 0..1';
 COMMENT ON COLUMN main.scanner.partial_chain IS 'The chain looks month-filtered or truncated: totals cover only its expirations (rank with care)';
 COMMENT ON COLUMN main.scanner.data_stale IS 'On the underlying''s latest row: true when a later session is computed for another underlying (its data did not arrive), false when current; NULL on earlier rows';
+COMMENT ON COLUMN main.scanner.intraday IS 'True when the row is the session''s latest intraday snapshot (no end-of-day snapshot computed yet): its GEX uses start-of-day open interest and a mid-session spot';
 COMMENT ON COLUMN main.scanner.preset IS 'Conventions of the row: native (the default), perfiliev, perfiliev-early, gflows; rows of the preset named by the session variable preset (SET VARIABLE preset = ''perfiliev''; ''*'' for every preset; gex sql --preset), native when unset';
