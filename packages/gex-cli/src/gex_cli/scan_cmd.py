@@ -98,7 +98,8 @@ def _print(result: Any, preset: str, rank_column: str | None) -> None:
             "n/a" if row["gex_to_adv"] is None else f"{row['gex_to_adv']:+.2%}",
             "none" if row["gamma_flip"] is None else f"{row['gamma_flip']:,.2f}",
             _pct(row["flip_distance_pct"]),
-            _regime(row) + (" [stale]" if row.get("data_stale") else "") + (" [partial]" if row.get("partial_chain") else ""),
+            _regime(row) + (" [intraday]" if row.get("intraday") else "") + (" [stale]" if row.get("data_stale") else "")
+            + (" [partial]" if row.get("partial_chain") else ""),
             "n/a" if row["zero_dte_gamma_share"] is None else f"{row['zero_dte_gamma_share']:.1%}",
         )
     out.print(table)
