@@ -70,6 +70,9 @@ def test_every_json_command_is_checked(chain, tmp_path):
                 "--format", "json", "--warehouse", str(tmp_path / "gex.duckdb")],  # fmt: skip
     }
     checked["stats"] = ["stats", "--external", "squeezemetrics", "--file", str(_dix(tmp_path)), "--n-boot", "100", "--json"]
+    from tests.warehouse.scanner_market import build_scanner_warehouse
+
+    checked["scan"] = ["scan", "--warehouse", str(build_scanner_warehouse(tmp_path / "scan.duckdb")), "--json"]
     server = ReplayServer().__enter__()
     try:
         server.add("/api/global/delayed_quotes/options/_SPX.json", Reply(body=_cboe_body(), content_type="application/json"))

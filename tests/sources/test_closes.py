@@ -26,8 +26,8 @@ def test_bars_with_optional_range(tmp_path: Path) -> None:
     bars = read_reference(path)
     assert bars.kind == "closes" and bars.frame.schema == pl.Schema(CLOSES_SCHEMA)
     assert bars.frame.rows() == [
-        (dt.date(2024, 1, 5), "SPX", 4690.57, 4721.49, 4682.11, 4697.24, 2),
-        (dt.date(2024, 1, 8), "SPX", None, None, None, 4763.54, 3),
+        (dt.date(2024, 1, 5), "SPX", 4690.57, 4721.49, 4682.11, 4697.24, None, 2),
+        (dt.date(2024, 1, 8), "SPX", None, None, None, 4763.54, None, 3),
     ]
     assert [r[2] for r in bars.rejects.rows()] == ["date 2024-01-06 is not an NYSE session", "non-numeric close: 'abc'"]
 
@@ -37,3 +37,23 @@ def test_close_only_and_errors(tmp_path: Path) -> None:
     assert only.frame.row(0, named=True)["close"] == 467.92 and only.frame["open"].null_count() == 1
     with pytest.raises(SourceError, match=r"d\.csv:1: missing required columns: close"):
         read_reference(write(tmp_path / "d.csv", ["date,underlying,price", "2024-01-05,SPY,1"]), format="closes")
+
+
+def test_share_volume_is_optional_and_a_whole_count(tmp_path: Path) -> None:
+    """``volume``: shares traded (a count), empty for an index; text or a fraction is a row reject naming it."""
+    path = write(
+        tmp_path / "bars.csv",
+        ["date,underlying,close,volume", "2024-01-05,AAPL,181.18,62379700", "2024-01-05,^SPX,4697.24,",
+         "2024-01-08,AAPL,185.56,59144500.0", "2024-01-09,AAPL,185.14,lots", "2024-01-10,AAPL,186.19,1.5"],  # fmt: skip
+    )
+    assert detect_format(path) == "closes"
+    bars = read_reference(path)
+    assert bars.frame.select("session", "underlying", "volume").rows() == [
+        (dt.date(2024, 1, 5), "AAPL", 62379700.0),
+        (dt.date(2024, 1, 5), "SPX", None),
+        (dt.date(2024, 1, 8), "AAPL", 59144500.0),
+    ]
+    assert [(r[0], r[2]) for r in bars.rejects.rows()] == [
+        (5, "non-integer volume: 'lots'"),
+        (6, "non-integer volume: '1.5'"),
+    ]

@@ -87,6 +87,13 @@ CONTRACT: dict[str, list[str]] = {
         "forward_rv_parkinson_1d", "forward_rv_parkinson_5d", "forward_rv_parkinson_21d", "forward_return_1d",
         "forward_return_5d", "forward_return_21d", "valuation_ts",
     ],
+    "scanner": [
+        "session", "underlying", "valuation_ts", "spot", "total_gex_usd_per_1pct", "call_gex_usd_per_1pct",
+        "put_gex_usd_per_1pct", "call_gamma_share", "adv_20d_usd", "adv_20d_sessions", "gex_to_adv", "gamma_flip",
+        "flip_distance_pct", "regime", "previous_session", "previous_regime", "regime_changed",
+        "total_gex_change_usd_per_1pct", "net_gex_rank", "gex_adv_rank", "call_share_rank", "flip_distance_rank",
+        "underlyings_in_session", "zero_dte_gamma_share", "partial_chain", "data_stale", "intraday", "preset",
+    ],
 }
 #: Keys of the per-session views (the Parquet export partitions them by underlying and session).
 KEYS = {
@@ -104,6 +111,7 @@ KEYS = {
     "hedge_advice": ("underlying", "session", "template"),
     "expected_move": ("underlying", "session", "method", "target_date", "settlement"),
     "level_outcomes": ("underlying", "session"),
+    "scanner": ("underlying", "session"),
 }
 
 

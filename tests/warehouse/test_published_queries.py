@@ -152,3 +152,13 @@ def test_wall_moves_recent(con):
             assert r["call_wall"] >= r["spot"]
         if r["put_wall"] is not None:
             assert r["put_wall"] <= r["spot"]
+
+
+def test_scanner_latest(con):
+    """The example query returns the newest session's cross-section, closest flip first, as main.scanner ranks it."""
+    _, rows = run(con, "scanner_latest")
+    [(latest,)] = con.execute("SELECT max(session) FROM scanner").fetchall()
+    assert {r[1] for r in rows} == {latest}
+    assert len(rows) == rows[0][-1]  # every underlying of the session
+    ranks = [r[6] for r in rows if r[6] is not None]
+    assert ranks == sorted(ranks) and (not ranks or ranks[0] == 1)

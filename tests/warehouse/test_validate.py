@@ -150,15 +150,17 @@ def test_reference_rules():
     ]
     closes = _frame(
         CLOSES_SCHEMA,
-        session=[d(2024, 1, 5), d(2024, 1, 8)],
-        underlying=["SPX", "SPX"],
-        open=[None, 4700.0],
-        high=[None, 4690.0],
-        low=[None, 4710.0],
-        close=[4697.24, 4700.0],
-        source_line=[2, 3],
+        session=[d(2024, 1, 5), d(2024, 1, 8), d(2024, 1, 9)],
+        underlying=["SPX", "SPX", "SPY"],
+        open=[None, 4700.0, None],
+        high=[None, 4690.0, None],
+        low=[None, 4710.0, None],
+        close=[4697.24, 4700.0, 470.0],
+        volume=[None, None, -5.0],
+        source_line=[2, 3, 4],
     )
-    assert v.validate_reference("closes", closes).rejects["reason"].to_list() == ["high 4690.0 below low 4710.0"]
+    assert v.validate_reference("closes", closes).rejects["reason"].to_list() == [
+        "high 4690.0 below low 4710.0", "negative volume: -5.0 (shares traded)"]
     ext = _frame(
         EXTERNAL_GEX_SCHEMA,
         session=[d(2024, 1, 5)] * 2,

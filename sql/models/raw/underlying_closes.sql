@@ -8,3 +8,4 @@ COMMENT ON COLUMN raw.underlying_closes."close" IS 'Close, currency per share';
 COMMENT ON COLUMN raw.underlying_closes.source_line IS '1-based line in the source file (null for chain-derived rows)';
 COMMENT ON COLUMN raw.underlying_closes.load_id IS 'raw.load_manifest.load_id of the file the row came from';
 COMMENT ON COLUMN raw.underlying_closes.underlying IS 'Normalised ticker without caret: SPX, SPY, ...';
+COMMENT ON COLUMN raw.underlying_closes.volume IS 'Shares traded in the session, count (null when the source has none: indices, chain-derived closes)';

@@ -47,6 +47,10 @@ def report(
     poll: Annotated[float, typer.Option("--poll", help="Seconds between the served page's checks for new snapshots.")] = 10.0,
     preset: Annotated[str, typer.Option("--preset", "-p", help="Preset of the intraday page: native, perfiliev, "
                                                                "perfiliev-early, gflows.")] = "native",
+    scanner: Annotated[
+        bool, typer.Option("--scanner", help="Write the scanner page instead: every underlying of the session in a sortable "
+                           "table and net GEX vs call-gamma share (default --out warehouse/scanner_<SESSION>.html).")
+    ] = False,
 ) -> None:
     """Write a self-contained HTML dashboard (works offline): GEX by strike, profile, flip and regime history, vol.
 
@@ -64,6 +68,8 @@ def report(
     if serve and out is not None:
         raise _fail("--out writes a file; --serve serves the page instead (use --intraday --out FILE for a static page)",
                     EXIT_USAGE)
+    if scanner and (serve or intraday):
+        raise _fail("--scanner writes the scanner page; it does not combine with --intraday or --serve", EXIT_USAGE)
     if serve or intraday:
         from gex_cli import report_live
 
@@ -86,6 +92,10 @@ def report(
         raise _fail(str(exc), EXIT_BAD_INPUT) from None  # names the writer and says to wait
     except WarehouseError as exc:
         raise _fail(str(exc), EXIT_BAD_INPUT) from None
+    if scanner:
+        con.close()
+        _scanner_page(target, day, out)
+        return
     try:
         loaded = report_data.load(con, underlying, day)
     except report_data.ReportInputError as exc:
@@ -102,3 +112,34 @@ def report(
         raise _fail(str(exc), EXIT_BAD_INPUT) from None
     typer.echo(f"wrote the {loaded.underlying} {loaded.session} report ({loaded.day.get('regime')} gamma, "
                f"{size / 1e6:.2f} MB, self-contained) to {target_out}")
+
+
+def _scanner_page(target: Path, day: dt.date | None, out: Path | None) -> None:
+    """``gex report --scanner``: the session's cross-section (gex_report.scanner_page) from the published view."""
+    from gex_warehouse.connect import WarehouseError, WarehouseLockedError
+    from gex_warehouse.scanner import ScanError, scan
+
+    from gex_report import data as report_data
+    from gex_report.page import ReportOutputError
+    from gex_report.scanner_page import write_scanner
+
+    try:
+        con = report_data.open_read_only(target)
+    except (WarehouseLockedError, WarehouseError) as exc:
+        raise _fail(str(exc), EXIT_BAD_INPUT) from None
+    try:
+        result = scan(con, day)
+    except ScanError as exc:
+        raise _fail(f"{exc} ({target})", EXIT_BAD_INPUT) from None
+    finally:
+        con.close()
+    target_out = out if out is not None else Path("warehouse") / f"scanner_{result.session}.html"
+    if target_out.is_dir():
+        raise _fail(f"--out {target_out} is a folder; give the HTML file to write, e.g. {target_out / 'scanner.html'}",
+                    EXIT_USAGE)
+    try:
+        size = write_scanner(result, target_out, warehouse_name=target.name)
+    except ReportOutputError as exc:
+        raise _fail(str(exc), EXIT_BAD_INPUT) from None
+    typer.echo(f"wrote the scanner of {result.session} ({result.underlyings_in_session} underlyings, {size / 1e6:.2f} MB, "
+               f"self-contained) to {target_out}")

@@ -1,14 +1,17 @@
-"""Underlying daily bars: ``date,underlying,close[,open,high,low]``.
+"""Underlying daily bars: ``date,underlying,close[,open,high,low,volume]``.
 
 ::
 
-    date,underlying,open,high,low,close
-    2024-01-05,^SPX,4690.57,4721.49,4682.11,4697.24
+    date,underlying,open,high,low,close,volume
+    2024-01-05,^SPX,4690.57,4721.49,4682.11,4697.24,
+    2024-01-05,AAPL,181.99,182.76,180.17,181.18,62379700
 
 - ``date`` (or ``session``) must be an NYSE session (a close on a holiday is rejected);
 - ``underlying`` (or ``ticker``/``symbol``) is normalised (``^SPX`` -> ``SPX``);
 - prices in currency per share; ``open``/``high``/``low`` optional (null when absent or empty), ``close``
   required. They feed range-based realised-volatility estimators, which need all four.
+- ``volume`` (optional, empty allowed): shares traded in the session (count, not dollars); the scanner's
+  average daily dollar volume is ``close * volume`` (``main.scanner``). Indices have none: leave it empty.
 
 Result: :class:`gex.reference.ReferenceData` of kind ``"closes"`` (:data:`gex.reference.CLOSES_SCHEMA`).
 """
@@ -33,6 +36,7 @@ COLUMNS = {
     "open": ("open",),
     "high": ("high",),
     "low": ("low",),
+    "volume": ("volume",),
 }
 PRICES = ("open", "high", "low", "close")
 
@@ -65,7 +69,7 @@ def read_closes(path: str | PathLike[str]) -> ReferenceData:
         lf = fields.with_columns(
             session=ct.date("date", date_forms),
             underlying=ticker_expr(ct.text("underlying")),
-            **{p: ct.number(p) for p in PRICES},
+            **{p: ct.number(p) for p in (*PRICES, "volume")},
         )
         checks = [
             ct.field_count_check(len(layout.names)),
@@ -75,10 +79,11 @@ def read_closes(path: str | PathLike[str]) -> ReferenceData:
             Check(invalid_identifier(s("underlying")), identifier_reason("underlying", s("underlying"))),
             Check(s("close").is_null(), pl.format("non-numeric close: '{}'", ct.cell("close"))),
             *(ct.number_check(p, s(p), columns[p]) for p in PRICES if columns[p]),
+            *([ct.number_check("volume", s("volume"), columns["volume"], integer=True)] if columns["volume"] else []),
         ]
         return lf, checks
 
-    good, rejects = ct.read_single(ct.TablePlan(layout, columns, build, ("session", "underlying", *PRICES)))
+    good, rejects = ct.read_single(ct.TablePlan(layout, columns, build, ("session", "underlying", *PRICES, "volume")))
     return ReferenceData(
         kind="closes",
         frame=conform_reference("closes", good),

@@ -161,7 +161,8 @@ def read_security_prices(path: str | PathLike[str], *, tickers: Mapping[int, str
         warnings.append(f"{negative} negative closes (IvyDB: bid/ask midpoint, no trade) taken as positive")
     if rejects.height:
         warnings.append(f"{rejects.height} source rows rejected (see rejects)")
-    frame = good.with_columns(pl.col("open", "high", "low", "close").abs())
+    # volume: not read from IvyDB (its missing-value codes are not checked here); null = no dollar volume
+    frame = good.with_columns(pl.col("open", "high", "low", "close").abs(), volume=pl.lit(None, pl.Float64))
     return ReferenceData(
         kind="closes",
         frame=conform_reference("closes", frame),

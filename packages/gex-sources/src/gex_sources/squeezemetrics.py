@@ -91,6 +91,7 @@ def closes_from_external(data: ReferenceData) -> ReferenceData:
         high=pl.lit(None, pl.Float64),
         low=pl.lit(None, pl.Float64),
         close=pl.col("underlying_close"),
+        volume=pl.lit(None, pl.Float64),
         source_line=pl.col("source_line"),
     )
     return ReferenceData(

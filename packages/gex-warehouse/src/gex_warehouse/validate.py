@@ -345,6 +345,8 @@ def _reference_rules() -> dict[str, tuple[tuple[Rule, ...], list[str]]]:
                 *_finite("open", "high", "low", "close"),
                 *_positive("open", "high", "low", "close"),
                 Rule("high_below_low", c("high") < c("low"), _fmt("high {} below low {}", "high", "low")),
+                *_finite("volume"),
+                Rule("negative_volume", c("volume") < 0, _fmt("negative volume: {} (shares traded)", "volume")),
             ],
             ["underlying", "session"],
         ),

@@ -52,7 +52,8 @@ RATES_SCHEMA: dict[str, pl.DataType] = {
 }
 
 #: Daily bars of an underlying. ``open``, ``high`` and ``low`` are optional in sources (null when absent);
-#: range-based realised-volatility estimators (Parkinson, Garman-Klass) need them.
+#: range-based realised-volatility estimators (Parkinson, Garman-Klass) need them. ``volume`` (shares traded,
+#: optional) gives the dollar volume ``close * volume`` the scanner relates GEX to.
 CLOSES_SCHEMA: dict[str, pl.DataType] = {
     "session": pl.Date(),
     "underlying": pl.String(),  # normalised ticker
@@ -60,6 +61,7 @@ CLOSES_SCHEMA: dict[str, pl.DataType] = {
     "high": pl.Float64(),  # nullable
     "low": pl.Float64(),  # nullable
     "close": pl.Float64(),  # official close, currency per share
+    "volume": pl.Float64(),  # shares traded in the session, count; nullable (indices have none)
     "source_line": pl.Int64(),
 }
 
