@@ -102,7 +102,7 @@ class Member:
 #: SPY's real files (four full chains, 2020-2025) hold 16-21 M contracts over 7,300-9,500 contracts with
 #: puts 64-68% of open interest (``docs/market-generator.md``).
 ETFS: tuple[tuple[str, float, float, float, int, int, float, float], ...] = (
-    ("SPY", 500.0, 0.15, 0.013, 79, 9000, 0.66, 2000.0),
+    ("SPY", 500.0, 0.15, 0.013, 79, 9000, 0.66, 1600.0),
     ("QQQ", 430.0, 0.19, 0.006, 80, 7000, 0.60, 1200.0),
     ("IWM", 200.0, 0.22, 0.012, 79, 5000, 0.62, 1000.0),
 )
@@ -398,14 +398,17 @@ def stock_contracts(
     total_m = per_contract * np.array([m.contracts for m in members])
     norm_m = np.bincount(em, kind_w, len(members))
     exp_total = total_m[em] * kind_w / norm_m[em]
-    anchor = anchors[mi]
-    x = np.log(k / anchor) / (vol[mi] * np.sqrt(np.clip(t, 3 / 365, 0.25)))
+    scale = vol[mi] * np.sqrt(np.clip(t, 3 / 365, 0.25))
     put_share = np.array([m.put_share for m in members])[mi]
     etf = np.array([m.kind == "etf" for m in members])[mi]
     # ETFs are positioned like the index (protective puts far out, overwritten calls near the money: the
     # calm positioning calibrated on SPX, gex_market.book.CALM); single names lean to calls above spot
     shape = {f: np.where(etf, v, stock) for (f, v), stock in zip(CALM.density().items(), (-2.0, 1.6, 0.6, 1.0))}
-    dens = open_interest_density(x, is_call, **shape)
+    # open interest is built over time: half around today's level, half around the past level ``anchors``
+    # (positions stay where they were opened, so spot's travel since then tilts dealer gamma)
+    dens = 0.5 * open_interest_density(np.log(k / s) / scale, is_call, **shape) + 0.5 * open_interest_density(
+        np.log(k / anchors[mi]) / scale, is_call, **shape
+    )
     w = dens * step[cg] * strike_roundness(k, step[cg])
     side = np.where(is_call, 1.0 - put_share, put_share)
     norm = np.bincount(cg * 2 + (~is_call), w, 2 * len(em))[cg * 2 + (~is_call)]
