@@ -165,3 +165,6 @@ def test_cli_universe(tmp_path):
     assert not (tmp_path / "x").exists()
     lone = runner.invoke(app, ["generate", "--universe-api", "--out", str(tmp_path / "y")])
     assert lone.exit_code == 2 and "needs --universe" in lone.output
+    mixed = runner.invoke(app, ["generate", "--universe", "10", "--contracts", "500", "--out", str(tmp_path / "z")])
+    assert mixed.exit_code == 2 and "not to --universe" in mixed.output
+    assert not (tmp_path / "z").exists()

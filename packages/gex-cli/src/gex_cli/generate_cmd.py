@@ -61,6 +61,8 @@ def generate(
     from gex_market.chain import ROOTS
 
     if universe is not None or universe_api:
+        if contracts is not None or underlying.upper() != "SPX" or spot != 5000.0:
+            raise _fail("--contracts, --underlying and --spot apply to one index, not to --universe", EXIT_USAGE)
         _universe(universe, sessions, seed, out, start, universe_api)
         return
     if not 1 <= sessions <= MAX_SESSIONS:
