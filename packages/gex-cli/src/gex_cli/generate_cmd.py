@@ -55,6 +55,18 @@ def generate(
     intraday_sessions: Annotated[
         int, typer.Option("--intraday-sessions", help="With --intraday-every: how many of the last sessions get intraday snapshots.")
     ] = 1,
+    universe: Annotated[
+        int | None,
+        typer.Option(
+            "--universe",
+            help="Generate N underlyings per session (SPX, NDX, RUT, SPY, QQQ, IWM, then single stocks) as one "
+            "DataShop-style file per session, instead of one index.",
+        ),
+    ] = None,
+    universe_api: Annotated[
+        bool,
+        typer.Option("--universe-api", help="With --universe: also write per-symbol Cboe delayed-quotes JSON responses."),
+    ] = False,
 ) -> None:
     """Generate a seeded market: per session a Cboe quote table and an OCC open-interest file, plus closes and rates.
 
@@ -65,6 +77,12 @@ def generate(
     from gex_market.chain import ROOTS, TYPICAL_SPOT
     from gex_market.intraday import MAX_EVERY_MINUTES
 
+    if universe is not None or universe_api:
+        if contracts is not None or underlying.upper() != "SPX" or spot is not None or intraday_every is not None:
+            raise _fail("--contracts, --underlying, --spot and --intraday-every apply to one index, not to --universe",
+                        EXIT_USAGE)
+        _universe(universe, sessions, seed, out, start, universe_api)
+        return
     if not 1 <= sessions <= MAX_SESSIONS:
         raise _fail(f"--sessions must be between 1 and {MAX_SESSIONS}, not {sessions}", EXIT_USAGE)
     if contracts is not None and contracts < 100:
@@ -135,3 +153,31 @@ def generate(
     typer.echo(summary.describe())
     for day in days:
         typer.echo(day.describe())
+
+
+#: Largest --universe (the listed US market is ~4,000-5,000 underlyings) and its session limit.
+MAX_UNIVERSE = 10_000
+MAX_UNIVERSE_SESSIONS = 252
+
+
+def _universe(n: int | None, sessions: int, seed: int, out: Path, start: str | None, api: bool) -> None:
+    """``gex generate --universe N``: N underlyings per session, one DataShop-style file per session."""
+    if n is None:
+        raise _fail("--universe-api needs --universe N", EXIT_USAGE)
+    if not 3 <= n <= MAX_UNIVERSE:
+        raise _fail(f"--universe must be between 3 (the indices) and {MAX_UNIVERSE}, not {n}", EXIT_USAGE)
+    if not 1 <= sessions <= MAX_UNIVERSE_SESSIONS:
+        raise _fail(f"--sessions with --universe must be between 1 and {MAX_UNIVERSE_SESSIONS}, not {sessions}", EXIT_USAGE)
+    first: dt.date | None = None
+    if start is not None:
+        try:
+            first = dt.date.fromisoformat(start)
+        except ValueError:
+            raise _fail(f"--start {start!r} is not a date like 2025-01-02", EXIT_USAGE) from None
+        if not START_RANGE[0] <= first <= START_RANGE[1] - dt.timedelta(days=800):
+            raise _fail(f"--start must be between {START_RANGE[0]} and 2038-10-22, not {first}", EXIT_USAGE)
+
+    from gex_market.universe import generate_universe
+
+    summary = generate_universe(out, n, sessions=sessions, start=first, seed=seed, api=api)
+    typer.echo(summary.describe())

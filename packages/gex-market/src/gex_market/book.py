@@ -29,9 +29,11 @@ import numpy as np
 
 from gex_market.chain import open_interest_density, strike_roundness
 
-#: Share of a contract's open interest still open at the next close (positions closed at ~2.5% a day:
-#: a half-life of ~27 sessions).
-RETENTION = 0.975
+#: Share of a contract's open interest still open at the next close (positions closed at ~7% a day: a
+#: half-life of ~10 sessions). Fitted to the real SPX chains (docs/market-generator.md, "Calibration"): with
+#: 0.975 positions opened months earlier dominated, and the generated year reached -130 $bn with flips 17%
+#: from spot against -42 .. +64 $bn and 0.2-2.8% in the real files.
+RETENTION = 0.93
 #: New interest per session is at least this share of the steady-state inflow ``(1 - RETENTION) * target``.
 MIN_INFLOW = 0.25
 #: Log-normal dispersion of each expiry's daily inflow.
@@ -62,12 +64,13 @@ class Positioning:
         }
 
 
-#: Calm markets: protective puts well out of the money, calls (overwriting) just above spot. Positions
-#: opened around the current spot leave dealers (classic convention: long calls, short puts) long gamma.
-CALM = Positioning(put_share=0.62, put_peak=-2.5, put_width=1.3, call_peak=0.2, call_width=0.8)
-#: Stressed markets: hedgers buy puts close to the money and calls are sold back; fresh positions leave
+#: Calm markets: protective puts out of the money, calls (overwriting) above spot. Positions opened around
+#: the current spot leave dealers (classic convention: long calls, short puts) long gamma. Fitted to the
+#: seven real SPX chains (puts 64-72% of open interest; docs/market-generator.md, "Calibration").
+CALM = Positioning(put_share=0.64, put_peak=-1.7, put_width=1.4, call_peak=0.5, call_width=0.8)
+#: Stressed markets: hedgers buy puts closer to the money and calls are sold back; fresh positions leave
 #: dealers short gamma near spot, on top of the puts opened earlier that a selloff has brought near it.
-STRESSED = Positioning(put_share=0.75, put_peak=-0.8, put_width=1.2, call_peak=0.6, call_width=0.9)
+STRESSED = Positioning(put_share=0.68, put_peak=-1.5, put_width=1.2, call_peak=0.3, call_width=0.9)
 #: Surface ``base_vol`` at which positioning starts to be stressed (stress 0) and is fully stressed (1).
 STRESS_VOL = (0.16, 0.32)
 #: Same for the drawdown from the quarter's high (decimal): hedging demand lingers while the index is
