@@ -27,6 +27,10 @@ def strict(text: str) -> object:
     return json.loads(text, parse_constant=refuse)
 
 
+#: Commands whose --json prints JSON Lines (one strict object per line) rather than one document.
+JSON_LINES = {"replay"}
+
+
 def json_commands() -> set[str]:
     """Commands that can print JSON: a ``--json`` flag, or a ``--format`` option offering json."""
     group = get_command(app)
@@ -73,6 +77,12 @@ def test_every_json_command_is_checked(chain, tmp_path):
     from tests.warehouse.scanner_market import build_scanner_warehouse
 
     checked["scan"] = ["scan", "--warehouse", str(build_scanner_warehouse(tmp_path / "scan.duckdb")), "--json"]
+    from tests.report.intraday_fixture import SESSION, snapshot_rows, write_published
+
+    regime, strikes = snapshot_rows(SESSION, [5, 10, 15])
+    (tmp_path / "replay").mkdir()
+    write_published(tmp_path / "replay" / "gex.published.duckdb", regime, strikes)
+    checked["replay"] = ["replay", "SPX", str(SESSION), "-w", str(tmp_path / "replay" / "gex.duckdb"), "--json"]
     server = ReplayServer().__enter__()
     try:
         server.add("/api/global/delayed_quotes/options/_SPX.json", Reply(body=_cboe_body(), content_type="application/json"))
@@ -116,7 +126,12 @@ def _check_all(checked: dict[str, list[str]], tmp_path: Path, chain: Path) -> No
         assert runner.invoke(app, ["ingest", str(chain), "--warehouse", str(tmp_path / "gex.duckdb")]).exit_code == 0
     for name, args in checked.items():
         text = _run(*args)
-        strict(text)
+        if name in JSON_LINES:
+            assert text.strip()
+            for line in text.splitlines():
+                strict(line)
+        else:
+            strict(text)
     sql_rows = strict(_run(*checked["sql"]))
     assert sql_rows == [{"nan_value": None, "inf_value": None, "x": 1.5}]
 

@@ -17,13 +17,14 @@ import pytest
 from gex_report import charts, data, page
 from gex_report.browser import BrowserCheck, check_page, chromium_path
 
-# Glyph renderers each chart must have (the test warehouse has a flip every session and one regime).
+# Glyph renderers each chart must have (the test warehouse, from the calibrated generator, has a flip every
+# session, both regimes (one VBar each), and on the report's session crossings besides the flip: a Scatter).
 EXPECTED_GLYPHS = {
     "gex_by_strike": ["VBar", "VBar", "Scatter", "VSpan", "VSpan", "VSpan", "VSpan"],
-    "gex_profile": ["VArea", "VArea", "Line", "VSpan", "VSpan"],
+    "gex_profile": ["VArea", "VArea", "Line", "Scatter", "VSpan", "VSpan"],
     "gex_by_expiry": ["VBar", "VBar", "Scatter"],
     "flip_history": ["Line", "Line", "Scatter", "Step", "Step"],
-    "regime_timeline": ["VBar"],
+    "regime_timeline": ["VBar", "VBar"],
     "vol_levels": ["Line", "Line", "Line", "Line"],
     "vol_spread": ["VBar"],
 }
