@@ -15,7 +15,7 @@ def test_demo_runs_every_flow_and_says_where_things_are(tmp_path, monkeypatch):
     monkeypatch.setenv("GEX_PROGRESS", "0")
     monkeypatch.delenv("GEX_EXPORTS", raising=False)
     target = tmp_path / "warehouse" / "gex.duckdb"
-    args = ["demo", "--sessions", "6", "--contracts", "600", "--warehouse", str(target)]
+    args = ["demo", "--sessions", "6", "--contracts", "600", "--intraday-every", "60", "--warehouse", str(target)]
     out = CliRunner().invoke(app, args)
     assert out.exit_code == 0, out.output
     for step in ("[1/7] generating 6 sessions", "[3/7] flow ingest", "[4/7] flow backfill", "[5/7] flow intraday",
@@ -29,13 +29,13 @@ def test_demo_runs_every_flow_and_says_where_things_are(tmp_path, monkeypatch):
     assert (target.parent / "exports" / "regime_daily" / "underlying=SPX").is_dir()
     pages = list(target.parent.glob("intraday_SPX_*.html"))
     assert len(pages) == 1 and str(pages[0]) in out.output
-    assert "12 intraday snapshots of SPX" in out.output
+    assert "6 intraday snapshots of SPX" in out.output
     con = duckdb.connect(str(target), read_only=True)
     try:
-        # 5 sessions by the backfill, the last session's 12 intraday snapshots (every 30 minutes until 15:30 ET),
-        # then its end-of-day chain by the nightly
-        assert con.execute("SELECT count(*), count(DISTINCT flow) FROM mart.runs").fetchall() == [(18, 3)]
-        assert con.execute("SELECT count(*), count(*) FILTER (intraday) FROM main.regime_snapshots").fetchall() == [(18, 12)]
+        # 5 sessions by the backfill, the last session's 6 intraday snapshots (hourly, 10:30 .. 15:30 ET), then
+        # its end-of-day chain by the nightly
+        assert con.execute("SELECT count(*), count(DISTINCT flow) FROM mart.runs").fetchall() == [(12, 3)]
+        assert con.execute("SELECT count(*), count(*) FILTER (intraday) FROM main.regime_snapshots").fetchall() == [(12, 6)]
         assert con.execute("SELECT intraday FROM main.regime_daily ORDER BY session DESC LIMIT 1").fetchall() == [(False,)]
         assert con.execute("SELECT count(*) FROM mart.export_state").fetchall() == [(6,)]
         assert con.execute("SELECT count(DISTINCT session) FROM main.hedge_advice").fetchall() == [(6,)]
@@ -51,3 +51,5 @@ def test_demo_refuses_nonsense_sizes():
 
     out = CliRunner().invoke(app, ["demo", "--sessions", "1"])
     assert out.exit_code == 2 and "--sessions must be between 2 and 2520" in out.output
+    out = CliRunner().invoke(app, ["demo", "--intraday-every", "7"])
+    assert out.exit_code == 2 and "--intraday-every must divide 60" in out.output

@@ -45,6 +45,10 @@ def demo(
     sessions: Annotated[int, typer.Option("--sessions", "-n", help="Sessions to generate (about a year: 252).")] = 252,
     contracts: Annotated[int, typer.Option("--contracts", "-c", help="Approximate contracts per session.")] = DEMO_CONTRACTS,
     seed: Annotated[int, typer.Option("--seed", "-s", help="Market seed (the same seed gives the same market).")] = 0,
+    intraday_every: Annotated[
+        int, typer.Option("--intraday-every", help="Minutes between the last session's intraday snapshots (a divisor "
+                                                   "of 60: 5 gives the full 78-snapshot day, 30 gives 13).")
+    ] = DEMO_INTRADAY_EVERY,
     warehouse: Annotated[
         Path | None,
         typer.Option("--warehouse", "-w", help="Warehouse file (default: $GEX_WAREHOUSE, else warehouse/gex.duckdb)."),
@@ -62,14 +66,18 @@ def demo(
         raise _fail(f"--sessions must be between 2 and 2520, not {sessions}", EXIT_USAGE)
     if contracts < 100:
         raise _fail(f"--contracts must be at least 100, not {contracts}", EXIT_USAGE)
+    if intraday_every < 1 or 60 % intraday_every:
+        raise _fail(f"--intraday-every must divide 60 (1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30, 60), not {intraday_every}",
+                    EXIT_USAGE)
     prefect_env()
     # Ctrl-C: stop between files or sessions, say what finished, exit 130. The temporary Prefect API starts
     # now, while the market is generated, and stops when the demo ends (or is interrupted, or killed).
     with long_command(prefect=True):
-        _demo(sessions, contracts, seed, warehouse, landing)
+        _demo(sessions, contracts, seed, warehouse, landing, intraday_every)
 
 
-def _demo(sessions: int, contracts: int, seed: int, warehouse: Path | None, landing: Path | None) -> None:
+def _demo(sessions: int, contracts: int, seed: int, warehouse: Path | None, landing: Path | None,
+          intraday_every: int = DEMO_INTRADAY_EVERY) -> None:
     began = time.perf_counter()
     from gex_warehouse.config import warehouse_path
     from gex_warehouse.export import exports_path
@@ -120,8 +128,8 @@ def _demo(sessions: int, contracts: int, seed: int, warehouse: Path | None, land
         _done(t0, f"{len(outcomes)} sessions computed, {len(failed)} failed"
                   + ("" if outcomes else " (all were computed already)"))
         t0 = _step(5, steps, f"flow intraday: the latest session {last} through the day, a snapshot every "
-                             f"{DEMO_INTRADAY_EVERY} minutes fetched from a local server, ingested, computed, published")
-        intraday_runs = _intraday_day(folder, target, exports, last_session, seed)
+                             f"{intraday_every} minutes fetched from a local server, ingested, computed, published")
+        intraday_runs = _intraday_day(folder, target, exports, last_session, seed, intraday_every)
         failed += [o for r in intraday_runs for o in r.outcomes if o.status != "ok"]
         _done(t0, f"{len(intraday_runs)} intraday snapshots of {feed.underlying} "
                   f"{intraday_runs[0].run_instant:%H:%M} .. {intraday_runs[-1].run_instant:%H:%M} UTC kept "
@@ -178,7 +186,7 @@ def _cboe_feed(snapshot: Any) -> Iterator[str]:
         yield server.base_url
 
 
-def _intraday_day(folder: Path, target: Path, exports: Path, last_session: Any, seed: int) -> list[Any]:
+def _intraday_day(folder: Path, target: Path, exports: Path, last_session: Any, seed: int, every: int) -> list[Any]:
     """Run the intraday flow at each run instant of the last session (injected clock), each cycle fetching that
     instant's generated chain from a local server in Cboe's shape. The close is left to the nightly step."""
     from gex_fetch.replay import Reply, ReplayServer
@@ -189,7 +197,7 @@ def _intraday_day(folder: Path, target: Path, exports: Path, last_session: Any, 
     from pipelines import runtime
     from pipelines.intraday import intraday
 
-    day = intraday_day(last_session, seed=seed, every_minutes=DEMO_INTRADAY_EVERY)
+    day = intraday_day(last_session, seed=seed, every_minutes=every)
     watchlist = parse_watchlist({"watch": [{"source": "cboe", "symbols": [day.underlying]}]})
     runs = []
     with ReplayServer() as server:
@@ -197,7 +205,7 @@ def _intraday_day(folder: Path, target: Path, exports: Path, last_session: Any, 
             runtime.check_stop()
             for r in render_responses(snapshot, "cboe", base_url=server.base_url):
                 server.add(r.path, Reply(body=r.body, content_type=r.content_type))
-            runs.append(intraday(str(folder), str(target), watchlist=watchlist, every=DEMO_INTRADAY_EVERY,
+            runs.append(intraday(str(folder), str(target), watchlist=watchlist, every=every,
                                  now=snapshot.snapshot_ts, exports=str(exports), base_urls={"cboe": server.base_url}))
     return runs
 
