@@ -86,32 +86,38 @@ def report(
     from gex_report.page import ReportOutputError, write
 
     target = warehouse_path(warehouse)
+    if scanner:
+        _scanner_page(target, day, out)
+        return
     try:
         con = report_data.open_read_only(target)
     except WarehouseLockedError as exc:
         raise _fail(str(exc), EXIT_BAD_INPUT) from None  # names the writer and says to wait
     except WarehouseError as exc:
         raise _fail(str(exc), EXIT_BAD_INPUT) from None
-    if scanner:
-        con.close()
-        _scanner_page(target, day, out)
-        return
     try:
         loaded = report_data.load(con, underlying, day)
     except report_data.ReportInputError as exc:
         raise _fail(f"{exc} ({target})", EXIT_BAD_INPUT) from None
     finally:
         con.close()
-    target_out = out if out is not None else Path("warehouse") / f"report_{loaded.underlying}_{loaded.session}.html"
-    if target_out.is_dir():
-        raise _fail(f"--out {target_out} is a folder; give the HTML file to write, e.g. {target_out / 'report.html'}",
-                    EXIT_USAGE)
+    target_out = page_path(out, f"report_{loaded.underlying}_{loaded.session}.html")
     try:
         size = write(loaded, target_out, warehouse_name=target.name)
     except ReportOutputError as exc:
         raise _fail(str(exc), EXIT_BAD_INPUT) from None
     typer.echo(f"wrote the {loaded.underlying} {loaded.session} report ({loaded.day.get('regime')} gamma, "
                f"{size / 1e6:.2f} MB, self-contained) to {target_out}")
+
+
+def page_path(out: Path | None, default_name: str) -> Path:
+    """Where a page goes: ``--out``, else ``warehouse/<default_name>``; a folder given as ``--out`` is a usage
+    error (exit 2) naming a file to give instead."""
+    target_out = out if out is not None else Path("warehouse") / default_name
+    if target_out.is_dir():
+        raise _fail(f"--out {target_out} is a folder; give the HTML file to write, e.g. {target_out / default_name}",
+                    EXIT_USAGE)
+    return target_out
 
 
 def _scanner_page(target: Path, day: dt.date | None, out: Path | None) -> None:
@@ -133,10 +139,7 @@ def _scanner_page(target: Path, day: dt.date | None, out: Path | None) -> None:
         raise _fail(f"{exc} ({target})", EXIT_BAD_INPUT) from None
     finally:
         con.close()
-    target_out = out if out is not None else Path("warehouse") / f"scanner_{result.session}.html"
-    if target_out.is_dir():
-        raise _fail(f"--out {target_out} is a folder; give the HTML file to write, e.g. {target_out / 'scanner.html'}",
-                    EXIT_USAGE)
+    target_out = page_path(out, f"scanner_{result.session}.html")
     try:
         size = write_scanner(result, target_out, warehouse_name=target.name)
     except ReportOutputError as exc:

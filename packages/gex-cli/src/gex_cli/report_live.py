@@ -49,10 +49,9 @@ def write_static(warehouse: Path | None, underlying: str | None, day: dt.date | 
         raise _fail(f"{exc} ({target})", EXIT_BAD_INPUT) from None
     finally:
         con.close()
-    target_out = out if out is not None else Path("warehouse") / f"intraday_{loaded.underlying}_{loaded.session}.html"
-    if target_out.is_dir():
-        raise _fail(f"--out {target_out} is a folder; give the HTML file to write, e.g. {target_out / 'intraday.html'}",
-                    EXIT_USAGE)
+    from gex_cli.report_cmd import page_path
+
+    target_out = page_path(out, f"intraday_{loaded.underlying}_{loaded.session}.html")
     try:
         size = write_intraday(loaded, target_out, warehouse_name=target.name)
     except ReportOutputError as exc:
