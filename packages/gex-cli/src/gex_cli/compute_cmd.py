@@ -8,6 +8,8 @@ is not loaded; 2 usage error (bad date, unknown preset, both or neither of ``--s
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -17,6 +19,10 @@ from gex_cli.errors import EXIT_BAD_INPUT, EXIT_USAGE
 from gex_cli.errors import fail as _fail
 from gex_cli.interrupts import long_command
 from gex_cli.options import PRESET_NAMES
+
+
+#: Computed rows ``gex compute`` prints (failures are always printed); a whole-market session has thousands.
+TABLE_ROWS = 50
 
 
 def compute(
@@ -36,6 +42,11 @@ def compute(
                                            "gflows. Default: native and every preset the warehouse already holds."),
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Recompute sessions even when their marts are current.")] = False,
+    workers: Annotated[
+        int | None,
+        typer.Option("--workers", min=1, help="Analysis processes (default: every core for 200 snapshots or more, "
+                                              "else 1: the analysis runs in this process)."),
+    ] = None,
 ) -> None:
     """Compute dealer GEX marts (by strike, expiry, DTE, profile, flip, daily regime) for loaded chains.
 
@@ -65,15 +76,15 @@ def compute(
     if not target.is_file():
         raise _fail(f"no warehouse at {target}: load data first with `gex ingest PATH --warehouse {target}`", EXIT_BAD_INPUT)
     with long_command():  # Ctrl-C: stop between sessions (or roll the current one back), say so, exit 130
-        _compute(target, day, symbol, preset, force)
+        _compute(target, day, symbol, preset, force, workers)
 
 
-def _compute(target: Path, day: dt.date | None, symbol: str | None, preset: list[str] | None, force: bool) -> None:
+def _compute(target: Path, day: dt.date | None, symbol: str | None, preset: list[str] | None, force: bool,
+             workers: int | None = None) -> None:
     from rich.console import Console
     from rich.table import Table
 
     from gex_service import compute as svc
-    from gex_warehouse import compute as c
     from gex_warehouse.config import ingest_memory_limit
     from gex_warehouse.connect import WarehouseError, connect
     from gex_warehouse.load import checkpoint
@@ -106,21 +117,18 @@ def _compute(target: Path, day: dt.date | None, symbol: str | None, preset: list
             raise _fail(str(exc), EXIT_BAD_INPUT) from None
         runtime.tally.plan("sessions computed", len(jobs))
 
-        def read(u: str, s: dt.date, v: dt.datetime | None) -> c.ChainInput:
+        @contextmanager
+        def guard() -> Iterator[None]:
             with runtime.stoppable(), busy(con):
-                return c.read_chain(con, u, s, v)
-
-        def write(frames: c.MartFrames | None, run: c.RunRecord) -> int:
-            with runtime.stoppable(), busy(con):
-                rows = svc.write_with(con)(frames, run)
-                runtime.tally.done("sessions computed")  # still busy: no Ctrl-C between commit and count
-            return rows
+                yield
 
         def stop() -> bool:
-            runtime.check_stop()  # a stop request ends the run between sessions (each is one transaction)
+            runtime.check_stop()  # a stop request ends the run between batches (each is one transaction)
             return False
 
-        outcomes = svc.run(jobs, read=read, write=write, flow="compute", should_stop=stop)
+        outcomes = svc.compute(con, jobs, flow="compute", workers=svc.workers_for(len(jobs), workers),
+                               should_stop=stop, guard=guard,
+                               on_written=lambda n: runtime.tally.done("sessions computed", n))
         checkpoint(con)  # no write-ahead log left for the duckdb 1.5 shell (docs/warehouse.md)
         snapshot_error = None
         try:
@@ -131,10 +139,14 @@ def _compute(target: Path, day: dt.date | None, symbol: str | None, preset: list
         con.close()
 
     failures = [snapshot_error] if snapshot_error else []
+    shown = 0
     for o in outcomes:
         if o.status != "ok":
             failures.append(f"{o.underlying} {o.session} ({o.preset}): {o.message}")
             table.add_row(str(o.session), o.underlying, o.preset, "", "", "", "", "FAILED (see below)")
+            continue
+        shown += 1
+        if shown > TABLE_ROWS:  # a whole-market run: the rest is in the warehouse, ranked by `gex scan`
             continue
         flip = "none" if o.gamma_flip is None else f"{o.gamma_flip:,.2f}"
         table.add_row(str(o.session), o.underlying, o.preset, f"{o.spot:,.2f}", f"{(o.total_gex_usd_per_1pct or 0) / 1e9:+,.3f}",
@@ -144,6 +156,8 @@ def _compute(target: Path, day: dt.date | None, symbol: str | None, preset: list
         out = Console(highlight=False, width=160)
     if outcomes:
         out.print(table)
+    if shown > TABLE_ROWS:
+        out.print(f"... and {shown - TABLE_ROWS:,} more computed rows: `gex scan` ranks them, main.regime_daily holds them")
     n = len(outcomes)
     out.print(f"{n} session{'s' if n != 1 else ''} computed ({len(failures)} failed) -> {target}"
               if outcomes else f"nothing to compute (marts are current; --force recomputes) -> {target}")

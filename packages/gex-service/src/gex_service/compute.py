@@ -12,8 +12,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import multiprocessing
+import os
+import signal
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -133,11 +138,19 @@ def submit_inline(chain: c.ChainInput, conventions: Conventions) -> _Result:
     return _Done(c.compute_chain, chain, conventions)
 
 
+#: Reads a batch of snapshots: ``{(underlying, session, valuation_ts): ChainInput or the error reading it}``.
+ReadMany = Callable[[list[tuple[str, dt.date, dt.datetime | None]]], dict[tuple[str, dt.date, dt.datetime | None], Any]]
+#: Writes a batch of results (marts or ``None``, run record), one transaction; returns mart rows per result.
+WriteMany = Callable[[list[tuple[c.MartFrames | None, c.RunRecord]]], list[int]]
+
+
 def run(
     jobs: list[Job],
     *,
-    read: Callable[[str, dt.date, dt.datetime | None], c.ChainInput],
-    write: Callable[[c.MartFrames | None, c.RunRecord], int],
+    read: Callable[[str, dt.date, dt.datetime | None], c.ChainInput] | None = None,
+    write: Callable[[c.MartFrames | None, c.RunRecord], int] | None = None,
+    read_many: ReadMany | None = None,
+    write_many: WriteMany | None = None,
     analyse: Callable[[c.ChainInput, Conventions], _Result] = submit_inline,
     flow: str,
     flow_run_id: str | None = None,
@@ -151,52 +164,94 @@ def run(
     Parameters
     ----------
     read, write:
-        Warehouse steps, called from this thread (the single writer): :func:`gex_warehouse.compute.read_chain`
-        and :func:`gex_warehouse.compute.write_marts` + ``record_run`` behind a connection, or tasks wrapping them.
+        Per-snapshot warehouse steps, called from this thread (the single writer):
+        :func:`gex_warehouse.compute.read_chain` and :func:`gex_warehouse.compute.write_marts` + ``record_run``
+        behind a connection, or tasks wrapping them. Each job is written in its own transaction.
+    read_many, write_many:
+        The batched steps instead (:func:`gex_warehouse.compute.read_chains`,
+        :func:`gex_warehouse.compute.write_results`): one read and one transaction per batch of ``batch``
+        snapshots (what a whole-market session needs: thousands of small chains). Give ``read`` or
+        ``read_many``, ``write`` or ``write_many``.
     analyse:
         ``analyse(chain, conventions)`` returns something with ``.result()`` (a Prefect future, a
-        concurrent future, or :func:`submit_inline`'s finished value): the pure step, safe in threads.
+        concurrent future from :func:`process_pool`, or :func:`submit_inline`'s finished value): the pure step.
     batch:
         snapshot chains in flight at once (each holds its whole chain in memory).
     should_stop:
-        Checked before each read and each write (it may also raise to abort): when it returns true, the run ends early with what is written (a rerun
-        resumes from the pending jobs).
+        Checked before each read and each write (it may also raise to abort): when it returns true, the run
+        ends early with what is written (a rerun resumes from the pending jobs).
     """
+    if (read is None) == (read_many is None) or (write is None) == (write_many is None):
+        raise TypeError("give one of read / read_many and one of write / write_many")
     outcomes: list[SessionOutcome] = []
     chains: dict[tuple[str, dt.date, dt.datetime | None], list[Job]] = {}
     for job in jobs:
         chains.setdefault((job.underlying, job.session, job.valuation_ts), []).append(job)
     keys = list(chains)
     step = max(1, batch)
+
+    def stopping() -> bool:
+        return should_stop is not None and should_stop()
+
     for i in range(0, len(keys), step):
-        if should_stop is not None and should_stop():
+        if stopping():
             break
+        batch_keys = keys[i:i + step]
+        times: dict[tuple[str, dt.date, dt.datetime | None], tuple[dt.datetime, float]] = {}
+        if read_many is not None:
+            times = dict.fromkeys(batch_keys, (dt.datetime.now(dt.timezone.utc), time.perf_counter()))
+            read_out = read_many(batch_keys)
+        else:
+            assert read is not None
+            read_out = {}
+            for key in batch_keys:
+                if stopping():
+                    break
+                times[key] = (dt.datetime.now(dt.timezone.utc), time.perf_counter())
+                try:
+                    read_out[key] = read(*key)
+                except (ValueError, KeyError) as exc:
+                    read_out[key] = exc
         submitted = []
-        for u, s, v in keys[i:i + step]:
-            if should_stop is not None and should_stop():
-                break
-            started, t0 = dt.datetime.now(dt.timezone.utc), time.perf_counter()
-            try:
-                chain: c.ChainInput | None = read(u, s, v)
-                error: Exception | None = None
-            except (ValueError, KeyError) as exc:
-                chain, error = None, exc
-            for job in chains[(u, s, v)]:
+        for key in batch_keys:
+            if key not in read_out:
+                break  # stopped while reading
+            started, t0 = times[key]
+            got = read_out[key]
+            chain, error = (None, got) if isinstance(got, Exception) else (got, None)
+            for job in chains[key]:
                 conventions = get_preset(job.preset)
                 future = analyse(chain, conventions) if chain is not None else None
                 submitted.append((job, conventions, started, t0, chain, future, error))
+        results = []
         for job, conventions, started, t0, chain, future, error in submitted:
-            if should_stop is not None and should_stop():
+            if write_many is None and stopping():
                 return outcomes  # analyses in flight are dropped: their jobs stay pending
-            outcomes.append(_finish(job, conventions, started, t0, chain, future, error, write, flow, flow_run_id))
+            result = _result(job, conventions, started, t0, chain, future, error, flow, flow_run_id)
+            if write_many is None:
+                assert write is not None
+                outcomes.append(_outcome(job, *result, rows_out=write(result[0], result[1])))
+                if on_outcome is not None:
+                    on_outcome(outcomes[-1])
+            else:
+                results.append((job, *result))
+        if write_many is None or not results:
+            continue
+        if stopping():
+            return outcomes  # the batch's analyses are dropped: its jobs stay pending
+        rows = write_many([(frames, record) for _, frames, record in results])
+        for (job, frames, record), rows_out in zip(results, rows):
+            outcomes.append(_outcome(job, frames, record, rows_out=rows_out))
             if on_outcome is not None:
                 on_outcome(outcomes[-1])
     return outcomes
 
 
-def _finish(job: Job, conventions: Conventions, started: dt.datetime, t0: float, chain: c.ChainInput | None,
-            future: _Result | None, error: Exception | None, write: Callable[[c.MartFrames | None, c.RunRecord], int],
-            flow: str, flow_run_id: str | None) -> SessionOutcome:
+def _result(job: Job, conventions: Conventions, started: dt.datetime, t0: float, chain: c.ChainInput | None,
+            future: _Result | None, error: Exception | None, flow: str,
+            flow_run_id: str | None) -> tuple[c.MartFrames | None, c.RunRecord]:
+    """One job's marts (``None`` when it failed) and its ``mart.runs`` record: bad data in a loaded chain
+    (``ValueError``/``KeyError``) fails this job only."""
     rows_in = chain.snapshot.frame.height if chain is not None else 0
     frames, status, message = None, "ok", None
     try:
@@ -212,13 +267,17 @@ def _finish(job: Job, conventions: Conventions, started: dt.datetime, t0: float,
     valuation_ts = chain.snapshot.valuation_ts if chain is not None else job.valuation_ts
     run_row = c.RunRecord(flow, job.underlying, job.session, rows_in, frames.rows if frames else 0, status, started,
                           started + dt.timedelta(seconds=seconds), record, message, flow_run_id, valuation_ts)
-    rows_out = write(frames, run_row)
+    return frames, run_row
+
+
+def _outcome(job: Job, frames: c.MartFrames | None, run_row: c.RunRecord, *, rows_out: int) -> SessionOutcome:
     a = frames.analysis if frames is not None else None
     return SessionOutcome(
-        job.underlying, job.session, status, rows_in, rows_out, seconds, message, job.preset,
+        job.underlying, job.session, run_row.status, run_row.rows_in, rows_out,
+        (run_row.finished_at - run_row.started_at).total_seconds(), run_row.message, job.preset,
         spot=a.spot if a else None, total_gex_usd_per_1pct=a.total_gex if a else None,
         gamma_flip=a.gamma_flip if a else None, regime=a.regime if a else None,
-        partial_chain=bool(a.coverage.partial) if a else False, valuation_ts=valuation_ts,
+        partial_chain=bool(a.coverage.partial) if a else False, valuation_ts=run_row.valuation_ts,
     )
 
 
@@ -233,14 +292,85 @@ def write_with(con: duckdb.DuckDBPyConnection) -> Callable[[c.MartFrames | None,
     return write
 
 
+def _quiet_worker() -> None:
+    """Analysis worker processes leave Ctrl-C to the command (it stops the run and says what resumes)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+@contextmanager
+def process_pool(workers: int) -> Iterator[Callable[[c.ChainInput, Conventions], _Result]]:
+    """An ``analyse`` step for :func:`run` that spreads the pure analysis over ``workers`` processes.
+
+    Why processes: a whole-market session is thousands of small chains whose analysis is mostly Python and
+    polars per-call overhead, which threads do not run in parallel. Workers are spawned (not forked: the
+    parent holds DuckDB's threads), ignore Ctrl-C (the parent stops the run) and are shut down on exit, so
+    none outlives the command. Results are the same bytes as inline: the analysis is deterministic.
+    """
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_quiet_worker) as pool:
+        try:
+            yield lambda chain, conventions: pool.submit(c.compute_chain, chain, conventions)
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+#: Snapshots read and written per transaction by :func:`compute` (a whole-market session is ~5,000 chains:
+#: ten transactions; memory is that many chains at once, ~150 MB for single-stock chains).
+MARKET_BATCH = 500
+#: Below this many snapshots :func:`workers_for` keeps the analysis in this process (spawning workers costs
+#: a few seconds of imports).
+PROCESS_POOL_MIN_JOBS = 200
+
+
+def workers_for(jobs: int, requested: int | None) -> int:
+    """Analysis processes for ``jobs`` snapshots: ``requested`` when given, else every core for a large run
+    (>= :data:`PROCESS_POOL_MIN_JOBS`) and 1 (inline) otherwise."""
+    if requested is not None:
+        return max(1, requested)
+    return max(1, os.cpu_count() or 1) if jobs >= PROCESS_POOL_MIN_JOBS else 1
+
+
 def compute(
     con: duckdb.DuckDBPyConnection,
     jobs: list[Job],
     *,
     flow: str = "compute",
+    workers: int = 1,
+    batch: int = MARKET_BATCH,
     on_outcome: Callable[[SessionOutcome], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
+    guard: Callable[[], AbstractContextManager[object]] | None = None,
+    on_written: Callable[[int], None] | None = None,
 ) -> list[SessionOutcome]:
-    """Run ``jobs`` on one open writer connection, each step in this thread (``gex compute``)."""
-    return run(jobs, read=lambda u, s, v: c.read_chain(con, u, s, v), write=write_with(con), flow=flow,
-               on_outcome=on_outcome, should_stop=should_stop)
+    """Run ``jobs`` on one open writer connection (``gex compute``): ``batch`` snapshots read with one query
+    and written in one transaction, the analysis inline (``workers=1``) or over ``workers`` processes
+    (:func:`process_pool`). ``guard()`` wraps every warehouse call (the CLI's stop handling);
+    ``on_written(n)`` is called inside it right after each batch of ``n`` jobs commits."""
+    def guarded() -> AbstractContextManager[object]:
+        return guard() if guard is not None else nullcontext()
+
+    def read_many(keys: list[tuple[str, dt.date, dt.datetime | None]]) -> dict[tuple[str, dt.date, dt.datetime | None], Any]:
+        with guarded():
+            concrete = [k for k in keys if k[2] is not None]
+            out: dict[tuple[str, dt.date, dt.datetime | None], Any] = dict(c.read_chains(con, concrete))  # type: ignore[arg-type]
+            for u, s, v in keys:
+                if v is None:  # the session's daily snapshot, whatever its instant
+                    try:
+                        out[(u, s, v)] = c.read_chain(con, u, s)
+                    except (ValueError, KeyError) as exc:
+                        out[(u, s, v)] = exc
+            return out
+
+    def write_many(results: list[tuple[c.MartFrames | None, c.RunRecord]]) -> list[int]:
+        with guarded():
+            rows = c.write_results(con, results)
+            if on_written is not None:
+                on_written(len(results))  # inside the guard: a stop cannot fall between the commit and the count
+            return rows
+
+    if workers <= 1:
+        return run(jobs, read_many=read_many, write_many=write_many, flow=flow, batch=batch,
+                   on_outcome=on_outcome, should_stop=should_stop)
+    with process_pool(workers) as analyse:
+        return run(jobs, read_many=read_many, write_many=write_many, analyse=analyse, flow=flow, batch=batch,
+                   on_outcome=on_outcome, should_stop=should_stop)

@@ -16,6 +16,7 @@ Units: GEX in dollars per 1% move of the underlying (``*_gex_usd_per_1pct``), se
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import uuid
 from dataclasses import dataclass
@@ -58,6 +59,7 @@ RATE_TENOR_DAYS = 30
 OI_FEED, OI_CHAIN = "occ_feed", "chain"
 
 
+@functools.cache
 def code_version() -> str:
     """Versions of the packages that compute marts, e.g. ``"gex 0.1.0; gex-warehouse 0.1.0"`` (stored with
     every row so a result can be traced to the code; deterministic, so recomputing is byte-identical)."""
@@ -81,6 +83,13 @@ _CONTRACTS_AS_OF = """
 SELECT {columns}, chain_open_interest, chain_oi_date, feed_open_interest, feed_oi_date, feed_publish_date
 FROM core.contracts_as_of($underlying, $session, $valuation_ts)
 """
+#: The same for every listed underlying's snapshot valued at one instant (a session's whole market at once).
+_CONTRACTS_AS_OF_MANY = """
+SELECT {columns}, chain_open_interest, chain_oi_date, feed_open_interest, feed_oi_date, feed_publish_date
+FROM core.contracts_as_of_many($session, $valuation_ts, $underlyings)
+"""
+#: Header columns of a snapshot (raw.chain_snapshots), in the order :func:`_assemble` takes them.
+_HEAD_COLUMNS = "spot, snapshot_ts, valuation_ts, header_date, source_format, underlying_name, load_id"
 
 
 def _oi_choice(contracts: pl.DataFrame, session: dt.date) -> str:
@@ -139,7 +148,7 @@ def _snapshot(con: duckdb.DuckDBPyConnection, underlying: str, session: dt.date,
     """
     head = _frame(
         con,
-        "SELECT spot, snapshot_ts, valuation_ts, header_date, source_format, underlying_name, load_id "
+        f"SELECT {_HEAD_COLUMNS} "
         "FROM raw.chain_snapshots WHERE underlying = $u AND session = $s "
         "AND (CAST($v AS TIMESTAMPTZ) IS NULL OR valuation_ts = $v) "
         "ORDER BY intraday, valuation_ts DESC LIMIT 1",  # None: the daily chain, as core.sessions picks it
@@ -149,10 +158,21 @@ def _snapshot(con: duckdb.DuckDBPyConnection, underlying: str, session: dt.date,
         at = f" valued at {valuation_ts.isoformat()}" if valuation_ts is not None else ""
         raise KeyError(f"no chain of {underlying} {session}{at} in the warehouse")
     head = head.with_columns(pl.col("snapshot_ts", "valuation_ts").dt.convert_time_zone("UTC"))
-    spot, snapshot_ts, valuation_ts, header_date, source_format, name, load_id = head.row(0)
-    columns = [c for c in CHAIN_COLUMNS if c not in ("open_interest", "oi_date")]
-    contracts = _frame(con, _CONTRACTS_AS_OF.format(columns=", ".join(_quoted(columns))),
-                       {"underlying": underlying, "session": session, "valuation_ts": valuation_ts})
+    contracts = _frame(con, _CONTRACTS_AS_OF.format(columns=", ".join(_quoted(_QUOTE_COLUMNS))),
+                       {"underlying": underlying, "session": session, "valuation_ts": head["valuation_ts"][0]})
+    return _assemble(underlying, session, head.row(0), contracts)
+
+
+#: Chain columns read from ``raw.chain_quotes`` as they are (the open interest is chosen by :func:`_assemble`).
+_QUOTE_COLUMNS = [c for c in CHAIN_COLUMNS if c not in ("open_interest", "oi_date")]
+
+
+def _assemble(underlying: str, session: dt.date, head: tuple[object, ...],
+              contracts: pl.DataFrame) -> tuple[ChainSnapshot, str, str | None]:
+    """One snapshot from its header row (:data:`_HEAD_COLUMNS`, timestamps in UTC) and its contracts (rows of
+    ``core.contracts_as_of``): the open interest chosen (see :func:`_snapshot`), the enums restored."""
+    spot, snapshot_ts, valuation_ts, header_date, source_format, name, load_id = head
+    columns = _QUOTE_COLUMNS
     source = _oi_choice(contracts, session)
     if source == OI_FEED:
         oi = [
@@ -177,17 +197,59 @@ def _snapshot(con: duckdb.DuckDBPyConnection, underlying: str, session: dt.date,
     snapshot = ChainSnapshot(
         frame=frame,
         underlying=underlying,
-        spot=float(spot),
+        spot=float(spot),  # type: ignore[arg-type]
         session=session,
-        snapshot_ts=snapshot_ts,
-        valuation_ts=valuation_ts,
-        header_date=header_date,
+        snapshot_ts=snapshot_ts,  # type: ignore[arg-type]
+        valuation_ts=valuation_ts,  # type: ignore[arg-type]
+        header_date=header_date,  # type: ignore[arg-type]
         source=f"warehouse load {load_id}",
-        source_format=source_format,
-        underlying_name=name or "",
+        source_format=source_format,  # type: ignore[arg-type]
+        underlying_name=name or "",  # type: ignore[arg-type]
         warnings=(note,),
     )
-    return snapshot, source, load_id
+    return snapshot, source, load_id  # type: ignore[return-value]
+
+
+#: A snapshot to read: (underlying, session, valuation instant UTC).
+SnapshotRef = tuple[str, dt.date, dt.datetime]
+
+
+def read_chains(con: duckdb.DuckDBPyConnection, keys: list[SnapshotRef]) -> dict[SnapshotRef, ChainInput | KeyError]:
+    """Many snapshots at once: ``{key: ChainInput}`` (a ``KeyError`` in place of a snapshot not loaded), each
+    equal to :func:`read_chain`'s.
+
+    Why: reading a chain is a few milliseconds of fixed cost (two queries, the feed join) whatever its size;
+    a whole-market session is thousands of small chains, so the snapshots valued at one instant (a session's
+    end-of-day chains) are read with one header query and one ``core.contracts_as_of_many`` query, then split
+    by underlying. Memory: the rows of every snapshot asked (callers pass batches).
+    """
+    out: dict[SnapshotRef, ChainInput | KeyError] = {}
+    groups: dict[tuple[dt.date, dt.datetime], list[str]] = {}
+    for u, s, v in keys:
+        groups.setdefault((s, v), []).append(u)
+    rates: dict[dt.date, float] = {}
+    for (s, v), underlyings in groups.items():
+        heads = _frame(
+            con,
+            f"SELECT underlying, {_HEAD_COLUMNS} FROM raw.chain_snapshots "
+            "WHERE session = $s AND valuation_ts = $v AND list_contains($us, underlying)",
+            {"s": s, "v": v, "us": underlyings},
+        ).with_columns(pl.col("snapshot_ts", "valuation_ts").dt.convert_time_zone("UTC"))
+        found = {row[0]: row[1:] for row in heads.iter_rows()}
+        contracts = _frame(con, _CONTRACTS_AS_OF_MANY.format(columns=", ".join(_quoted(_QUOTE_COLUMNS))),
+                           {"session": s, "valuation_ts": v, "underlyings": sorted(found)})
+        parts = {key[0]: part for key, part in contracts.partition_by("underlying", as_dict=True,
+                                                                      maintain_order=True).items()}
+        if s not in rates:
+            rates[s] = rate_for(con, s)
+        for u in underlyings:
+            if u not in found:
+                out[(u, s, v)] = KeyError(f"no chain of {u} {s} valued at {v.isoformat()} in the warehouse")
+                continue
+            part = parts.get(u, contracts.clear())
+            snapshot, source, load_id = _assemble(u, s, found[u], part)
+            out[(u, s, v)] = ChainInput(snapshot, source, load_id, rates[s])
+    return out
 
 
 def _frame(con: duckdb.DuckDBPyConnection, sql: str, params: list[object] | dict[str, object]) -> pl.DataFrame:
@@ -437,6 +499,56 @@ def write_marts(con: duckdb.DuckDBPyConnection, frames: MartFrames) -> int:
     return frames.rows
 
 
+def write_results(con: duckdb.DuckDBPyConnection, results: list[tuple[MartFrames | None, RunRecord]]) -> list[int]:
+    """Many jobs' marts (when computed) and their ``mart.runs`` rows in one transaction: what
+    :func:`write_marts` and :func:`record_run` do for one, with one DELETE and one INSERT per mart table for
+    the whole batch. Returns the mart rows written per job, in ``results`` order.
+
+    Why: writing one snapshot costs ~25 statements whatever its size; a whole-market session is thousands of
+    small snapshots. All or nothing: a crash or stop mid-batch rolls the batch back and its jobs stay
+    pending (a rerun computes them).
+
+    Raises
+    ------
+    MartShapeError
+        When a frame's columns and its table's differ (nothing is written).
+    """
+    computed = [f for f, _ in results if f is not None]
+    by_table: dict[str, list[pl.DataFrame]] = {t: [] for t in MART_TABLES}
+    for frames in computed:
+        for table, frame in frames.tables().items():
+            by_table[table].append(frame)
+    shapes = {table: _check_shape(con, table, frames[0]) for table, frames in by_table.items() if frames}
+    keys = pl.DataFrame(
+        [(f.session, f.underlying, f.valuation_ts, f.preset) for f in computed],
+        schema={"session": pl.Date, "underlying": pl.String, "valuation_ts": pl.Datetime("us", "UTC"), "preset": pl.String},
+        orient="row",
+    )
+    con.execute("BEGIN TRANSACTION")
+    try:
+        if computed:
+            con.execute("CREATE OR REPLACE TEMP TABLE _write_keys AS SELECT * FROM keys")
+            for i, table in enumerate(MART_TABLES):
+                # table names come from MART_TABLES (constants), never from data
+                con.execute(f"DELETE FROM {table} AS t USING _write_keys AS k WHERE t.session = k.session "
+                            "AND t.underlying = k.underlying AND t.valuation_ts = k.valuation_ts AND t.preset = k.preset")
+                if i == 0:
+                    pause_for_tests()  # test hook (unset in normal use): lets a test kill the job mid-transaction
+                frames = [f for f in by_table[table] if f.height]
+                if frames:
+                    rows = pl.concat([f.select(shapes[table]) for f in frames], how="vertical_relaxed")
+                    con.from_arrow(rows.to_arrow()).insert_into(table)
+            con.execute("DELETE FROM mart.pending_recompute AS t USING _write_keys AS k WHERE t.session = k.session "
+                        "AND t.underlying = k.underlying AND t.valuation_ts = k.valuation_ts AND t.preset = k.preset")
+            con.execute("DROP TABLE _write_keys")
+        _insert_runs(con, [run for _, run in results])
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return [f.rows if f is not None else 0 for f, _ in results]
+
+
 def computed_presets(con: duckdb.DuckDBPyConnection) -> list[str]:
     """Presets the warehouse holds rows of, native first (what :func:`pending` keeps current by default)."""
     rows = con.execute("SELECT DISTINCT preset FROM mart.regime_daily").fetchall()
@@ -528,15 +640,42 @@ class RunRecord:
 
 def record_run(con: duckdb.DuckDBPyConnection, run: RunRecord) -> str:
     """Append ``run`` to ``mart.runs`` (a log: never replaced); returns its ``run_id`` (a UUID)."""
-    run_id = str(uuid.uuid4())
-    con.execute(
-        "INSERT INTO mart.runs (run_id, flow, session, underlying, rows_in, rows_out, status, started_at, "
-        "finished_at, duration_s, code_version, conventions, message, flow_run_id, valuation_ts) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    return _insert_runs(con, [run])[0]
+
+
+_RUN_INSERT = (
+    "INSERT INTO mart.runs (run_id, flow, session, underlying, rows_in, rows_out, status, started_at, "
+    "finished_at, duration_s, code_version, conventions, message, flow_run_id, valuation_ts) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+def _insert_runs(con: duckdb.DuckDBPyConnection, runs: list[RunRecord]) -> list[str]:
+    """Append ``runs`` to ``mart.runs``; returns their ``run_id`` values (UUIDs), in order."""
+    ids = [str(uuid.uuid4()) for _ in runs]
+    version = code_version()
+    rows = [
         [
             run_id, run.flow, run.session, run.underlying, run.rows_in, run.rows_out, run.status, run.started_at,
-            run.finished_at, (run.finished_at - run.started_at).total_seconds(), code_version(), run.conventions,
+            run.finished_at, (run.finished_at - run.started_at).total_seconds(), version, run.conventions,
             run.message, run.flow_run_id, run.valuation_ts,
-        ],
-    ).fetchall()
-    return run_id
+        ]
+        for run_id, run in zip(ids, runs)
+    ]
+    if len(rows) <= 1:
+        for row in rows:
+            con.execute(_RUN_INSERT, row).fetchall()
+        return ids
+    # many: one insert from a frame (executemany runs one statement per row)
+    frame = pl.DataFrame(rows, schema=_RUN_SCHEMA, orient="row")  # noqa: F841 - read by DuckDB's replacement scan
+    con.execute(f"INSERT INTO mart.runs ({', '.join(_RUN_SCHEMA)}) SELECT * FROM frame")
+    return ids
+
+
+_RUN_SCHEMA: dict[str, pl.DataType] = {
+    "run_id": pl.String(), "flow": pl.String(), "session": pl.Date(), "underlying": pl.String(),
+    "rows_in": pl.Int64(), "rows_out": pl.Int64(), "status": pl.String(), "started_at": pl.Datetime("us", "UTC"),
+    "finished_at": pl.Datetime("us", "UTC"), "duration_s": pl.Float64(), "code_version": pl.String(),
+    "conventions": pl.String(), "message": pl.String(), "flow_run_id": pl.String(),
+    "valuation_ts": pl.Datetime("us", "UTC"),
+}

@@ -26,6 +26,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from os import PathLike
 from pathlib import Path
@@ -196,33 +197,49 @@ def export(
 
 def _write_views(con: duckdb.DuckDBPyConnection, out: Path, views: list[str],
                  rewrite: list[tuple[str, dt.date]]) -> tuple[int, int]:
-    """Write every view's partitions of ``rewrite`` under ``out``; returns (files, rows) written."""
-    start: dict[str, dt.date] = {}
-    for u, s in rewrite:
-        start[u] = min(s, start.get(u, s))
+    """Write every view's partitions of ``rewrite`` under ``out``; returns (files, rows) written.
+
+    One query per view for every partition at once (a whole-market night rewrites thousands of underlyings;
+    one query per underlying cost ~25 ms each), split by (underlying, session) in memory; the partition files
+    are written by a few threads (pyarrow releases the GIL while it encodes and writes). Every partition name
+    is checked (:func:`safe_child`) before anything is written.
+    """
+    for u, _ in rewrite:
+        safe_child(out, f"underlying={u}")  # every name checked before anything is written
+    keys = pl.DataFrame(rewrite, schema={"underlying": pl.String, "session": pl.Date}, orient="row")  # noqa: F841
     files = rows = 0
-    for view in views:
-        columns = _columns(con, view)
-        if not set(PARTITION_COLUMNS) <= set(columns):
-            # view names come from duckdb_views() (the warehouse's own catalogue), never from users
-            frame = pl.from_arrow(con.sql(f'SELECT * FROM main."{view}" ORDER BY ALL').to_arrow_table())
-            assert isinstance(frame, pl.DataFrame)
-            files += _replace_dir(safe_child(out, view), frame)
-            rows += frame.height
-            continue
-        for u, first in sorted(start.items()):
-            frame = pl.from_arrow(
-                con.sql(f'SELECT * FROM main."{view}" WHERE underlying = ? AND session >= ? ORDER BY ALL',
-                        params=[u, first]).to_arrow_table()
-            )
-            assert isinstance(frame, pl.DataFrame)
-            parts = {key[0]: part for key, part in frame.partition_by("session", as_dict=True, maintain_order=True).items()} \
-                if frame.height else {}
-            for uu, s in rewrite:
-                if uu != u:
+    con.execute("CREATE OR REPLACE TEMP TABLE _export_keys AS SELECT * FROM keys")
+    try:
+        with ThreadPoolExecutor(max_workers=WRITE_THREADS) as pool:
+            for view in views:
+                columns = _columns(con, view)
+                # view names come from duckdb_views() (the warehouse's own catalogue), never from users
+                if not set(PARTITION_COLUMNS) <= set(columns):
+                    frame = _query(con, f'SELECT * FROM main."{view}" ORDER BY ALL')
+                    files += _replace_dir(safe_child(out, view), frame)
+                    rows += frame.height
                     continue
-                part = parts.get(s)
-                files += _replace_dir(_partition_dir(out, view, u, s),
-                                      None if part is None else part.drop(list(PARTITION_COLUMNS)))
-                rows += 0 if part is None else part.height
+                frame = _query(con, f'SELECT * FROM main."{view}" SEMI JOIN _export_keys USING (underlying, session) '
+                                    "ORDER BY ALL")
+                parts = frame.partition_by(list(PARTITION_COLUMNS), as_dict=True, maintain_order=True) \
+                    if frame.height else {}
+                jobs = [
+                    pool.submit(_replace_dir, _partition_dir(out, view, u, s),
+                                None if (u, s) not in parts else parts[(u, s)].drop(list(PARTITION_COLUMNS)))
+                    for u, s in rewrite
+                ]
+                files += sum(j.result() for j in jobs)
+                rows += frame.height
+    finally:
+        con.execute("DROP TABLE IF EXISTS _export_keys")
     return files, rows
+
+
+#: Threads writing partition files (each file is small: the cost is per file, encoding and file system).
+WRITE_THREADS = 4
+
+
+def _query(con: duckdb.DuckDBPyConnection, sql: str) -> pl.DataFrame:
+    frame = pl.from_arrow(con.sql(sql).to_arrow_table())
+    assert isinstance(frame, pl.DataFrame)
+    return frame

@@ -258,6 +258,8 @@ def expiry_view(a: Analysis, name: str, context: FilterContext | None = None) ->
     if name not in EXPIRY_FILTERS:
         raise ValueError(f"unknown expiry filter {name!r}; choose one of {', '.join(EXPIRY_FILTERS)}")
     ctx = context or filter_context(a)
+    if name == "all":
+        return _all_view(a)
     model = a.contracts.filter(ctx.mask(a.contracts, name))
     spot_source = a.spot_contracts if a.spot_contracts is not None else a.contracts
     spot_rows = model if a.spot_contracts is None else spot_source.filter(ctx.mask(spot_source, name))
@@ -292,6 +294,38 @@ def expiry_view(a: Analysis, name: str, context: FilterContext | None = None) ->
         put_wall=None if levels is None else levels.put_wall,
         abs_gamma_strike=None if levels is None else levels.abs_gamma_strike,
         profile=pl.DataFrame({"spot_level": pf.levels, "gex_usd_per_1pct": pf.curve}, schema=PROFILE_SCHEMA),
+    )
+
+
+def _all_view(a: Analysis) -> ExpiryView:
+    """Filter ``all``: the whole analysis, taken from ``a`` rather than recomputed (the same rows under the same
+    conventions give the same numbers, bit for bit; the views run for every chain, so this saves a sixth)."""
+    spot_rows = a.spot_contracts if a.spot_contracts is not None else a.contracts
+    base = dict(
+        expiries="all",
+        contracts=a.contracts.height,
+        expirations=a.contracts["expiration"].n_unique(),
+        total_gex=a.total_gex,
+        call_gex=a.call_gex,
+        put_gex=a.put_gex,
+        gross_gex_share=1.0 if _gross(a.contracts) > 0 else 0.0,
+        excluded_expiration=None,
+    )
+    if a.contracts.height == 0 and spot_rows.height == 0:
+        return ExpiryView(**base, gex_at_spot_model=0.0, gamma_flip=None, flip_crossings=(), flip_distance_pct=None,
+                          regime=None, call_wall=None, put_wall=None, abs_gamma_strike=None)
+    flip, levels = a.gamma_flip, a.levels
+    return ExpiryView(
+        **base,
+        gex_at_spot_model=a.gex_at_spot_model,
+        gamma_flip=flip,
+        flip_crossings=tuple(a.flip_crossings),
+        flip_distance_pct=None if flip is None else 100.0 * (flip - a.spot) / a.spot,
+        regime=a.regime,
+        call_wall=levels.call_wall if spot_rows.height else None,
+        put_wall=levels.put_wall if spot_rows.height else None,
+        abs_gamma_strike=levels.abs_gamma_strike if spot_rows.height else None,
+        profile=a.profile.select(pl.col(c).cast(t) for c, t in PROFILE_SCHEMA.items()),
     )
 
 

@@ -40,13 +40,15 @@ class Levels:
     abs_gamma_strike: float | None
 
 
-def _arg_strike(frame: pl.DataFrame, score: pl.Expr, *, largest: bool) -> float | None:
-    scored = frame.with_columns(score=score).filter(pl.col("score").is_not_null() & (pl.col("score") != 0))
-    if scored.is_empty():
-        return None
-    # ties go to the strike nearest the middle of the list deterministically: sort by score then strike
-    best = scored.sort(["score", "strike"], descending=[largest, False]).row(0, named=True)
-    return float(best["strike"])
+def _arg_strike(score: pl.Expr, *, largest: bool, where: pl.Expr | None = None) -> pl.Expr:
+    """The strike with the largest (``largest``) or smallest non-zero, non-null ``score`` among the rows
+    ``where`` keeps, as an aggregate expression (null when none qualifies). Ties go to the lowest strike:
+    sorted by score, then strike."""
+    keep = score.is_not_null() & (score != 0)
+    if where is not None:
+        keep = keep & where
+    return pl.col("strike").filter(keep).sort_by([score.filter(keep), pl.col("strike").filter(keep)],
+                                                 descending=[largest, False]).first()
 
 
 def key_levels(by_strike: pl.DataFrame, spot: float) -> Levels:
@@ -71,15 +73,21 @@ def key_levels(by_strike: pl.DataFrame, spot: float) -> Levels:
     Levels(call_wall=105.0, put_wall=95.0, most_negative_net_strike=95.0, abs_gamma_strike=95.0)
     """
     call, put, net = pl.col("call_gex_usd_per_1pct"), pl.col("put_gex_usd_per_1pct"), pl.col("net_gex_usd_per_1pct")
-    above = by_strike.filter(pl.col("strike") >= spot)
-    below = by_strike.filter(pl.col("strike") <= spot)
-    most_negative = _arg_strike(by_strike, net, largest=False)
-    lowest_net = by_strike.select(net.min()).item()  # None for an empty table (no contract could be valued)
+    strike = pl.col("strike")
+    # one select (one pass of polars) for all four levels: this runs for every chain and expiry filter
+    row = by_strike.select(
+        call_wall=_arg_strike(call.abs(), largest=True, where=strike >= spot),
+        put_wall=_arg_strike(put.abs(), largest=True, where=strike <= spot),
+        most_negative=_arg_strike(net, largest=False),
+        abs_gamma=_arg_strike(call.abs() + put.abs(), largest=True),
+        lowest_net=net.min(),  # None for an empty table (no contract could be valued)
+    ).row(0)
+    call_wall, put_wall, most_negative, abs_gamma, lowest_net = (None if v is None else float(v) for v in row)
     return Levels(
-        call_wall=_arg_strike(above, call.abs(), largest=True),
-        put_wall=_arg_strike(below, put.abs(), largest=True),
+        call_wall=call_wall,
+        put_wall=put_wall,
         most_negative_net_strike=most_negative if lowest_net is not None and lowest_net < 0 else None,
-        abs_gamma_strike=_arg_strike(by_strike, call.abs() + put.abs(), largest=True),
+        abs_gamma_strike=abs_gamma,
     )
 
 
