@@ -161,15 +161,16 @@ def for_published(con: duckdb.DuckDBPyConnection, sessions: Iterable[tuple[str, 
     """Alerts of the newest published session of each underlying in ``sessions`` against the underlying's
     previous computed session (native rows). Only the newest: a backfill or ``publish --force`` rewrites a
     whole history, and a trader wants today's changes, not a replay of every past one."""
-    from gex_warehouse.levels_feed import native_rows
+    from gex_warehouse.levels_feed import native_rows_many
 
     threshold = wall_threshold_pct() if wall_move_pct is None else wall_move_pct
     newest: dict[str, dt.date] = {}
     for u, s in sessions:
         newest[u] = max(s, newest.get(u, s))
     out: list[Alert] = []
+    every = native_rows_many(con, newest)
     for u in sorted(newest):
-        rows = native_rows(con, u)
+        rows = every.get(u, [])
         idx = next((i for i, r in enumerate(rows) if r["session"] == newest[u]), None)
         if idx:  # None (no native row) or 0 (no previous session): nothing to compare
             out.extend(detect(rows[idx - 1: idx + 1], threshold))

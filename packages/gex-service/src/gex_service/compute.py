@@ -314,9 +314,16 @@ def process_pool(workers: int) -> Iterator[Callable[[c.ChainInput, Conventions],
             pool.shutdown(wait=True, cancel_futures=True)
 
 
-#: Snapshots read and written per transaction by :func:`compute` (a whole-market session is ~5,000 chains:
-#: ten transactions; memory is that many chains at once, ~150 MB for single-stock chains).
+#: Most snapshots read and written per transaction by :func:`compute` (memory is that many chains at once,
+#: ~150 MB of single-stock chains); see :func:`batch_for`.
 MARKET_BATCH = 500
+
+
+def batch_for(jobs: int) -> int:
+    """Snapshots per transaction for a run of ``jobs``: a twentieth of the run (at most :data:`MARKET_BATCH`),
+    so a whole-market session is written in ~20 transactions while a run of a few sessions keeps one
+    transaction per snapshot (a stop loses at most ~5% of a large run's work, none of a small one's)."""
+    return min(MARKET_BATCH, max(1, jobs // 20))
 #: Below this many snapshots :func:`workers_for` keeps the analysis in this process (spawning workers costs
 #: a few seconds of imports).
 PROCESS_POOL_MIN_JOBS = 200
@@ -336,14 +343,14 @@ def compute(
     *,
     flow: str = "compute",
     workers: int = 1,
-    batch: int = MARKET_BATCH,
+    batch: int | None = None,
     on_outcome: Callable[[SessionOutcome], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
     guard: Callable[[], AbstractContextManager[object]] | None = None,
     on_written: Callable[[int], None] | None = None,
 ) -> list[SessionOutcome]:
-    """Run ``jobs`` on one open writer connection (``gex compute``): ``batch`` snapshots read with one query
-    and written in one transaction, the analysis inline (``workers=1``) or over ``workers`` processes
+    """Run ``jobs`` on one open writer connection (``gex compute``): ``batch`` snapshots (default
+    :func:`batch_for`) read with one query and written in one transaction, the analysis inline (``workers=1``) or over ``workers`` processes
     (:func:`process_pool`). ``guard()`` wraps every warehouse call (the CLI's stop handling);
     ``on_written(n)`` is called inside it right after each batch of ``n`` jobs commits."""
     def guarded() -> AbstractContextManager[object]:
@@ -368,6 +375,7 @@ def compute(
                 on_written(len(results))  # inside the guard: a stop cannot fall between the commit and the count
             return rows
 
+    batch = batch or batch_for(len(jobs))
     if workers <= 1:
         return run(jobs, read_many=read_many, write_many=write_many, flow=flow, batch=batch,
                    on_outcome=on_outcome, should_stop=should_stop)

@@ -235,20 +235,28 @@ LEFT JOIN (
 ) AS st
     ON st.underlying = r.underlying AND st.session = r.session AND st.preset = r.preset
    AND st.valuation_ts = r.valuation_ts
-WHERE r.underlying = ? AND r.preset = ?
-ORDER BY r.session
+WHERE list_contains(?, r.underlying) AND r.preset = ?
+ORDER BY r.underlying, r.session
 """
 
 
 def native_rows(con: duckdb.DuckDBPyConnection, underlying: str) -> list[dict[str, object]]:
     """Native-preset ``mart.regime_daily`` rows of ``underlying``, oldest session first, each with the
     :data:`MOVE_KEYS` of its snapshot's ``mart.expected_move`` rows (None where it has none)."""
-    cur = con.execute(_MOVES.format(daily=DAILY_REGIME), [underlying, NATIVE_PRESET])
+    return native_rows_many(con, [underlying]).get(underlying, [])
+
+
+def native_rows_many(con: duckdb.DuckDBPyConnection, underlyings: Iterable[str]) -> dict[str, list[dict[str, object]]]:
+    """:func:`native_rows` of many underlyings with one query (a whole-market night touches thousands):
+    ``{underlying: rows}``, underlyings without rows left out."""
+    cur = con.execute(_MOVES.format(daily=DAILY_REGIME), [sorted(set(underlyings)), NATIVE_PRESET])
     names = [d[0] for d in cur.description]
-    rows = [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
-    for row in rows:  # the regime row's own atm_iv_30d is the vol behind the 1-session move
-        row.pop("atm_iv_30d_move", None)
-    return rows
+    out: dict[str, list[dict[str, object]]] = {}
+    for values in cur.fetchall():
+        row = dict(zip(names, values, strict=True))
+        row.pop("atm_iv_30d_move", None)  # the regime row's own atm_iv_30d is the vol behind the 1-session move
+        out.setdefault(str(row["underlying"]), []).append(row)
+    return out
 
 
 def write_levels(
@@ -264,8 +272,9 @@ def write_levels(
     for u, s in sessions:
         wanted.setdefault(u, set()).add(s)
     files = 0
+    every = native_rows_many(con, wanted)
     for underlying in sorted(wanted):
-        rows = native_rows(con, underlying)
+        rows = every.get(underlying, [])
         for row in rows:
             if row["session"] in wanted[underlying]:
                 files += _write_pair(root, underlying, str(row["session"]), row, basis)

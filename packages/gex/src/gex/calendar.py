@@ -168,6 +168,14 @@ def next_session(session: dt.date) -> dt.date:
     return sessions[i].astype(dt.date)
 
 
+def count_sessions(start: dt.date, end: dt.date) -> int:
+    """How many sessions ``start <= s <= end`` (``len(sessions_between(...))`` without building the list)."""
+    sessions, _, _ = _session_table()
+    lo = np.searchsorted(sessions, np.datetime64(start, "D"), side="left")
+    hi = np.searchsorted(sessions, np.datetime64(end, "D"), side="right")
+    return int(max(0, hi - lo))
+
+
 def sessions_between(start: dt.date, end: dt.date) -> list[dt.date]:
     """All sessions ``start <= s <= end``."""
     sessions, _, _ = _session_table()

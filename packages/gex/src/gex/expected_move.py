@@ -169,7 +169,7 @@ def expected_move_table(
 
     rows: list[dict[str, object]] = []
     for r in moves.sort("expiration", "settlement").iter_rows(named=True):
-        ahead = len(calendar.sessions_between(session + dt.timedelta(days=1), r["expiration"]))
+        ahead = calendar.count_sessions(session + dt.timedelta(days=1), r["expiration"])
         rows.append({"method": "straddle", "target_date": r["expiration"], "settlement": r["settlement"],
                      "sessions_ahead": ahead, "days_to_settlement": r["days_to_settlement"], "spot": spot,
                      "forward": r["forward"], "forward_source": r["forward_source"], "strike_below": r["strike_below"],
@@ -180,7 +180,7 @@ def expected_move_table(
         points, pct = iv_implied_move(atm_iv, spot, n)
         if points is None:
             break
-        while len(calendar.sessions_between(session + dt.timedelta(days=1), target)) < n:
+        while calendar.count_sessions(session + dt.timedelta(days=1), target) < n:
             target = calendar.next_session(target)
         seconds = (calendar.settlement_instant(target, "PM") - valuation_ts).total_seconds()
         rows.append({"method": "atm_iv", "target_date": target, "settlement": "PM", "sessions_ahead": n,

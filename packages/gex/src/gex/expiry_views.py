@@ -78,7 +78,6 @@ def _session_on_or_before(day: dt.date) -> dt.date:
     return day if is_session(day) else previous_session(day)
 
 
-@lru_cache(maxsize=4096)
 def standard_monthly_date(year: int, month: int, underlying: str = "") -> dt.date:
     """The standard monthly expiration date of ``year``-``month`` for ``underlying``.
 
@@ -91,7 +90,14 @@ def standard_monthly_date(year: int, month: int, underlying: str = "") -> dt.dat
     >>> standard_monthly_date(2016, 6, "VIX")
     datetime.date(2016, 6, 15)
     """
-    if underlying.upper() in VIX_STYLE_UNDERLYINGS:
+    return _monthly_date(year, month, underlying.upper() in VIX_STYLE_UNDERLYINGS)
+
+
+@lru_cache(maxsize=4096)
+def _monthly_date(year: int, month: int, vix_style: bool) -> dt.date:
+    """:func:`standard_monthly_date`, cached by month and style (not by underlying: a whole-market session
+    has thousands of underlyings sharing a few dozen months)."""
+    if vix_style:
         ny, nm = (year + 1, 1) if month == 12 else (year, month + 1)
         return _session_on_or_before(_third_friday(ny, nm) - dt.timedelta(days=30))
     return _session_on_or_before(_third_friday(year, month))

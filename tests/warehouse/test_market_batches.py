@@ -1,0 +1,205 @@
+"""Market-scale batching gives the same warehouse as one snapshot at a time.
+
+`gex compute` reads a session's snapshots with one query (``read_chains``, ``core.contracts_as_of_many``),
+writes batches of jobs in one transaction (``write_results``) and may analyse in worker processes
+(``process_pool``); the flows still read and write per snapshot. Both paths must leave identical marts.
+Checked on a small generated universe (many underlyings in one DataShop file) and on the compute tests'
+market (one underlying, OCC open-interest feed loaded).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from pathlib import Path
+
+import polars as pl
+import pytest
+from gex_market.universe import generate_universe
+from gex_service import compute as svc
+from gex_warehouse import compute as c
+from gex_warehouse.connect import connect
+from gex_warehouse.digest import table_digest
+from gex_warehouse.load import expand_paths, ingest_file
+
+from tests.warehouse.test_compute import market  # noqa: F401 - the session fixture, shared
+
+#: Mart tables compared (``mart.runs`` holds run instants and ids, different on every run).
+COMPARED = c.MART_TABLES + ("mart.pending_recompute",)
+
+
+@pytest.fixture(scope="module")
+def universe(tmp_path_factory) -> Path:
+    """A warehouse template with one session of a 12-underlying universe loaded (not computed)."""
+    root = tmp_path_factory.mktemp("universe")
+    generate_universe(root / "landing", 12, sessions=1, seed=3, index_contracts=300)
+    template = root / "template.duckdb"
+    con = connect(template)
+    try:
+        for file in expand_paths([root / "landing"]):
+            assert ingest_file(con, file).status == "loaded", file
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
+    return template
+
+
+def _copy(template: Path, folder: Path, name: str) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / name
+    shutil.copyfile(template, target)
+    return target
+
+
+def _marts(path: Path) -> dict[str, str]:
+    con = connect(path)
+    try:
+        return {t: table_digest(con, t) for t in COMPARED}
+    finally:
+        con.close()
+
+
+def _per_snapshot(path: Path, presets: list[str]) -> list[svc.SessionOutcome]:
+    con = connect(path)
+    try:
+        jobs = svc.plan(con, presets=presets)
+        return svc.run(jobs, read=lambda u, s, v: c.read_chain(con, u, s, v), write=svc.write_with(con), flow="compute")
+    finally:
+        con.close()
+
+
+def _batched(path: Path, presets: list[str], **kwargs) -> list[svc.SessionOutcome]:
+    con = connect(path)
+    try:
+        return svc.compute(con, svc.plan(con, presets=presets), **kwargs)
+    finally:
+        con.close()
+
+
+def _frames_equal(a: c.ChainInput, b: c.ChainInput) -> bool:
+    return (a.snapshot.frame.equals(b.snapshot.frame) and a.oi_source == b.oi_source and a.load_id == b.load_id
+            and a.rate == b.rate and a.snapshot.warnings == b.snapshot.warnings and a.snapshot.spot == b.snapshot.spot
+            and a.snapshot.valuation_ts == b.snapshot.valuation_ts and a.snapshot.snapshot_ts == b.snapshot.snapshot_ts
+            and a.snapshot.source_format == b.snapshot.source_format)
+
+
+@pytest.mark.parametrize("which", ["universe", "market"])
+def test_reading_a_session_at_once_equals_reading_each_snapshot(which, universe, market, tmp_path):  # noqa: F811
+    path = _copy(universe if which == "universe" else market[1], tmp_path, "gex.duckdb")
+    con = connect(path)
+    try:
+        keys = c.loaded_snapshots(con)
+        assert len(keys) >= 4
+        batch = c.read_chains(con, keys)
+        assert list(batch) == keys
+        for u, s, v in keys:
+            one = c.read_chain(con, u, s, v)
+            got = batch[(u, s, v)]
+            assert isinstance(got, c.ChainInput) and _frames_equal(got, one), (u, s)
+        if which == "market":  # the OCC feed of the session's morning is what both read
+            assert {batch[k].oi_source for k in keys} == {c.OI_FEED}  # type: ignore[union-attr]
+        u, s, v = keys[0]
+        missing = c.read_chains(con, [("NOPE", s, v), (u, s, v)])
+        assert isinstance(missing[("NOPE", s, v)], KeyError) and isinstance(missing[(u, s, v)], c.ChainInput)
+    finally:
+        con.close()
+
+
+def test_batched_writes_leave_the_marts_of_one_transaction_per_snapshot(universe, tmp_path):
+    one = _copy(universe, tmp_path / "one", "gex.duckdb")
+    many = _copy(universe, tmp_path / "many", "gex.duckdb")
+    expected = _per_snapshot(one, ["native", "perfiliev"])
+    got = _batched(many, ["native", "perfiliev"], batch=5)  # 12 snapshots: batches of 5, 5 and 2
+    assert len(got) == len(expected) == 24
+    key = lambda o: (o.underlying, o.session, o.preset, o.status, o.rows_in, o.rows_out, o.total_gex_usd_per_1pct,
+                     o.gamma_flip, o.regime)
+    assert [key(o) for o in got] == [key(o) for o in expected]
+    assert _marts(many) == _marts(one)
+    con = connect(many)
+    try:
+        runs = con.execute("SELECT count(*), count(DISTINCT run_id), min(status), max(status) FROM mart.runs").fetchall()
+        assert runs == [(24, 24, "ok", "ok")]
+        assert c.pending(con, ["native", "perfiliev"]) == []
+    finally:
+        con.close()
+
+
+def test_a_failing_snapshot_fails_alone_inside_its_batch(universe, tmp_path, monkeypatch):
+    path = _copy(universe, tmp_path, "gex.duckdb")
+    real = c.compute_chain
+
+    def broken(chain: c.ChainInput, conventions):
+        if chain.snapshot.underlying == "SPX":
+            raise ValueError("spot must be a positive number")
+        return real(chain, conventions)
+
+    monkeypatch.setattr(c, "compute_chain", broken)
+    got = _batched(path, ["native"], batch=12)
+    failed = [o for o in got if o.status != "ok"]
+    assert [(o.underlying, o.message) for o in failed] == [("SPX", "ValueError: spot must be a positive number")]
+    con = connect(path)
+    try:
+        assert con.execute("SELECT count(*) FROM mart.regime_daily").fetchall() == [(11,)]
+        assert con.execute("SELECT underlying, status FROM mart.runs WHERE status = 'failed'").fetchall() == [("SPX", "failed")]
+        assert [k[0] for k in c.pending(con, ["native"])] == ["SPX"]  # it stays pending: a rerun retries it
+    finally:
+        con.close()
+
+
+def test_a_stop_between_batches_keeps_whole_batches_and_the_rerun_completes(universe, tmp_path):
+    path = _copy(universe, tmp_path / "stopped", "gex.duckdb")
+    reference = _copy(universe, tmp_path / "ref", "gex.duckdb")
+    _batched(reference, ["native"], batch=4)
+    calls = {"n": 0}
+
+    def stop_after_first_write() -> bool:
+        calls["n"] += 1
+        return calls["n"] > 2  # before the first read and the first write: go; then stop
+
+    first = _batched(path, ["native"], batch=4, should_stop=stop_after_first_write)
+    assert len(first) == 4  # one whole batch, nothing of the next
+    con = connect(path)
+    try:
+        assert con.execute("SELECT count(*) FROM mart.regime_daily").fetchall() == [(4,)]
+        assert len(c.pending(con, ["native"])) == 8
+    finally:
+        con.close()
+    _batched(path, ["native"], batch=4)
+    assert _marts(path) == _marts(reference)
+
+
+@pytest.mark.slow
+def test_worker_processes_compute_the_same_bytes_as_this_process(universe, tmp_path):
+    inline = _copy(universe, tmp_path / "inline", "gex.duckdb")
+    pooled = _copy(universe, tmp_path / "pooled", "gex.duckdb")
+    _batched(inline, ["native"], workers=1)
+    got = _batched(pooled, ["native"], workers=2)
+    assert {o.status for o in got} == {"ok"} and len(got) == 12
+    assert _marts(pooled) == _marts(inline)
+
+
+def test_batch_size_and_workers_follow_the_run_size():
+    assert svc.batch_for(3) == 1 and svc.batch_for(100) == 5 and svc.batch_for(5_000) == 250
+    assert svc.batch_for(50_000) == svc.MARKET_BATCH
+    assert svc.workers_for(10, None) == 1 and svc.workers_for(10, 3) == 3
+    assert svc.workers_for(svc.PROCESS_POOL_MIN_JOBS, None) >= 1
+
+
+def test_the_session_macro_and_the_snapshot_macro_are_one_rule(universe, tmp_path):
+    path = _copy(universe, tmp_path, "gex.duckdb")
+    con = connect(path)
+    try:
+        (s, v), = con.execute("SELECT DISTINCT session, valuation_ts FROM raw.chain_snapshots").fetchall()
+        underlyings = [u for (u,) in con.execute("SELECT DISTINCT underlying FROM raw.chain_snapshots ORDER BY 1").fetchall()]
+        many = pl.from_arrow(con.sql("SELECT * FROM core.contracts_as_of_many($s, $v, $u)",
+                                     params={"s": s, "v": v, "u": underlyings}).to_arrow_table())
+        each = pl.concat([
+            pl.from_arrow(con.sql("SELECT * FROM core.contracts_as_of($u, $s, $v)",
+                                  params={"u": u, "s": s, "v": v}).to_arrow_table())  # type: ignore[misc]
+            for u in underlyings
+        ])
+        assert isinstance(many, pl.DataFrame) and many.height > 1000
+        assert many.equals(each)
+        assert isinstance(s, dt.date)
+    finally:
+        con.close()
