@@ -84,3 +84,18 @@ def fresh_warehouse(tmp_path: Path, template_dir: Path) -> Path:
 
 def rows(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> list[tuple]:
     return con.execute(sql, params or []).fetchall()
+
+
+def ingest_template(landing: Path, template: Path) -> Path:
+    """Load every file of ``landing`` into a new warehouse ``template`` (each must load), checkpointed so
+    tests can copy the file."""
+    from gex_warehouse.load import expand_paths, ingest_file
+
+    con = connect(template)
+    try:
+        for file in expand_paths([landing]):
+            assert ingest_file(con, file).status == "loaded", file
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
+    return template

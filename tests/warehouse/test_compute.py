@@ -24,9 +24,8 @@ from gex_sources import read_chain
 from gex_warehouse import compute as c
 from gex_warehouse.connect import connect
 from gex_warehouse.digest import table_digests
-from gex_warehouse.load import expand_paths, ingest_file
 
-from tests.warehouse.helpers import rows
+from tests.warehouse.helpers import ingest_template, rows
 
 MARTS = ("mart.gex_by_strike", "mart.gex_by_expiry", "mart.gex_by_dte", "mart.gex_profile", "mart.flip_crossings",
          "mart.regime_daily")
@@ -37,15 +36,7 @@ def market(tmp_path_factory) -> tuple[Path, Path]:
     """(landing folder, ingested warehouse template)."""
     root = tmp_path_factory.mktemp("compute-market")
     generate_market(root / "landing", sessions=4, contracts=3000, seed=2)
-    template = root / "template.duckdb"
-    con = connect(template)
-    try:
-        for file in expand_paths([root / "landing"]):
-            assert ingest_file(con, file).status == "loaded", file
-        con.execute("CHECKPOINT")
-    finally:
-        con.close()
-    return root / "landing", template
+    return root / "landing", ingest_template(root / "landing", root / "template.duckdb")
 
 
 @pytest.fixture

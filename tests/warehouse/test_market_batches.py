@@ -20,8 +20,8 @@ from gex_service import compute as svc
 from gex_warehouse import compute as c
 from gex_warehouse.connect import connect
 from gex_warehouse.digest import table_digest
-from gex_warehouse.load import expand_paths, ingest_file
 
+from tests.warehouse.helpers import ingest_template
 from tests.warehouse.test_compute import market  # noqa: F401 - the session fixture, shared
 
 #: Mart tables compared (``mart.runs`` holds run instants and ids, different on every run).
@@ -33,15 +33,7 @@ def universe(tmp_path_factory) -> Path:
     """A warehouse template with one session of a 12-underlying universe loaded (not computed)."""
     root = tmp_path_factory.mktemp("universe")
     generate_universe(root / "landing", 12, sessions=1, seed=3, index_contracts=300)
-    template = root / "template.duckdb"
-    con = connect(template)
-    try:
-        for file in expand_paths([root / "landing"]):
-            assert ingest_file(con, file).status == "loaded", file
-        con.execute("CHECKPOINT")
-    finally:
-        con.close()
-    return template
+    return ingest_template(root / "landing", root / "template.duckdb")
 
 
 def _copy(template: Path, folder: Path, name: str) -> Path:
@@ -203,3 +195,18 @@ def test_the_session_macro_and_the_snapshot_macro_are_one_rule(universe, tmp_pat
         assert isinstance(s, dt.date)
     finally:
         con.close()
+
+
+def test_a_snapshot_whose_rows_do_not_make_a_chain_fails_alone_in_a_batch_read(universe, tmp_path, monkeypatch):
+    path = _copy(universe, tmp_path, "gex.duckdb")
+    real = c._assemble
+
+    def bad_rows(underlying, session, head, contracts):
+        if underlying == "SPY":
+            raise ValueError("chain frame has a column of the wrong type")
+        return real(underlying, session, head, contracts)
+
+    monkeypatch.setattr(c, "_assemble", bad_rows)
+    got = _batched(path, ["native"], batch=12)
+    assert [(o.underlying, o.status) for o in got if o.status != "ok"] == [("SPY", "failed")]
+    assert sum(o.status == "ok" for o in got) == 11

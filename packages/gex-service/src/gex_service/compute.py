@@ -324,6 +324,8 @@ def batch_for(jobs: int) -> int:
     so a whole-market session is written in ~20 transactions while a run of a few sessions keeps one
     transaction per snapshot (a stop loses at most ~5% of a large run's work, none of a small one's)."""
     return min(MARKET_BATCH, max(1, jobs // 20))
+
+
 #: Below this many snapshots :func:`workers_for` keeps the analysis in this process (spawning workers costs
 #: a few seconds of imports).
 PROCESS_POOL_MIN_JOBS = 200

@@ -214,16 +214,18 @@ def _assemble(underlying: str, session: dt.date, head: tuple[object, ...],
 SnapshotRef = tuple[str, dt.date, dt.datetime]
 
 
-def read_chains(con: duckdb.DuckDBPyConnection, keys: list[SnapshotRef]) -> dict[SnapshotRef, ChainInput | KeyError]:
-    """Many snapshots at once: ``{key: ChainInput}`` (a ``KeyError`` in place of a snapshot not loaded), each
-    equal to :func:`read_chain`'s.
+def read_chains(con: duckdb.DuckDBPyConnection,
+                keys: list[SnapshotRef]) -> dict[SnapshotRef, ChainInput | KeyError | ValueError]:
+    """Many snapshots at once: ``{key: ChainInput}``, each equal to :func:`read_chain`'s; in place of a
+    snapshot, the ``KeyError`` of one not loaded or the ``ValueError`` of one whose rows do not make a chain
+    (that job fails alone, as with :func:`read_chain`).
 
     Why: reading a chain is a few milliseconds of fixed cost (two queries, the feed join) whatever its size;
     a whole-market session is thousands of small chains, so the snapshots valued at one instant (a session's
     end-of-day chains) are read with one header query and one ``core.contracts_as_of_many`` query, then split
     by underlying. Memory: the rows of every snapshot asked (callers pass batches).
     """
-    out: dict[SnapshotRef, ChainInput | KeyError] = {}
+    out: dict[SnapshotRef, ChainInput | KeyError | ValueError] = {}
     groups: dict[tuple[dt.date, dt.datetime], list[str]] = {}
     for u, s, v in keys:
         groups.setdefault((s, v), []).append(u)
@@ -246,8 +248,11 @@ def read_chains(con: duckdb.DuckDBPyConnection, keys: list[SnapshotRef]) -> dict
             if u not in found:
                 out[(u, s, v)] = KeyError(f"no chain of {u} {s} valued at {v.isoformat()} in the warehouse")
                 continue
-            part = parts.get(u, contracts.clear())
-            snapshot, source, load_id = _assemble(u, s, found[u], part)
+            try:
+                snapshot, source, load_id = _assemble(u, s, found[u], parts.get(u, contracts.clear()))
+            except (ValueError, KeyError) as exc:  # bad rows in one snapshot: that job fails, the batch goes on
+                out[(u, s, v)] = exc
+                continue
             out[(u, s, v)] = ChainInput(snapshot, source, load_id, rates[s])
     return out
 
