@@ -43,6 +43,13 @@ def pytest_xdist_make_scheduler(config, log):
     return make_scheduler(config, log)
 
 
+def pytest_configure_node(node):
+    """(xdist, on the controller) tell the workers whether to order the collection costliest first."""
+    from tests.scheduling import configure_node
+
+    configure_node(node)
+
+
 def pytest_collection_modifyitems(session, config, items):
     """In xdist workers: the costliest units first, so the two workers finish together."""
     from tests.scheduling import order_costliest_first, reorder

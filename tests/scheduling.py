@@ -99,7 +99,16 @@ def make_scheduler(config: pytest.Config, log: object) -> object | None:
     return GroupedFileScheduling(config, log)
 
 
+#: Key of ``workerinput`` (what the controller sends each worker) saying the worker should reorder.
+WORKER_FLAG = "gex_costliest_first"
+
+
+def configure_node(node: object) -> None:
+    """Controller side: tell each worker whether to reorder (a worker's own config says ``dist = "no"``)."""
+    node.workerinput[WORKER_FLAG] = node.config.getvalue("dist") == "loadfile"  # type: ignore[attr-defined]
+
+
 def reorder(config: pytest.Config, items: Sequence[pytest.Item]) -> bool:
-    """Whether to reorder: only in xdist workers running ``--dist loadfile`` (a plain ``pytest`` run keeps
-    pytest's order)."""
-    return bool(getattr(config, "workerinput", None)) and config.getvalue("dist") == "loadfile" and bool(items)
+    """Whether to reorder: only in xdist workers of a ``--dist loadfile`` run (a plain ``pytest`` run, or
+    another ``--dist`` mode, keeps pytest's order)."""
+    return bool(getattr(config, "workerinput", {}).get(WORKER_FLAG)) and bool(items)
