@@ -10,9 +10,9 @@ one worker while the other ran out of work. Instead (``--dist loadfile`` in ``py
 - units are handed out costliest first (:data:`COST_S`, then the rest in collection order), a free worker
   taking the next one: the longest-processing-time-first rule, so both workers finish close together.
 
-:data:`COST_S` holds the seconds each unit took in a ``--durations=0`` run on 2 loaded cores; only the
-order matters, so it needs refreshing only when a file's cost changes a lot (a missing or stale entry makes
-the run slower, never wrong).
+:data:`COST_S` holds approximate seconds per unit on 2 cores (from the CI's slowest tests, see
+``--durations``); only the order matters, so it needs refreshing only when a file's cost changes a lot (a
+missing or stale entry makes the run slower, never wrong).
 """
 
 from __future__ import annotations
