@@ -10,8 +10,8 @@ one worker while the other ran out of work. Instead (``--dist loadfile`` in ``py
 - units are handed out costliest first (:data:`COST_S`, then the rest in collection order), a free worker
   taking the next one: the longest-processing-time-first rule, so both workers finish close together.
 
-:data:`COST_S` holds approximate seconds per unit on 2 cores (from the CI's slowest tests, see
-``--durations``); only the order matters, so it needs refreshing only when a file's cost changes a lot (a
+:data:`COST_S` holds the seconds per unit of a ``--durations=0`` run (on a loaded machine: about twice
+CI's); only the order matters, so it needs refreshing only when a file's cost changes a lot (a
 missing or stale entry makes the run slower, never wrong).
 """
 
@@ -51,18 +51,23 @@ _SHARING: dict[str, tuple[str, ...]] = {
 GROUPS: dict[str, str] = {file: unit for unit, files in _SHARING.items() for file in files}
 
 #: Approximate seconds per unit (file or group) with ``-n 2`` on 2 cores; the order is what matters.
-COST_S: dict[str, float] = {
-    "flows+prefect": 330.0,
-    "published-market": 120.0,
-    "report-market": 60.0,
-    "tests/flows/test_serve.py": 50.0,
-    "tests/report/test_intraday_serve.py": 20.0,
-    "tests/report/test_intraday_browser.py": 15.0,
-    "tests/report/test_scanner_page.py": 15.0,
-    "tests/golden/test_native_on_real_files.py": 15.0,
-    "tests/golden/test_reference_on_real_files.py": 12.0,
-    "tests/market/test_intraday.py": 10.0,
-    "tests/warehouse/test_compute.py": 10.0,
+COST_S: dict[str, float] = {  # measured 2026-12-06, `-n 2 --durations=0` on 2 cores under load ~15 (~2x CI)
+    "flows+prefect": 1241.0,
+    "published-market": 576.0,
+    "report-market": 223.0,
+    "tests/flows/test_serve.py": 72.0,
+    "tests/report/test_intraday_serve.py": 59.0,
+    "tests/fetch/test_end_to_end.py": 51.0,
+    "tests/warehouse/test_upgrade_history.py": 48.0,
+    "tests/warehouse/test_compute.py": 46.0,
+    "tests/cli/test_intraday_cli.py": 45.0,
+    "tests/cli/test_analyze_expiries.py": 42.0,
+    "tests/cli/test_analyze_chart.py": 41.0,
+    "tests/cli/test_analyze_cli.py": 39.0,
+    "tests/warehouse/test_bad_inputs.py": 36.0,
+    "tests/golden/test_reference_on_real_files.py": 35.0,
+    "tests/sources/test_api_replay_cli.py": 34.0,
+    "tests/report/test_scanner_page.py": 33.0,
 }
 
 
