@@ -1,19 +1,14 @@
 """The Prefect flow ``fetch``: one task per (source, symbol), a failing symbol never stops the others,
-outcomes in watchlist order, an artifact table with no secret. One flow run (needs a temporary API)."""
+outcomes in watchlist order, an artifact table with no secret. One flow run (on the session's temporary API,
+fixture ``prefect_api``)."""
 
 from __future__ import annotations
-
-import os
 
 import pytest
 from gex_fetch.replay import Reply
 from gex_fetch.watchlist import parse_watchlist
 
 from tests.fetch.conftest import CBOE_PATH, body, cboe_doc
-
-for _name, _value in (("DO_NOT_TRACK", "1"), ("PREFECT_SERVER_ANALYTICS_ENABLED", "false"),
-                      ("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")):
-    os.environ.setdefault(_name, _value)
 
 
 def test_task_wrapper_without_prefect(server, landing):
@@ -25,9 +20,7 @@ def test_task_wrapper_without_prefect(server, landing):
 
 
 @pytest.mark.slow
-def test_flow_fetches_every_symbol_and_reports(server, tmp_path, monkeypatch):
-    from prefect.testing.utilities import prefect_test_harness
-
+def test_flow_fetches_every_symbol_and_reports(prefect_api, server, tmp_path, monkeypatch):
     from pipelines.fetch import fetch_watchlist, outcome_table
 
     secret = "flow-SECRET-token-9876"
@@ -39,8 +32,7 @@ def test_flow_fetches_every_symbol_and_reports(server, tmp_path, monkeypatch):
     wl = parse_watchlist({"concurrency": 2, "watch": [
         {"source": "cboe", "symbols": ["SPX", "SPY", "QQQ"]},
         {"source": "polygon", "symbols": ["IWM"], "token_env": "POLYGON_API_KEY"}]})
-    with prefect_test_harness(server_startup_timeout=120):
-        out = fetch_watchlist(wl, tmp_path / "landing", base_urls={"cboe": server.base_url, "polygon": server.base_url})
+    out = fetch_watchlist(wl, tmp_path / "landing", base_urls={"cboe": server.base_url, "polygon": server.base_url})
     assert [(o.source, o.symbol, o.status) for o in out] == [
         ("cboe", "SPX", "fetched"), ("cboe", "SPY", "failed"), ("cboe", "QQQ", "fetched"), ("polygon", "IWM", "failed")]
     assert "HTML page" in out[1].reason and out[3].kind == "forbidden"

@@ -19,7 +19,9 @@ from pathlib import Path
 import pytest
 from gex_warehouse.config import ENV_TEST_SLEEP
 from gex_warehouse.connect import WarehouseLockedError, connect
-from gex_warehouse.digest import table_digests
+
+from tests.flows.conftest import BACKFILL_ARGS
+from tests.flows.conftest import state as _state
 
 pytestmark = pytest.mark.usefixtures("prefect_api")
 
@@ -39,20 +41,6 @@ def _gex(*args: str, env: dict[str, str]) -> subprocess.Popen:
                             stderr=subprocess.PIPE, text=True)
 
 
-def _state(path: Path, exports: Path) -> tuple[dict[str, str], dict[str, bytes]]:
-    """Every table's content hash and every export file (the runs log and its export left out: it records
-    attempts, with their ids and times)."""
-    con = connect(path, read_only=True)
-    try:
-        digests = {t: d for t, d in table_digests(con).items() if t != "mart.runs"}
-    finally:
-        con.close()
-    files = {str(p.relative_to(exports)): p.read_bytes() for p in sorted(exports.rglob("*"))
-             if p.is_file() and p.relative_to(exports).parts[0] != "runs"}
-    assert files, "nothing exported"
-    return digests, files
-
-
 def _is_locked(path: Path) -> bool:
     try:
         connect(path, read_only=True).close()
@@ -69,14 +57,11 @@ def _wait_until(predicate, timeout: float = 120.0, what: str = "") -> None:
         time.sleep(0.05)
 
 
-def test_backfill_killed_mid_run_then_rerun_equals_an_uninterrupted_run(tmp_path, loaded):
-    reference, killed = tmp_path / "ref" / "gex.duckdb", tmp_path / "kill" / "gex.duckdb"
-    for p in (reference, killed):
-        p.parent.mkdir()
-        shutil.copy(loaded, p)
-    args = ["backfill", "--start", "2025-01-02", "--end", "2025-01-06"]
-    done = _gex(*args, "-w", str(reference), env=_env())
-    assert done.wait(300) == 0, done.stderr.read()
+def test_backfill_killed_mid_run_then_rerun_equals_an_uninterrupted_run(tmp_path, loaded, backfill_reference):
+    killed = tmp_path / "kill" / "gex.duckdb"
+    killed.parent.mkdir()
+    shutil.copy(loaded, killed)
+    args = BACKFILL_ARGS
 
     # each session's write pauses 3 s inside its transaction: kill during the second session's write
     # (the first write opens the WAL at ~0 s and commits at ~3 s; the second pauses from ~3 s to ~6 s)
@@ -100,10 +85,10 @@ def test_backfill_killed_mid_run_then_rerun_equals_an_uninterrupted_run(tmp_path
 
     again = _gex(*args, "-w", str(killed), env=_env())
     assert again.wait(300) == 0, again.stderr.read()
-    assert _state(killed, killed.parent / "exports") == _state(reference, reference.parent / "exports")
+    assert _state(killed, killed.parent / "exports") == backfill_reference  # an uninterrupted run's
 
 
-def test_two_nightly_runs_at_once_queue_or_fail_clearly(tmp_path, landing):
+def test_two_nightly_runs_at_once_queue_or_fail_clearly(tmp_path, landing, nightly_reference):
     path = tmp_path / "gex.duckdb"
     slow = _env(**{ENV_TEST_SLEEP: "0.5"})  # keeps the first run holding the warehouse for a while
     first = _gex("nightly", "--landing", str(landing), "-w", str(path), env=slow)
@@ -123,7 +108,4 @@ def test_two_nightly_runs_at_once_queue_or_fail_clearly(tmp_path, landing):
         for p in (first,):
             if p.poll() is None:
                 p.kill()
-    reference = tmp_path / "ref" / "gex.duckdb"
-    once = _gex("nightly", "--landing", str(landing), "-w", str(reference), env=_env())
-    assert once.wait(300) == 0, once.stderr.read()
-    assert _state(path, path.parent / "exports") == _state(reference, reference.parent / "exports")
+    assert _state(path, path.parent / "exports") == nightly_reference[1]  # one uninterrupted run's

@@ -167,13 +167,6 @@ def _copy(src: Path, dst: Path) -> Path:
     return dst
 
 
-@pytest.fixture(scope="module")
-def nightly_reference(tmp_path_factory, landing) -> tuple[Path, tuple]:
-    path = tmp_path_factory.mktemp("nightly-ref") / "gex.duckdb"
-    _gex_ok(["nightly", "--landing", str(landing), "-w", str(path)], _harness_env())
-    return path, _state(path, path.parent / "exports")
-
-
 def test_ctrl_c_on_nightly_stops_its_temporary_api_and_the_rerun_resumes(tmp_path, landing, own_api_env, nightly_reference):
     path = tmp_path / "gex.duckdb"
     # ~4 pauses of 1 s inside each file's transaction: 8 files take half a minute
@@ -193,13 +186,6 @@ def test_ctrl_c_on_nightly_stops_its_temporary_api_and_the_rerun_resumes(tmp_pat
 
     _gex_ok(["nightly", "--landing", str(landing), "-w", str(path)], _harness_env())
     assert _state(path, path.parent / "exports") == nightly_reference[1]
-
-
-@pytest.fixture(scope="module")
-def backfill_reference(tmp_path_factory, loaded) -> tuple:
-    path = _copy(loaded, tmp_path_factory.mktemp("backfill-ref") / "gex.duckdb")
-    _gex_ok(["backfill", "--start", "2025-01-02", "--end", "2025-01-06", "-w", str(path)], _harness_env())
-    return _state(path, path.parent / "exports")
 
 
 @pytest.mark.parametrize(("signum", "expected"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)],
