@@ -16,7 +16,7 @@ import gex_sources
 import polars as pl
 from gex.chain import ChainSnapshot
 from gex.reference import ReferenceData
-from gex_sources import SourceError, closes_from_external
+from gex_sources import ChainBatch, SourceError, closes_from_external
 from gex_sources.errors import AllRowsRejected
 
 #: Formats whose reader rejects a whole physical line standing for two contracts (a call and a put).
@@ -51,6 +51,12 @@ def route(path: Path, format: str | None) -> tuple[str, str]:
 def chains(path: Path, format: str) -> Iterator[ChainSnapshot]:
     """The chain snapshots of ``path``, streamed (a DataShop file holds many underlyings and sessions)."""
     return gex_sources.iter_chains(path, format=format)
+
+
+def chain_batches(path: Path, format: str) -> Iterator[ChainBatch]:
+    """The chain snapshots of ``path`` in batches (:func:`gex_sources.iter_chain_batches`): a whole-market
+    DataShop file comes a bucket of whole snapshots at a time, other files one snapshot per batch."""
+    return gex_sources.iter_chain_batches(path, format=format)
 
 
 def reference(path: Path, format: str) -> tuple[ReferenceData, list[ReferenceData]]:
@@ -116,6 +122,7 @@ def line_text(path: Path, lines: Iterable[int]) -> dict[int, str]:
 __all__ = [
     "AllRowsRejected",
     "SourceError",
+    "chain_batches",
     "chains",
     "known_formats",
     "line_based",
