@@ -217,6 +217,7 @@ register_format(
         ivydb.iter_ivydb,
         lambda head: ivydb.sniff_ivydb(head.names),
         "OptionMetrics IvyDB option price file (needs its security price file for spot)",
+        ivydb.iter_ivydb_batches,
     )
 )
 register_format(

@@ -17,9 +17,10 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import math
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from os import PathLike
+from typing import NoReturn
 
 import polars as pl
 from gex.calendar import (
@@ -257,7 +258,7 @@ def _orphan_note(n: int) -> str:
     )
 
 
-def _no_snapshot(path: str | PathLike[str], orphans: pl.DataFrame) -> None:
+def _no_snapshot(path: str | PathLike[str], orphans: pl.DataFrame) -> NoReturn:
     """Raise for a file that yields no snapshot: every line rejected, or no data line at all."""
     if orphans.height:
         first = orphans.row(0, named=True)
@@ -364,6 +365,7 @@ def eod_batch(
     path: str | PathLike[str],
     source_format: str,
     notes: Sequence[str],
+    extra: Mapping[tuple[object, ...], Sequence[str]] | None = None,
 ) -> ChainBatch:
     """A :class:`ChainBatch` of one bucket of an end-of-day file (complete key groups).
 
@@ -378,8 +380,10 @@ def eod_batch(
         :func:`spot_table` of the bucket: ``keys, spot, n_prices``.
     notes:
         File-wide warnings every snapshot carries first.
+    extra:
+        Key -> the reader's own warnings about that snapshot (after ``notes``).
 
-    Each snapshot's warnings are ``notes``, then :func:`spot_notes`, then the count of its rejected lines,
+    Each snapshot's warnings are ``notes``, then ``extra``, then :func:`spot_notes`, then the count of its rejected lines,
     as :func:`make_snapshot` words them; header date = session, no underlying name.
     """
     keys = list(keys)
@@ -398,7 +402,7 @@ def eod_batch(
         key = tuple(row[k] for k in keys)
         spot = math.nan if row["spot"] is None else float(row["spot"])
         n_bad = counts.get(row["snapshot"], 0)
-        notes_row = [*notes, *spot_notes(key, spot, row["n_prices"] or 0, row["rows"])]
+        notes_row = [*notes, *(extra or {}).get(key, ()), *spot_notes(key, spot, row["n_prices"] or 0, row["rows"])]
         if n_bad:
             notes_row.append(f"{n_bad} source rows rejected (see snapshot.rejects)")
         warnings.append(notes_row)

@@ -1,9 +1,9 @@
 """The warehouse's view of ``gex_sources``: which format a file is in, what kind of data it holds, how to
 read it, and the raw text of a record for the quarantine.
 
-Chains come from :func:`gex_sources.iter_chains` (one or more :class:`gex.chain.ChainSnapshot` per file,
-streamed) and reference data from :func:`gex_sources.read_reference`; :data:`gex_sources.FORMAT_KINDS`
-tells them apart.
+Chains come from :func:`gex_sources.iter_chain_batches` (:class:`gex_sources.ChainBatch` es, streamed: many
+snapshots per batch for whole-market files, one otherwise) and reference data from
+:func:`gex_sources.read_reference`; :data:`gex_sources.FORMAT_KINDS` tells them apart.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from pathlib import Path
 
 import gex_sources
 import polars as pl
-from gex.chain import ChainSnapshot
 from gex.reference import ReferenceData
 from gex_sources import ChainBatch, SourceError, closes_from_external
 from gex_sources.errors import AllRowsRejected
@@ -46,11 +45,6 @@ def route(path: Path, format: str | None) -> tuple[str, str]:
     if kind is None:
         raise ValueError(f"unknown source format {name!r}; known: {', '.join(known_formats())}")
     return name, kind
-
-
-def chains(path: Path, format: str) -> Iterator[ChainSnapshot]:
-    """The chain snapshots of ``path``, streamed (a DataShop file holds many underlyings and sessions)."""
-    return gex_sources.iter_chains(path, format=format)
 
 
 def chain_batches(path: Path, format: str) -> Iterator[ChainBatch]:
@@ -123,7 +117,6 @@ __all__ = [
     "AllRowsRejected",
     "SourceError",
     "chain_batches",
-    "chains",
     "known_formats",
     "line_based",
     "line_text",
