@@ -8,11 +8,12 @@ For each file:
 2. Tell its format and kind (chain or reference); a file-level problem (unknown format, missing columns,
    corrupt header date, empty or binary file, ...) fails the file: one message naming file and problem,
    a ``failed`` manifest row, **no data rows**.
-3. In **one transaction**: read (streamed, chain by chain), validate (:mod:`gex_warehouse.validate`),
+3. In **one transaction**: read (streamed, a batch of whole chains at a time: a whole-market DataShop or
+   IvyDB file a hash bucket of thousands per batch, other files one), validate (:mod:`gex_warehouse.validate`),
    quarantine every rejected record with its line, raw text and reason, replace what the file covers
-   (a chain replaces its (underlying, session); reference rows replace their key, see
-   :data:`REFERENCE_TABLES`), write the manifest row, commit. A crash or SIGKILL before the commit leaves
-   the warehouse exactly as it was.
+   (a chain replaces its (underlying, session, valuation instant), with set operations per batch; reference
+   rows replace their key, see :data:`REFERENCE_TABLES`), write the manifest row, commit. A crash or SIGKILL
+   before the commit leaves the warehouse exactly as it was.
 
 Accounting is in contract records (a Cboe quote-table line holds two: a call and a put)::
 
