@@ -47,3 +47,32 @@ def test_short_horizon_chain_is_partial():
     exps = [dt.date(2025, 1, 10), dt.date(2025, 2, 7)]
     cov = chain_coverage(pl.DataFrame({"expiration": exps}), dt.date(2025, 1, 6))
     assert cov.partial and "days out" in cov.reason
+
+
+def test_coverage_of_many_chains_at_once():
+    """coverage_table words each chain as its own chain_coverage does: full, month-filtered, short, all expired
+    (chains interleaved, the session per chain), with the exact texts written out here."""
+    from gex.coverage import coverage_table
+
+    s1, s2 = dt.date(2024, 1, 5), dt.date(2025, 1, 6)
+    full = [s1 + dt.timedelta(days=d) for d in (0, 3, 7, 14, 42, 70, 105, 350, 714)]
+    month = [dt.date(2025, 1, d) for d in (6, 7, 8, 10, 17, 24, 31)]
+    short = [dt.date(2025, 1, 10), dt.date(2025, 2, 7)]
+    expired = [dt.date(2025, 1, 3)]
+    parts = [(0, full), (1, month), (2, short), (3, expired)]
+    frame = pl.DataFrame(
+        {"id": [i for i, e in parts for _ in e], "expiration": [d for _, e in parts for d in e]}
+    ).sample(fraction=1.0, shuffle=True, seed=1)
+    chains = pl.DataFrame({"id": [3, 1, 0, 2], "session": [s2, s2, s1, s2]})
+    out = coverage_table(frame, chains, "id")
+    assert out["id"].to_list() == [3, 1, 0, 2]  # the chains' own order
+    got = {r["id"]: r for r in out.iter_rows(named=True)}
+    assert (got[0]["partial"], got[0]["reason"], got[0]["expirations"], got[0]["months_covered"]) == (False, None, 9, 6)
+    assert got[1]["reason"] == "all 7 expirations fall in January 2025 (month-filtered download?)"
+    assert got[2]["reason"] == "furthest expiration 2025-02-07 is only 32 days out"
+    assert (got[3]["partial"], got[3]["reason"], got[3]["expirations"]) == (True, "no unexpired expirations", 0)
+    for i, exps in parts:
+        one = chain_coverage(pl.DataFrame({"expiration": exps}), got[i]["session"])
+        assert (one.expirations, one.first_expiration, one.last_expiration, one.partial, one.reason) == (
+            got[i]["expirations"], got[i]["first_expiration"], got[i]["last_expiration"], got[i]["partial"], got[i]["reason"]
+        )

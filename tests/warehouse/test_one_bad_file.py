@@ -117,7 +117,7 @@ def test_file_vanishing_mid_read_is_failed(tmp_path, con, monkeypatch):
         file.unlink()
         raise FileNotFoundError(2, "No such file or directory", str(file))
 
-    monkeypatch.setattr(sources, "chains", vanish)
+    monkeypatch.setattr(sources, "chain_batches", vanish)
     result = ingest_file(con, path)
     assert result.status == "failed"
     assert result.message == f"{path}: file vanished while being read (deleted or moved during the run)"
@@ -129,14 +129,14 @@ def test_unexpected_exception_is_contained(tmp_path, con, monkeypatch, error):
     path, other = _good_files(tmp_path)
     from gex_warehouse import sources
 
-    real = sources.chains
+    real = sources.chain_batches
 
     def broken(file: Path, fmt: str):
         if file == path:
             raise error
         return real(file, fmt)
 
-    monkeypatch.setattr(sources, "chains", broken)
+    monkeypatch.setattr(sources, "chain_batches", broken)
     result = ingest_file(con, path)
     assert result.status == "failed"
     message = result.message or ""

@@ -28,9 +28,11 @@ from gex.reference import ReferenceData
 from gex_sources.detect import detect_format
 from gex_sources.errors import SourceError
 from gex_sources.registry import FORMAT_KINDS, FORMATS, SourceFormat, register_format
+from gex_sources.snapshots import ChainBatch
 from gex_sources.squeezemetrics import closes_from_external
 
 __all__ = [
+    "ChainBatch",
     "FORMATS",
     "FORMAT_KINDS",
     "ReferenceData",
@@ -38,6 +40,7 @@ __all__ = [
     "SourceFormat",
     "closes_from_external",
     "detect_format",
+    "iter_chain_batches",
     "iter_chains",
     "read_chain",
     "read_reference",
@@ -119,6 +122,34 @@ def iter_chains(path: str | PathLike[str], format: str | None = None, **options:
         return _call(fmt.iterate, fmt.name, path, options)  # type: ignore[no-any-return]
     _check(fmt.read, fmt.name, path, options)
     return _one(fmt, path, options)
+
+
+def iter_chain_batches(
+    path: str | PathLike[str], format: str | None = None, **options: Any
+) -> Iterator[ChainBatch]:
+    """The snapshots of an option-chain file as :class:`ChainBatch` es: many snapshots per batch for the
+    formats that stream them so (DataShop: a bucket of whole snapshots at a time), else one per snapshot of
+    :func:`iter_chains`. The same snapshots, rows, rejects and warnings as :func:`iter_chains` in any case.
+
+    Returns a generator (``close()`` removes temporary files at once).
+
+    Raises
+    ------
+    SourceError
+        As :func:`iter_chains`.
+    """
+    fmt = _format(path, format, "chain")
+    if fmt.batches is not None:
+        return _call(fmt.batches, fmt.name, path, options)  # type: ignore[no-any-return]
+    return _each_as_batch(iter_chains(path, fmt.name, **options))
+
+
+def _each_as_batch(snapshots: Iterator[ChainSnapshot]) -> Generator[ChainBatch, None, None]:
+    try:
+        for snap in snapshots:
+            yield ChainBatch.of(snap)
+    finally:
+        snapshots.close()  # type: ignore[attr-defined]
 
 
 def _one(fmt: SourceFormat, path: str | PathLike[str], options: dict[str, Any]) -> Generator[ChainSnapshot, None, None]:

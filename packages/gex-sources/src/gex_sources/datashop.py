@@ -39,7 +39,6 @@ Large files stream (see :mod:`gex_sources.csvtable`): nothing is held in memory 
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator
 from os import PathLike
 
@@ -52,17 +51,15 @@ from gex_sources.errors import SourceError
 from gex_sources.limits import identifier_reason, invalid_identifier
 from gex_sources.snapshots import (
     DEFAULT_MULTIPLIER,
-    Orphans,
+    ChainBatch,
     add_eod_times,
     add_settlement,
-    make_snapshot,
+    eod_batch,
     osi_symbol,
     root_screen,
-    spot_notes,
     spot_table,
-    split_by_key,
     ticker_expr,
-    with_orphans,
+    with_orphan_batches,
 )
 
 FORMAT_DATASHOP = "cboe_datashop"
@@ -178,10 +175,8 @@ _KEEP = (
 KEYS = ("underlying", "session")
 
 
-def _snapshots(
-    path: str | PathLike[str], good: pl.DataFrame, rejects: pl.DataFrame, notes: list[str]
-) -> Iterator[ChainSnapshot | Orphans]:
-    """Snapshots of one bucket of rows (complete key groups), finished with vectorised steps."""
+def _batch(path: str | PathLike[str], good: pl.DataFrame, rejects: pl.DataFrame, notes: list[str]) -> ChainBatch:
+    """The snapshots of one bucket of rows (complete key groups), finished with vectorised steps."""
     spots = spot_table(good, KEYS)
     frame = add_eod_times(add_settlement(good)).join(spots, on=list(KEYS), how="left", maintain_order="left")
     frame = frame.with_columns(
@@ -189,23 +184,35 @@ def _snapshots(
         underlying_price=pl.col("spot"),
         multiplier=pl.lit(DEFAULT_MULTIPLIER),
     )
-    facts = {(r["underlying"], r["session"]): r for r in spots.iter_rows(named=True)}
-    for item in split_by_key(conform(frame), rejects, KEYS):
-        if isinstance(item, Orphans):
-            yield item
-            continue
-        key, rows, bad = item
-        spot = facts[key]["spot"]
-        spot = math.nan if spot is None else float(spot)
-        yield make_snapshot(
-            rows,
-            bad,
-            path=path,
-            source_format=FORMAT_DATASHOP,
-            underlying=str(key[0]),
-            spot=spot,
-            warnings=[*notes, *spot_notes(key, spot, facts[key]["n_prices"], rows.height)],
+    return eod_batch(
+        conform(frame), rejects, spots, keys=KEYS, path=path, source_format=FORMAT_DATASHOP, notes=notes
+    )
+
+
+def iter_datashop_batches(
+    path: str | PathLike[str], *, spill_bytes: int | None = None, tmp_dir: str | PathLike[str] | None = None
+) -> Iterator[ChainBatch]:
+    """The snapshots of a DataShop Option EOD Summary file, a bucket of whole snapshots at a time (one
+    batch for files up to :data:`gex_sources.csvtable.SPILL_BYTES`, about ``BUCKET_BYTES`` of CSV each above).
+
+    Same parameters, snapshots, rejects and errors as :func:`iter_datashop`, which splits these batches.
+    """
+    layout = ct.read_layout(path)
+    if not sniff_datashop(list(layout.names)):
+        missing = [c for c in SIGNATURE if c not in layout.names]
+        raise SourceError(
+            path, f"not a DataShop Option EOD Summary: missing columns {', '.join(missing)}", line=layout.header_line
         )
+    columns = ct.require(layout, COLUMNS, REQUIRED)
+    notes = []
+    if columns["vendor_iv"] is None:
+        notes.append("DataShop file without Calcs: no implied volatility or greeks (vendor columns are null)")
+    plan = ct.TablePlan(layout, columns, _build(layout, columns), _KEEP, KEYS)
+    buckets = ct.run(plan, spill_bytes=spill_bytes, tmp_dir=tmp_dir)
+    try:
+        yield from with_orphan_batches(path, (_batch(path, good, bad, notes) for good, bad in buckets))
+    finally:
+        buckets.close()  # the temporary bucket files go now, not when the generator is collected
 
 
 def iter_datashop(
@@ -225,16 +232,9 @@ def iter_datashop(
     SourceError
         Missing required columns (named), unreadable file, or no usable row at all.
     """
-    layout = ct.read_layout(path)
-    if not sniff_datashop(list(layout.names)):
-        missing = [c for c in SIGNATURE if c not in layout.names]
-        raise SourceError(
-            path, f"not a DataShop Option EOD Summary: missing columns {', '.join(missing)}", line=layout.header_line
-        )
-    columns = ct.require(layout, COLUMNS, REQUIRED)
-    notes = []
-    if columns["vendor_iv"] is None:
-        notes.append("DataShop file without Calcs: no implied volatility or greeks (vendor columns are null)")
-    plan = ct.TablePlan(layout, columns, _build(layout, columns), _KEEP, KEYS)
-    buckets = ct.run(plan, spill_bytes=spill_bytes, tmp_dir=tmp_dir)
-    yield from with_orphans(path, (item for good, bad in buckets for item in _snapshots(path, good, bad, notes)))
+    batches = iter_datashop_batches(path, spill_bytes=spill_bytes, tmp_dir=tmp_dir)
+    try:
+        for batch in batches:
+            yield from batch.split()
+    finally:
+        batches.close()

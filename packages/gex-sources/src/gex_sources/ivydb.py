@@ -54,18 +54,16 @@ from gex_sources.limits import identifier_reason, invalid_identifier
 from gex_sources.errors import SourceError
 from gex_sources.snapshots import (
     DEFAULT_MULTIPLIER,
-    Orphans,
+    ChainBatch,
     add_eod_times,
     add_settlement,
+    eod_batch,
     family_expr,
-    make_snapshot,
     osi_symbol,
     root_screen,
-    spot_notes,
     spot_table,
-    split_by_key,
     ticker_expr,
-    with_orphans,
+    with_orphan_batches,
 )
 
 FORMAT_IVYDB = "ivydb_option_price"
@@ -303,9 +301,10 @@ _KEEP = ("secid", "symbol", "root", "expiration", "strike", "right", "bid", "ask
          "settlement", "multiplier", *_GREEKS)  # fmt: skip
 
 
-def _snapshots(
+def _batch(
     path: str | PathLike[str], good: pl.DataFrame, rejects: pl.DataFrame, prices: pl.DataFrame, notes: list[str]
-) -> Iterator[ChainSnapshot | Orphans]:
+) -> ChainBatch:
+    """The snapshots of one bucket of rows (complete key groups), finished with vectorised steps."""
     frame = good.join(prices, on=["secid", "session"], how="left", maintain_order="left")
     frame = frame.rename({"und_close": "und_price"})
     frame = add_eod_times(add_settlement(frame))
@@ -318,26 +317,51 @@ def _snapshots(
             "symbol", osi_symbol(pl.col("root"), pl.col("expiration"), pl.col("right"), pl.col("strike"))
         )
     )
-    facts = {(r["underlying"], r["session"]): r for r in spots.iter_rows(named=True)}
     secids = frame.group_by(KEYS).agg(pl.col("secid").n_unique().alias("n"))
-    several = {(r[0], r[1]) for r in secids.filter(pl.col("n") > 1).iter_rows()}
-    for item in split_by_key(conform(frame), rejects, KEYS):
-        if isinstance(item, Orphans):
-            yield item
-            continue
-        key, rows, bad = item
-        spot = facts[key]["spot"]
-        spot = float("nan") if spot is None else float(spot)
-        extra = [f"several secids map to {key[0]}; spot is the most common close"] if key in several else []
-        yield make_snapshot(
-            rows,
-            bad,
-            path=path,
-            source_format=FORMAT_IVYDB,
-            underlying=str(key[0]),
-            spot=spot,
-            warnings=[*notes, *extra, *spot_notes(key, spot, facts[key]["n_prices"], rows.height)],
-        )
+    several = {
+        (r[0], r[1]): [f"several secids map to {r[0]}; spot is the most common close"]
+        for r in secids.filter(pl.col("n") > 1).iter_rows()
+    }
+    return eod_batch(
+        conform(frame), rejects, spots, keys=KEYS, path=path, source_format=FORMAT_IVYDB, notes=notes, extra=several
+    )
+
+
+def iter_ivydb_batches(
+    path: str | PathLike[str],
+    *,
+    security_prices: Prices | None = None,
+    tickers: Mapping[int, str] | None = None,
+    spill_bytes: int | None = None,
+    tmp_dir: str | PathLike[str] | None = None,
+) -> Iterator[ChainBatch]:
+    """The snapshots of an IvyDB option price file, a bucket of whole snapshots at a time (see
+    :func:`gex_sources.datashop.iter_datashop_batches`); :func:`iter_ivydb` splits them.
+
+    Parameters
+    ----------
+    security_prices:
+        The security price file(s) or a frame (``secid, date|session, close``); default: the companion
+        files next to ``path`` (see the module docstring).
+    tickers:
+        secid -> ticker, for files without a ``ticker`` column whose roots do not name the underlying.
+    spill_bytes, tmp_dir:
+        See :func:`gex_sources.csvtable.execute`.
+
+    Raises
+    ------
+    SourceError
+        Missing required columns (named), no security prices found, unreadable file, no usable row.
+    """
+    layout = ct.read_layout(path)
+    columns = ct.require(layout, COLUMNS, REQUIRED)
+    prices, notes = _price_table(path, security_prices)
+    plan = ct.TablePlan(layout, columns, _build(layout, columns, tickers), _KEEP, KEYS)
+    buckets = ct.run(plan, spill_bytes=spill_bytes, tmp_dir=tmp_dir)
+    try:
+        yield from with_orphan_batches(path, (_batch(path, good, bad, prices, notes) for good, bad in buckets))
+    finally:
+        buckets.close()  # the temporary bucket files go now, not when the generator is collected
 
 
 def iter_ivydb(
@@ -365,9 +389,11 @@ def iter_ivydb(
     SourceError
         Missing required columns (named), no security prices found, unreadable file, no usable row.
     """
-    layout = ct.read_layout(path)
-    columns = ct.require(layout, COLUMNS, REQUIRED)
-    prices, notes = _price_table(path, security_prices)
-    plan = ct.TablePlan(layout, columns, _build(layout, columns, tickers), _KEEP, KEYS)
-    buckets = ct.run(plan, spill_bytes=spill_bytes, tmp_dir=tmp_dir)
-    yield from with_orphans(path, (i for good, bad in buckets for i in _snapshots(path, good, bad, prices, notes)))
+    batches = iter_ivydb_batches(
+        path, security_prices=security_prices, tickers=tickers, spill_bytes=spill_bytes, tmp_dir=tmp_dir
+    )
+    try:
+        for batch in batches:
+            yield from batch.split()
+    finally:
+        batches.close()

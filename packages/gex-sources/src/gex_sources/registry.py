@@ -37,6 +37,7 @@ from gex_sources import (
 )
 from gex_sources.csvtable import header_names
 from gex_sources.errors import SourceError
+from gex_sources.snapshots import ChainBatch
 
 Reader = Callable[..., Any]
 Iterate = Callable[..., Iterator[ChainSnapshot]]
@@ -89,6 +90,9 @@ class SourceFormat:
         For multi-snapshot chain formats: ``path -> Iterator[ChainSnapshot]``.
     reference_kind:
         For reference formats: the ``ReferenceData.kind`` they produce.
+    batches:
+        For multi-snapshot chain formats that can: ``path -> Iterator[ChainBatch]``, many snapshots per
+        item (what the warehouse loads a whole-market file with); ``iterate`` splits the same batches.
     """
 
     name: str
@@ -98,6 +102,7 @@ class SourceFormat:
     kind: str = "chain"
     iterate: Iterate | None = None
     reference_kind: str | None = None
+    batches: Callable[..., Iterator[ChainBatch]] | None = None
 
 
 #: Registered formats, in sniffing order.
@@ -158,8 +163,14 @@ def single_snapshot(iterate: Iterate, name: str) -> Reader:
     return read
 
 
-def _chain(name: str, iterate: Iterate, sniff: Callable[[FileHead], bool], description: str) -> SourceFormat:
-    return SourceFormat(name, single_snapshot(iterate, name), sniff, description, "chain", iterate)
+def _chain(
+    name: str,
+    iterate: Iterate,
+    sniff: Callable[[FileHead], bool],
+    description: str,
+    batches: Callable[..., Iterator[ChainBatch]] | None = None,
+) -> SourceFormat:
+    return SourceFormat(name, single_snapshot(iterate, name), sniff, description, "chain", iterate, None, batches)
 
 
 def _reference(name: str, read: Reader, sniff: Callable[[FileHead], bool], description: str, kind: str) -> SourceFormat:
@@ -197,6 +208,7 @@ register_format(
         datashop.iter_datashop,
         lambda head: datashop.sniff_datashop(head.names),
         "Cboe DataShop Option EOD Summary, with or without Calcs (many underlyings and dates per file)",
+        datashop.iter_datashop_batches,
     )
 )
 register_format(
@@ -205,6 +217,7 @@ register_format(
         ivydb.iter_ivydb,
         lambda head: ivydb.sniff_ivydb(head.names),
         "OptionMetrics IvyDB option price file (needs its security price file for spot)",
+        ivydb.iter_ivydb_batches,
     )
 )
 register_format(

@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Callable, Iterable, Iterator, Sequence
+import math
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from os import PathLike
+from typing import NoReturn
 
 import polars as pl
 from gex.calendar import (
@@ -238,25 +240,226 @@ def with_orphans(path: str | PathLike[str], items: Iterable[ChainSnapshot | Orph
         pending = item
     orphans = pl.concat(lost).sort("source_line") if lost else pl.DataFrame(schema=REJECT_SCHEMA)
     if pending is None:
-        if orphans.height:
-            first = orphans.row(0, named=True)
-            raise AllRowsRejected(
-                path,
-                f"no usable row: all {orphans.height} data lines rejected; the first,",
-                orphans,
-                line=first["source_line"],
-                text=first["raw"] or "",
-                detail=first["reason"],
-            )
-        raise SourceError(path, "no data lines after the header")
+        _no_snapshot(path, orphans)
+        return
     if orphans.height:
         pending = dataclasses.replace(
             pending,
             rejects=pl.concat([pending.rejects, orphans.cast(REJECT_SCHEMA)]).sort("source_line"),  # type: ignore
-            warnings=(
-                *pending.warnings,
-                f"{orphans.height} rejected lines belong to no snapshot of the file (unusable underlying or "
-                "date, or all their rows rejected); they are listed in this snapshot's rejects",
-            ),
+            warnings=(*pending.warnings, _orphan_note(orphans.height)),
+        )
+    yield pending
+
+
+def _orphan_note(n: int) -> str:
+    return (
+        f"{n} rejected lines belong to no snapshot of the file (unusable underlying or date, or all their rows "
+        "rejected); they are listed in this snapshot's rejects"
+    )
+
+
+def _no_snapshot(path: str | PathLike[str], orphans: pl.DataFrame) -> NoReturn:
+    """Raise for a file that yields no snapshot: every line rejected, or no data line at all."""
+    if orphans.height:
+        first = orphans.row(0, named=True)
+        raise AllRowsRejected(
+            path,
+            f"no usable row: all {orphans.height} data lines rejected; the first,",
+            orphans,
+            line=first["source_line"],
+            text=first["raw"] or "",
+            detail=first["reason"],
+        )
+    raise SourceError(path, "no data lines after the header")
+
+
+# --- many snapshots at once (the loader's unit of work for whole-market files) ----------------------------
+
+#: One row per snapshot of a :class:`ChainBatch`: the :class:`gex.chain.ChainSnapshot` fields, ``rows``
+#: (how many rows of the batch's frame are this snapshot's) and its ``warnings``.
+SNAPSHOT_FACTS: dict[str, pl.DataType] = {
+    "underlying": pl.String(),
+    "session": pl.Date(),
+    "snapshot_ts": CHAIN_SCHEMA["snapshot_ts"],
+    "valuation_ts": CHAIN_SCHEMA["valuation_ts"],
+    "header_date": pl.Date(),
+    "spot": pl.Float64(),  # currency per share; NaN when the file gives none
+    "underlying_name": pl.String(),
+    "rows": pl.Int64(),
+    "warnings": pl.List(pl.String()),
+}
+#: Reader rejects of a batch: :data:`gex.chain.REJECT_SCHEMA` plus the 0-based index (in
+#: ``ChainBatch.snapshots``) of the snapshot the line belongs to; null for an orphan not yet attached.
+BATCH_REJECT_SCHEMA: dict[str, pl.DataType] = {"snapshot": pl.Int64(), **REJECT_SCHEMA}
+
+
+@dataclass(frozen=True)
+class ChainBatch:
+    """Many snapshots of one file as three frames, so that a loader validates and writes them with a few
+    set operations instead of a few statements per snapshot (a whole-market file has 5,000).
+
+    Attributes
+    ----------
+    frame:
+        Canonical rows (:data:`gex.chain.CHAIN_SCHEMA`) of every snapshot, snapshot after snapshot in the
+        order of ``snapshots`` (``rows`` each), each snapshot's rows in source-line order.
+    snapshots:
+        :data:`SNAPSHOT_FACTS`, one row per snapshot, sorted by key (underlying, session) for files.
+    rejects:
+        :data:`BATCH_REJECT_SCHEMA`: the reader's rejected lines and the snapshot each belongs to.
+    source, source_format:
+        As in :class:`gex.chain.ChainSnapshot`.
+    """
+
+    frame: pl.DataFrame
+    snapshots: pl.DataFrame
+    rejects: pl.DataFrame
+    source: str
+    source_format: str
+
+    @staticmethod
+    def of(snap: ChainSnapshot) -> ChainBatch:
+        """One snapshot as a batch (single-snapshot formats)."""
+        facts = pl.DataFrame(
+            [{
+                "underlying": snap.underlying, "session": snap.session, "snapshot_ts": snap.snapshot_ts,
+                "valuation_ts": snap.valuation_ts, "header_date": snap.header_date, "spot": snap.spot,
+                "underlying_name": snap.underlying_name, "rows": snap.frame.height, "warnings": list(snap.warnings),
+            }],
+            schema=SNAPSHOT_FACTS,
+        )
+        rejects = snap.rejects.select(list(REJECT_SCHEMA)).cast(REJECT_SCHEMA)  # type: ignore[arg-type]
+        rejects = rejects.select(pl.lit(0, pl.Int64).alias("snapshot"), pl.all())
+        return ChainBatch(snap.frame, facts, rejects, snap.source, snap.source_format)
+
+    def split(self) -> Iterator[ChainSnapshot]:
+        """The snapshots one by one (frames are zero-copy slices of :attr:`frame`)."""
+        bad = self.rejects.partition_by("snapshot", as_dict=True, include_key=False) if self.rejects.height else {}
+        offset = 0
+        for i, facts in enumerate(self.snapshots.iter_rows(named=True)):
+            rows = self.frame.slice(offset, facts["rows"])
+            offset += facts["rows"]
+            rejects = bad.get((i,))
+            yield ChainSnapshot(
+                frame=rows,
+                underlying=facts["underlying"],
+                spot=facts["spot"],
+                session=facts["session"],
+                snapshot_ts=facts["snapshot_ts"],
+                valuation_ts=facts["valuation_ts"],
+                header_date=facts["header_date"],
+                source=self.source,
+                source_format=self.source_format,
+                underlying_name=facts["underlying_name"] or "",
+                warnings=tuple(facts["warnings"]),
+                rejects=_EMPTY_REJECTS if rejects is None else rejects.sort("source_line"),
+            )
+
+
+def eod_batch(
+    conformed: pl.DataFrame,
+    rejects: pl.DataFrame,
+    spots: pl.DataFrame,
+    *,
+    keys: Sequence[str],
+    path: str | PathLike[str],
+    source_format: str,
+    notes: Sequence[str],
+    extra: Mapping[tuple[object, ...], Sequence[str]] | None = None,
+) -> ChainBatch:
+    """A :class:`ChainBatch` of one bucket of an end-of-day file (complete key groups).
+
+    Parameters
+    ----------
+    conformed:
+        Canonical rows of the bucket's good lines, any order.
+    rejects:
+        ``keys`` + :data:`gex.chain.REJECT_SCHEMA` of the bucket's rejected lines; those whose key has no
+        good row are orphans (null ``snapshot``, see :func:`with_orphan_batches`).
+    spots:
+        :func:`spot_table` of the bucket: ``keys, spot, n_prices``.
+    notes:
+        File-wide warnings every snapshot carries first.
+    extra:
+        Key -> the reader's own warnings about that snapshot (after ``notes``).
+
+    Each snapshot's warnings are ``notes``, then ``extra``, then :func:`spot_notes`, then the count of its rejected lines,
+    as :func:`make_snapshot` words them; header date = session, no underlying name.
+    """
+    keys = list(keys)
+    ordered = conformed.sort([*keys, "source_line"])
+    facts = (
+        ordered.group_by(keys, maintain_order=True)
+        .agg(rows=pl.len().cast(pl.Int64), snapshot_ts=pl.col("snapshot_ts").first(), valuation_ts=pl.col("valuation_ts").first())
+        .join(spots, on=keys, how="left", maintain_order="left")
+        .with_row_index("snapshot")
+        .with_columns(pl.col("snapshot").cast(pl.Int64))
+    )
+    matched = rejects.join(facts.select(*keys, "snapshot"), on=keys, how="left", maintain_order="left")
+    counts = dict(matched.drop_nulls("snapshot").group_by("snapshot").len().iter_rows())
+    warnings = []
+    for row in facts.iter_rows(named=True):
+        key = tuple(row[k] for k in keys)
+        spot = math.nan if row["spot"] is None else float(row["spot"])
+        n_bad = counts.get(row["snapshot"], 0)
+        notes_row = [*notes, *(extra or {}).get(key, ()), *spot_notes(key, spot, row["n_prices"] or 0, row["rows"])]
+        if n_bad:
+            notes_row.append(f"{n_bad} source rows rejected (see snapshot.rejects)")
+        warnings.append(notes_row)
+    snapshots = facts.select(
+        "underlying",
+        "session",
+        "snapshot_ts",
+        "valuation_ts",
+        header_date=pl.col("session"),
+        spot=pl.col("spot").fill_null(math.nan),
+        underlying_name=pl.lit(None, pl.String),
+        rows="rows",
+        warnings=pl.Series(warnings, dtype=pl.List(pl.String)),
+    ).cast(SNAPSHOT_FACTS)  # type: ignore[arg-type]
+    return ChainBatch(
+        ordered,
+        snapshots,
+        matched.select(list(BATCH_REJECT_SCHEMA)).cast(BATCH_REJECT_SCHEMA),  # type: ignore[arg-type]
+        str(path),
+        source_format,
+    )
+
+
+def with_orphan_batches(path: str | PathLike[str], batches: Iterable[ChainBatch]) -> Iterator[ChainBatch]:
+    """Batches with at least one snapshot, every orphan reject (null ``snapshot``) attached to the **last**
+    snapshot of the file (the last batch is held back until the end), as :func:`with_orphans` does.
+
+    Raises
+    ------
+    AllRowsRejected
+        When every line of the file was rejected.
+    SourceError
+        When the file has no data line.
+    """
+    lost: list[pl.DataFrame] = []
+    pending: ChainBatch | None = None
+    for batch in batches:
+        orphan = batch.rejects["snapshot"].is_null()
+        if orphan.any():
+            lost.append(batch.rejects.filter(orphan).select(list(REJECT_SCHEMA)))
+            batch = dataclasses.replace(batch, rejects=batch.rejects.filter(~orphan))
+        if batch.snapshots.height == 0:
+            continue
+        if pending is not None:
+            yield pending
+        pending = batch
+    orphans = pl.concat(lost).sort("source_line") if lost else pl.DataFrame(schema=REJECT_SCHEMA)
+    if pending is None:
+        _no_snapshot(path, orphans)
+        return
+    if orphans.height:
+        last = pending.snapshots.height - 1
+        warnings = pending.snapshots["warnings"].to_list()
+        warnings[last] = [*warnings[last], _orphan_note(orphans.height)]
+        pending = dataclasses.replace(
+            pending,
+            snapshots=pending.snapshots.with_columns(pl.Series("warnings", warnings, dtype=pl.List(pl.String))),
+            rejects=pl.concat([pending.rejects, orphans.select(pl.lit(last, pl.Int64).alias("snapshot"), pl.all())]),
         )
     yield pending

@@ -8,11 +8,12 @@ For each file:
 2. Tell its format and kind (chain or reference); a file-level problem (unknown format, missing columns,
    corrupt header date, empty or binary file, ...) fails the file: one message naming file and problem,
    a ``failed`` manifest row, **no data rows**.
-3. In **one transaction**: read (streamed, chain by chain), validate (:mod:`gex_warehouse.validate`),
+3. In **one transaction**: read (streamed, a batch of whole chains at a time: a whole-market DataShop or
+   IvyDB file a hash bucket of thousands per batch, other files one), validate (:mod:`gex_warehouse.validate`),
    quarantine every rejected record with its line, raw text and reason, replace what the file covers
-   (a chain replaces its (underlying, session); reference rows replace their key, see
-   :data:`REFERENCE_TABLES`), write the manifest row, commit. A crash or SIGKILL before the commit leaves
-   the warehouse exactly as it was.
+   (a chain replaces its (underlying, session, valuation instant), with set operations per batch; reference
+   rows replace their key, see :data:`REFERENCE_TABLES`), write the manifest row, commit. A crash or SIGKILL
+   before the commit leaves the warehouse exactly as it was.
 
 Accounting is in contract records (a Cboe quote-table line holds two: a call and a put)::
 
@@ -34,20 +35,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import polars as pl
 from gex.calendar import NEW_YORK, session_close
-from gex.chain import ChainSchemaError, ChainSnapshot
-from gex.coverage import chain_coverage
+from gex.chain import ChainSchemaError
+from gex.coverage import coverage_table
 from gex.reference import ReferenceData, ReferenceSchemaError
+from gex_sources import ChainBatch
 
 from gex_warehouse import sources
 from gex_warehouse.config import ENV_TEST_SLEEP, STREAMING_INGEST_MEMORY
-from gex_warehouse.validate import Validated, validate, validate_reference
+from gex_warehouse.validate import EXPIRED, Validated, validate, validate_reference
 
 #: Progress callback: (what is happening, contract records processed so far in this file).
 Progress = Callable[[str, int], None]
 
 _HASH_CHUNK = 1 << 20
+#: Name of the registered Arrow table of a batch's snapshot rows (one connection, one load at a time).
+_CHAINS_VIEW = "_gex_load_chains"
 
 
 @dataclass(frozen=True)
@@ -201,6 +206,9 @@ class _Load:
         self.chain_keys: set[tuple[str, dt.date, dt.datetime]] = set()
         self.pending_lines: set[int] = set()  # source lines of validation rejects still without raw text
         self.line_based = sources.line_based(path, fmt)
+        self.warning_set: set[str] = set()  # r.warnings as a set: a whole-market file adds 5,000 chains' notes
+        self.underlyings: dict[str, None] = {}  # ordered sets of what the chains cover, in file order
+        self.sessions: dict[dt.date, None] = {}
 
     # -- quarantine -------------------------------------------------------------------------------------
 
@@ -244,98 +252,127 @@ class _Load:
 
     # -- chains -----------------------------------------------------------------------------------------
 
-    def chain(self, snap: ChainSnapshot, progress: Progress | None) -> None:
-        """Validate one snapshot and store it as its (underlying, session, valuation instant): an end-of-day
-        snapshot replaces the session's end-of-day chain, an intraday one sits beside the others."""
+    def chains(self, batch: ChainBatch, progress: Progress | None) -> None:
+        """Validate a batch of snapshots and store each as its (underlying, session, valuation instant): an
+        end-of-day snapshot replaces the session's end-of-day chain, an intraday one sits beside the others.
+
+        Whole-batch set operations (one validation, one quarantine append, one join to find what is
+        replaced, one delete and one append per table), whatever the number of snapshots: a whole-market
+        file holds 5,000 and a few statements each cost more than the data. Each snapshot is still a unit:
+        it replaces its key as a whole, or, with no valid contract, leaves the warehouse as it was.
+        """
         r = self.result
-        intraday = snap.valuation_ts < session_close(snap.session)
-        label = f"{snap.underlying} {snap.session}" + (f" {_ny_time(snap.valuation_ts)}" if intraday else "")
-        key = (snap.underlying, snap.session, snap.valuation_ts)
-        if key in self.chain_keys:  # a second part would replace the first
-            raise sources.SourceError(self.path, f"the file holds the chain {label} twice (not contiguous)")
-        self.chain_keys.add(key)
+        facts = batch.snapshots.with_row_index("_snap").with_columns(pl.col("_snap").cast(pl.Int64))
+        closes = {s: session_close(s) for s in facts["session"].unique().to_list()}
+        intraday = [v < closes[s] for s, v in zip(facts["session"], facts["valuation_ts"], strict=True)]
+        labels = [
+            f"{u} {s}" + (f" {_ny_time(v)}" if i else "")
+            for u, s, v, i in zip(facts["underlying"], facts["session"], facts["valuation_ts"], intraday, strict=True)
+        ]
+        for key, label in zip(facts.select("underlying", "session", "valuation_ts").iter_rows(), labels, strict=True):
+            if key in self.chain_keys:  # a second part would replace the first
+                raise sources.SourceError(self.path, f"the file holds the chain {label} twice (not contiguous)")
+            self.chain_keys.add(key)
+        what = labels[0] if len(labels) == 1 else f"{len(labels)} chains"
         if progress:
-            progress(f"validating {label}", r.rows_in)
-        checked = validate(snap.frame)
-        rejected = self.quarantine(snap.rejects, checked, snap.frame)
-        r.rows_in += snap.frame.height + snap.rejects.height * sources.records_per_reject(self.format)
-        r.rows_rejected += rejected
-        r.warnings += [w for w in snap.warnings if w not in r.warnings]
-        if snap.underlying not in r.underlyings:
-            r.underlyings.append(snap.underlying)
-        if snap.session not in r.sessions:
-            r.sessions.append(snap.session)
-        if checked.good.height == 0:
-            r.warnings.append(f"{label}: no valid contract, every record quarantined; the warehouse keeps what it had")
+            progress(f"validating {what}", r.rows_in)
+        sizes = facts["rows"].to_numpy()
+        if int(sizes.sum()) != batch.frame.height:  # a reader bug: the rows would be given to the wrong chains
+            raise ValueError(f"batch of {batch.frame.height} rows says its snapshots hold {int(sizes.sum())}")
+        frame = batch.frame.with_columns(pl.Series("_snap", np.repeat(np.arange(facts.height, dtype=np.int64), sizes)))
+        checked = validate(frame, group="_snap")
+        r.rows_rejected += self.quarantine(batch.rejects, checked, batch.frame)
+        r.rows_in += batch.frame.height + batch.rejects.height * sources.records_per_reject(self.format)
+        counts = checked.good.group_by("_snap").agg(
+            contracts=pl.len().cast(pl.Int64), expired_contracts=EXPIRED.sum().cast(pl.Int64)
+        )
+        facts = facts.with_columns(intraday=pl.Series(intraday, dtype=pl.Boolean)).join(
+            counts, on="_snap", how="left", maintain_order="left"
+        )
+        for underlying, session, warnings, contracts, label in zip(
+            facts["underlying"], facts["session"], facts["warnings"], facts["contracts"], labels, strict=True
+        ):
+            new = [w for w in warnings if w not in self.warning_set]
+            r.warnings += new
+            self.warning_set.update(new)
+            self.underlyings.setdefault(underlying)
+            self.sessions.setdefault(session)
+            if contracts is None:
+                r.warnings.append(f"{label}: no valid contract, every record quarantined; the warehouse keeps what it had")
+        r.underlyings, r.sessions = list(self.underlyings), list(self.sessions)
+        written = facts.filter(pl.col("contracts").is_not_null())
+        if written.height == 0:
             return
         pause_for_tests()
         if progress:
-            progress(f"writing {label}", r.rows_in)
-        self._replace_chain(snap, checked)
-        r.chains += 1
+            progress(f"writing {what}", r.rows_in)
+        self._replace_chains(written, checked)
+        r.chains += written.height
         r.rows_loaded += checked.good.height
         r.rows_excluded += checked.expired
 
-    def _replace_chain(self, snap: ChainSnapshot, checked: Validated) -> None:
-        """Write the snapshot, replacing the one with the same (underlying, session, valuation instant): the
-        session's end-of-day chain (valued at the close) or an intraday snapshot of the same instant."""
-        con, key = self.con, [snap.underlying, snap.session, snap.valuation_ts]
-        intraday = snap.valuation_ts < session_close(snap.session)
-        previous = con.execute(
-            "SELECT s.load_id, m.file_path FROM raw.chain_snapshots AS s LEFT JOIN raw.load_manifest AS m "
-            "ON m.load_id = s.load_id WHERE s.underlying = ? AND s.session = ? AND s.valuation_ts = ?",
-            key,
-        ).fetchall()
-        for load_id, file_path in previous:
-            if load_id != self.load_id:
-                self.previous_loads.add(load_id)
-                at = f" {_ny_time(snap.valuation_ts)}" if intraday else ""
-                self.result.replaced.append(f"{snap.underlying} {snap.session}{at} (was load {load_id}: {file_path})")
-        con.execute("DELETE FROM raw.chain_quotes WHERE underlying = ? AND session = ? AND valuation_ts = ?", key)
-        con.execute("DELETE FROM raw.chain_snapshots WHERE underlying = ? AND session = ? AND valuation_ts = ?", key)
-        if not intraday:
-            con.execute(
-                "DELETE FROM raw.underlying_closes WHERE underlying = ? AND session = ? AND source = ?",
-                [snap.underlying, snap.session, CHAIN_CLOSE_SOURCE],
-            )
-        pause_for_tests()
-        _insert_frame(con, "raw.chain_quotes", checked.good.with_columns(load_id=pl.lit(self.load_id)))
-        pause_for_tests()
-        coverage = chain_coverage(checked.good, snap.session)
-        if coverage.partial:
-            self.result.partial.append(f"{snap.underlying} {snap.session}: {coverage.reason}")
-        con.execute(
-            "INSERT INTO raw.chain_snapshots BY NAME SELECT "
-            "? AS underlying, ? AS session, ? AS load_id, ? AS snapshot_ts, ? AS valuation_ts, ? AS header_date, "
-            "? AS intraday, ? AS spot, ? AS underlying_name, ? AS source_format, ? AS contracts, "
-            "? AS expired_contracts, ? AS expirations, ? AS first_expiration, ? AS last_expiration, "
-            "? AS partial_chain, ? AS partial_reason",
-            [
-                snap.underlying,
-                snap.session,
-                self.load_id,
-                snap.snapshot_ts,
-                snap.valuation_ts,
-                snap.header_date,
-                intraday,
-                snap.spot,
-                snap.underlying_name or None,
-                self.format,
-                checked.good.height,
-                checked.expired,
-                coverage.expirations,
-                coverage.first_expiration,
-                coverage.last_expiration,
-                coverage.partial,
-                coverage.reason,
-            ],
+    def _replace_chains(self, facts: pl.DataFrame, checked: Validated) -> None:
+        """Write the snapshots of ``facts`` (each with valid contracts in ``checked.good``), replacing those
+        with the same (underlying, session, valuation instant): a session's end-of-day chain (valued at
+        the close) or an intraday snapshot of the same instant. Set operations joined to a registered
+        table of the snapshots' rows, all with bound values."""
+        con = self.con
+        coverage = coverage_table(checked.good, facts.select("_snap", "session"), "_snap")
+        rows = facts.join(coverage.drop("session"), on="_snap", how="left", maintain_order="left").select(
+            "underlying",
+            "session",
+            pl.lit(self.load_id).alias("load_id"),
+            "snapshot_ts",
+            "valuation_ts",
+            "header_date",
+            "intraday",
+            "spot",
+            pl.when(pl.col("underlying_name") != "").then(pl.col("underlying_name")).alias("underlying_name"),
+            pl.lit(self.format).alias("source_format"),
+            "contracts",
+            "expired_contracts",
+            "expirations",
+            "first_expiration",
+            "last_expiration",
+            pl.col("partial").alias("partial_chain"),
+            pl.col("reason").alias("partial_reason"),
         )
-        if not intraday:  # an end-of-day snapshot's spot is the session's close
+        con.register(_CHAINS_VIEW, rows.to_arrow())
+        try:
+            match = "t.underlying = k.underlying AND t.session = k.session AND t.valuation_ts = k.valuation_ts"
+            previous = con.execute(
+                "SELECT k.underlying, k.session, k.valuation_ts, k.intraday, t.load_id, m.file_path "
+                f"FROM {_CHAINS_VIEW} AS k JOIN raw.chain_snapshots AS t ON {match} "
+                "LEFT JOIN raw.load_manifest AS m ON m.load_id = t.load_id "
+                "WHERE t.load_id <> ? ORDER BY k.underlying, k.session, k.valuation_ts",
+                [self.load_id],
+            ).fetchall()
+            for underlying, session, valuation_ts, intraday, load_id, file_path in previous:
+                self.previous_loads.add(load_id)
+                at = f" {_ny_time(valuation_ts)}" if intraday else ""
+                self.result.replaced.append(f"{underlying} {session}{at} (was load {load_id}: {file_path})")
+            con.execute(f"DELETE FROM raw.chain_quotes AS t USING {_CHAINS_VIEW} AS k WHERE {match}")
+            con.execute(f"DELETE FROM raw.chain_snapshots AS t USING {_CHAINS_VIEW} AS k WHERE {match}")
             con.execute(
-                "INSERT INTO raw.underlying_closes (load_id, source, underlying, session, \"close\") "
-                "VALUES (?, ?, ?, ?, ?)",
-                [self.load_id, CHAIN_CLOSE_SOURCE, snap.underlying, snap.session, snap.spot],
+                f"DELETE FROM raw.underlying_closes AS t USING {_CHAINS_VIEW} AS k "
+                "WHERE NOT k.intraday AND t.underlying = k.underlying AND t.session = k.session AND t.source = ?",
+                [CHAIN_CLOSE_SOURCE],
             )
+            pause_for_tests()
+            _insert_frame(con, "raw.chain_quotes", checked.good.with_columns(load_id=pl.lit(self.load_id)))
+            pause_for_tests()
+            con.execute(f"INSERT INTO raw.chain_snapshots BY NAME SELECT * FROM {_CHAINS_VIEW}")
+            # an end-of-day snapshot's spot is the session's close
+            con.execute(
+                'INSERT INTO raw.underlying_closes (load_id, source, underlying, session, "close") '
+                f"SELECT load_id, ?, underlying, session, spot FROM {_CHAINS_VIEW} WHERE NOT intraday",
+                [CHAIN_CLOSE_SOURCE],
+            )
+        finally:
+            con.unregister(_CHAINS_VIEW)
+        self.result.partial += [
+            f"{u} {s}: {why}" for u, s, why in rows.filter("partial_chain").select("underlying", "session", "partial_reason").iter_rows()
+        ]
 
     def all_rejected(self, exc: sources.AllRowsRejected) -> None:
         """Quarantine the lines of a multi-snapshot file whose every line was rejected (no snapshot came)."""
@@ -566,18 +603,18 @@ def ingest_file(
             if progress:
                 progress(f"reading {fmt}", 0)
             if kind == "chain":
-                snapshots = sources.chains(file, fmt)
+                batches = sources.chain_batches(file, fmt)
                 try:
-                    for n, snap in enumerate(snapshots):
-                        if n == 1:  # a file streaming many chains: small appends, keep the buffer pool small
+                    for n, batch in enumerate(batches):
+                        if n == 1:  # a file streaming batch after batch: keep the buffer pool small
                             restore_memory = _cap_memory(con, STREAMING_INGEST_MEMORY)
-                        load.chain(snap, progress)
+                        load.chains(batch, progress)
                         if progress:
                             progress("reading", load.result.rows_in)
                 except sources.AllRowsRejected as exc:  # every line bad: quarantine them, status "rejected"
                     load.all_rejected(exc)
                 finally:
-                    snapshots.close()  # a streaming reader removes its temporary files now, not at collection
+                    batches.close()  # a streaming reader removes its temporary files now, not at collection
             else:
                 load.reference(*sources.reference(file, fmt), progress=progress)
             result = load.result

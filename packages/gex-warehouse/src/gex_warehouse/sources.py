@@ -1,9 +1,9 @@
 """The warehouse's view of ``gex_sources``: which format a file is in, what kind of data it holds, how to
 read it, and the raw text of a record for the quarantine.
 
-Chains come from :func:`gex_sources.iter_chains` (one or more :class:`gex.chain.ChainSnapshot` per file,
-streamed) and reference data from :func:`gex_sources.read_reference`; :data:`gex_sources.FORMAT_KINDS`
-tells them apart.
+Chains come from :func:`gex_sources.iter_chain_batches` (:class:`gex_sources.ChainBatch` es, streamed: many
+snapshots per batch for whole-market files, one otherwise) and reference data from
+:func:`gex_sources.read_reference`; :data:`gex_sources.FORMAT_KINDS` tells them apart.
 """
 
 from __future__ import annotations
@@ -14,9 +14,8 @@ from pathlib import Path
 
 import gex_sources
 import polars as pl
-from gex.chain import ChainSnapshot
 from gex.reference import ReferenceData
-from gex_sources import SourceError, closes_from_external
+from gex_sources import ChainBatch, SourceError, closes_from_external
 from gex_sources.errors import AllRowsRejected
 
 #: Formats whose reader rejects a whole physical line standing for two contracts (a call and a put).
@@ -48,9 +47,10 @@ def route(path: Path, format: str | None) -> tuple[str, str]:
     return name, kind
 
 
-def chains(path: Path, format: str) -> Iterator[ChainSnapshot]:
-    """The chain snapshots of ``path``, streamed (a DataShop file holds many underlyings and sessions)."""
-    return gex_sources.iter_chains(path, format=format)
+def chain_batches(path: Path, format: str) -> Iterator[ChainBatch]:
+    """The chain snapshots of ``path`` in batches (:func:`gex_sources.iter_chain_batches`): a whole-market
+    DataShop file comes a bucket of whole snapshots at a time, other files one snapshot per batch."""
+    return gex_sources.iter_chain_batches(path, format=format)
 
 
 def reference(path: Path, format: str) -> tuple[ReferenceData, list[ReferenceData]]:
@@ -116,7 +116,7 @@ def line_text(path: Path, lines: Iterable[int]) -> dict[int, str]:
 __all__ = [
     "AllRowsRejected",
     "SourceError",
-    "chains",
+    "chain_batches",
     "known_formats",
     "line_based",
     "line_text",

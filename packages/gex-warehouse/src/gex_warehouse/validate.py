@@ -259,8 +259,11 @@ def _apply(
     return good, rejects
 
 
-def validate(frame: pl.DataFrame) -> Validated:
+def validate(frame: pl.DataFrame, *, group: str | None = None) -> Validated:
     """Apply :data:`RULES` and the duplicate rule to a canonical chain frame (one or more snapshots).
+
+    ``group`` names a column identifying each row's snapshot when the frame holds several that may share
+    an (underlying, session) (intraday snapshots): it joins the duplicate key and stays in ``good``.
 
     >>> import polars as pl
     >>> from gex.chain import CHAIN_SCHEMA
@@ -271,7 +274,11 @@ def validate(frame: pl.DataFrame) -> Validated:
     styled = frame.join(
         _settlement_styles(frame), on=["root", "underlying"], how="left", nulls_equal=True, maintain_order="left"
     )
-    good, rejects = _apply(styled, RULES, ["underlying", "session", "symbol"], list(CHAIN_SCHEMA))
+    key = ["underlying", "session", "symbol"]
+    columns = list(CHAIN_SCHEMA)
+    if group is not None:
+        key, columns = [group, *key], [*columns, group]
+    good, rejects = _apply(styled, RULES, key, columns)
     expired = int(good.select(EXPIRED.sum()).item()) if good.height else 0
     return Validated(good=good, rejects=rejects, expired=expired)
 

@@ -39,15 +39,51 @@ def chain_coverage(frame: pl.DataFrame, session: dt.date) -> Coverage:
     >>> chain_coverage(f, dt.date(2025, 9, 25)).partial
     True
     """
-    exp = frame.select(pl.col("expiration").filter(pl.col("expiration") >= session).unique().sort()).to_series()
-    if exp.is_empty():
-        return Coverage(0, None, None, 0, True, "no unexpired expirations")
-    first, last = exp.min(), exp.max()
-    months = exp.dt.strftime("%Y-%m").n_unique()
-    horizon = (last - session).days
-    reason = None
-    if months == 1:
-        reason = f"all {exp.len()} expirations fall in {first:%B %Y} (month-filtered download?)"
-    elif horizon < MIN_FULL_CHAIN_HORIZON_DAYS:
-        reason = f"furthest expiration {last} is only {horizon} days out"
-    return Coverage(exp.len(), first, last, months, reason is not None, reason)
+    one = pl.DataFrame({"_chain": [0], "session": [session]}, schema={"_chain": pl.Int64, "session": pl.Date})
+    rows = frame.select(pl.lit(0, pl.Int64).alias("_chain"), pl.col("expiration"))
+    return Coverage(**coverage_table(rows, one, "_chain").drop("_chain", "session").row(0, named=True))
+
+
+def coverage_table(frame: pl.DataFrame, chains: pl.DataFrame, by: str) -> pl.DataFrame:
+    """:func:`chain_coverage` of many chains at once (a whole-market file has thousands).
+
+    Parameters
+    ----------
+    frame:
+        Contracts of every chain: columns ``by`` (the chain's id) and ``expiration``.
+    chains:
+        One row per chain: ``by`` and ``session`` (the date the coverage is judged from).
+
+    Returns
+    -------
+    pl.DataFrame
+        ``chains`` (same rows and order) plus the :class:`Coverage` fields as columns: ``expirations``
+        (Int32), ``first_expiration``, ``last_expiration``, ``months_covered`` (Int32), ``partial``, ``reason``.
+    """
+    e = pl.col("expiration")
+    unexpired = frame.select(by, "expiration").join(chains.select(by, "session"), on=by).filter(e >= pl.col("session"))
+    found = unexpired.group_by(by).agg(
+        expirations=e.n_unique().cast(pl.Int32),
+        first_expiration=e.min(),
+        last_expiration=e.max(),
+        months_covered=(e.dt.year() * 12 + e.dt.month()).n_unique().cast(pl.Int32),
+    )
+    out = chains.join(found, on=by, how="left", maintain_order="left").with_columns(
+        pl.col("expirations", "months_covered").fill_null(0)
+    )
+    horizon = (pl.col("last_expiration") - pl.col("session")).dt.total_days()
+    reason = (
+        pl.when(pl.col("expirations") == 0)
+        .then(pl.lit("no unexpired expirations"))
+        .when(pl.col("months_covered") == 1)
+        .then(
+            pl.format(
+                "all {} expirations fall in {} (month-filtered download?)",
+                "expirations",
+                pl.col("first_expiration").dt.strftime("%B %Y"),
+            )
+        )
+        .when(horizon < MIN_FULL_CHAIN_HORIZON_DAYS)
+        .then(pl.format("furthest expiration {} is only {} days out", pl.col("last_expiration").cast(pl.String), horizon))
+    )
+    return out.with_columns(partial=reason.is_not_null(), reason=reason)
