@@ -16,15 +16,23 @@ Both rules are screens, not prices: they say where a European number should not 
 give the American value. Units: prices and strikes in currency per share, rates and yields as continuously
 compounded decimals per year, times in years; dividends as cash per share with their time to the ex-date.
 
-Pure: arrays in, arrays out (no I/O).
+Pure: arrays in, arrays out (no I/O). :func:`screen_chain` applies both screens to an analysed chain: the
+American contracts only (:mod:`gex.exercise_style`), with the dividends the parity forwards imply
+(:func:`gex.forwards.implied_dividends`).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
+import polars as pl
 from numpy.typing import ArrayLike
+
+from gex import greeks
+from gex.exercise_style import EUROPEAN_ROOTS, chain_style
+from gex.forwards import implied_dividends
 
 #: Reason codes of :func:`early_exercise_flags` (index = code).
 REASONS: tuple[str | None, ...] = (None, "deep_itm_put", "call_before_ex_dividend")
@@ -123,3 +131,101 @@ def early_exercise_flags(
     reason = np.where(put_flag, DEEP_ITM_PUT, np.where(call_flag, CALL_BEFORE_EX_DIVIDEND, NONE)).astype(np.int8)
     carry = np.where(call, call_excess, put_carry)
     return EarlyExercise(put_flag | call_flag, reason, time_value, carry)
+
+
+#: Columns of :attr:`ChainScreen.flagged` (the rows of ``mart.early_exercise`` without the snapshot key).
+FLAGGED_SCHEMA: dict[str, pl.DataType] = {
+    "symbol": pl.String(),
+    "root": pl.String(),
+    "expiration": pl.Date(),
+    "settlement": pl.String(),
+    "strike": pl.Float64(),
+    "right": pl.String(),
+    "reason": pl.String(),
+    "open_interest": pl.Int64(),
+    "gex_usd_per_1pct": pl.Float64(),
+    "time_value": pl.Float64(),
+    "carry": pl.Float64(),
+    "dividend_pv": pl.Float64(),
+    "dividend_source": pl.String(),
+}
+
+
+@dataclass(frozen=True)
+class ChainScreen:
+    """The early-exercise screen of one analysed chain.
+
+    Attributes
+    ----------
+    exercise_style:
+        ``"european"``, ``"american"`` or ``"mixed"`` (:func:`gex.exercise_style.chain_style` of its roots).
+    american_contracts:
+        Contracts screened (the American ones among those valued), count.
+    flagged:
+        One row per flagged contract (:data:`FLAGGED_SCHEMA`), in the chain's order: its reason (a name of
+        :data:`REASONS`), open interest (contracts), dealer GEX (dollars per 1% move), time value and the carry it
+        was compared with (currency per share, see :class:`EarlyExercise`), the PV of the dividends before its
+        expiry (currency per share) and where they came from (``parity``, or ``none``: no parity forward, screened
+        without dividends).
+    gex_share:
+        ``sum |GEX| of flagged / sum |GEX| of every contract valued``, fraction in [0, 1] (0 when the chain has no
+        exposure).
+    expiries_without_carry:
+        American expiries with no parity forward, screened as if no dividend were paid, count.
+    """
+
+    exercise_style: str
+    american_contracts: int
+    flagged: pl.DataFrame
+    gex_share: float
+    expiries_without_carry: int
+
+
+def screen_chain(contracts: pl.DataFrame, forwards: pl.DataFrame, spot: float) -> ChainScreen:
+    """Apply :func:`early_exercise_flags` to the American contracts of an analysed chain.
+
+    Parameters
+    ----------
+    contracts:
+        The contracts valued (:attr:`gex.analysis.Analysis.contracts`): ``symbol``, ``root``, ``expiration``,
+        ``settlement``, ``strike``, ``right``, ``tenor_years``, ``rate``, ``sigma``, ``dividend_yield``,
+        ``open_interest``, ``gex_usd_per_1pct``.
+    forwards:
+        The chain's parity forwards (:attr:`gex.analysis.Analysis.forwards`), possibly empty.
+    spot:
+        Underlying price, currency per share.
+
+    The price screened is each contract's European Black-Scholes-Merton value under the analysis' own inputs
+    (``sigma``, ``rate``, ``dividend_yield``): the number whose gamma the marts use, so the flag says where that
+    number is not to be trusted. The dividends are :func:`gex.forwards.implied_dividends`: their PV lowers a put's
+    carry; the last one before expiry (cash amount, ex-date) drives the call screen.
+    """
+    roots = contracts["root"].unique().to_list() if contracts.height else []
+    style = chain_style(roots)
+    total = float(contracts["gex_usd_per_1pct"].abs().sum()) if contracts.height else 0.0
+    american = contracts.filter(~pl.col("root").str.strip_chars().str.to_uppercase().str.strip_chars_start("^")
+                                .is_in(sorted(EUROPEAN_ROOTS)))
+    if american.is_empty():
+        return ChainScreen(style, 0, pl.DataFrame(schema=FLAGGED_SCHEMA), 0.0, 0)
+    expiries = american.group_by("expiration", "settlement").agg(pl.col("tenor_years", "rate").first())
+    dividends = implied_dividends(expiries, forwards, spot)
+    rows = american.with_columns(pl.col("settlement").cast(pl.String)).join(
+        dividends.drop("tenor_years"), on=["expiration", "settlement"], how="left", maintain_order="left")
+    is_call = (rows["right"] == "C").to_numpy()
+    k, r, t = rows["strike"].to_numpy(), rows["rate"].to_numpy(), rows["tenor_years"].to_numpy()
+    price = np.asarray(greeks.bs_price(spot, k, r, rows["sigma"].to_numpy(), t, is_call,
+                                       dividend_yield=rows["dividend_yield"].to_numpy()), dtype=np.float64)
+    screen = early_exercise_flags(spot, k, r, t, is_call, price, dividend=rows["last_dividend"].to_numpy(),
+                                  ex_dividend_years=rows["last_ex_years"].to_numpy(),
+                                  dividend_pv=rows["dividend_pv"].to_numpy())
+    reason_names = np.array(REASONS, dtype=object)[screen.reason]
+    flagged = rows.with_columns(
+        reason=pl.Series(reason_names.tolist(), dtype=pl.String), time_value=pl.Series(screen.time_value),
+        carry=pl.Series(screen.carry), _flag=pl.Series(screen.flag),
+    ).filter(pl.col("_flag")).select(
+        *(pl.col(c).cast(d) for c, d in FLAGGED_SCHEMA.items())
+    )
+    share = float(flagged["gex_usd_per_1pct"].abs().sum()) / total if total > 0 else 0.0
+    no_carry = int(dividends.filter(pl.col("dividend_source") == "none").height)
+    # the flagged are a subset: the share exceeds 1 only by summation rounding when every contract is flagged
+    return ChainScreen(style, american.height, flagged, min(share, 1.0), no_carry)
