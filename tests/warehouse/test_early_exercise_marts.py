@@ -63,3 +63,15 @@ def test_recomputing_replaces_the_rows(con):
     before = rows(con, "SELECT * FROM mart.early_exercise ORDER BY ALL")
     c.write_marts(con, c.compute_session(stock_chain(), NATIVE, RATE))
     assert rows(con, "SELECT * FROM mart.early_exercise ORDER BY ALL") == before
+
+
+def test_a_preset_without_parity_forwards_screens_without_dividends():
+    """gflows takes no parity forward: every expiry is screened as if no dividend were paid, and says so."""
+    from gex.conventions import PRESETS
+
+    frames = c.compute_session(stock_chain(), PRESETS["gflows"], RATE)
+    assert frames.regime_daily.select("exercise_style", "early_exercise_expiries_without_carry").row(0) == ("american", 3)
+    assert set(frames.early_exercise["dividend_source"]) == {"none"}
+    # without the dividend the second expiry's 140 put looks like a deep ITM put and the 60 call is not flagged
+    assert dict(zip(frames.early_exercise["symbol"], frames.early_exercise["reason"])) == {
+        "ABC250117P00140000": "deep_itm_put", "ABC250221P00140000": "deep_itm_put"}
