@@ -24,3 +24,14 @@ def test_an_american_chain_gets_the_early_exercise_line():
 
 def test_a_european_chain_prints_no_such_line():
     assert "Early exercise" not in _printed(stock_chain("SPX", "SPXW"))
+
+
+def test_the_summary_for_json():
+    from gex.early_exercise import screen_chain
+
+    a = analyze(stock_chain(), rate=RATE)
+    summary = screen_chain(a.contracts, a.forwards, a.spot).summary()
+    assert {k: v for k, v in summary.items() if k != "gex_share"} == {
+        "exercise_style": "american", "american_contracts": 15, "flagged_contracts": 2,
+        "flagged_by_reason": {"call_before_ex_dividend": 1, "deep_itm_put": 1}, "expiries_without_carry": 1}
+    assert 0.0 < summary["gex_share"] < 1.0

@@ -180,6 +180,18 @@ class ChainScreen:
     gex_share: float
     expiries_without_carry: int
 
+    def summary(self) -> dict[str, object]:
+        """JSON-ready summary (``gex analyze --json``): style, counts, share of |GEX| (fraction) and flags per reason."""
+        by_reason = dict(sorted(self.flagged.group_by("reason").len().rows())) if self.flagged.height else {}
+        return {
+            "exercise_style": self.exercise_style,
+            "american_contracts": self.american_contracts,
+            "flagged_contracts": self.flagged.height,
+            "flagged_by_reason": {str(k): int(v) for k, v in by_reason.items()},
+            "gex_share": self.gex_share,
+            "expiries_without_carry": self.expiries_without_carry,
+        }
+
 
 def screen_chain(contracts: pl.DataFrame, forwards: pl.DataFrame, spot: float) -> ChainScreen:
     """Apply :func:`early_exercise_flags` to the American contracts of an analysed chain.
