@@ -31,8 +31,8 @@ import polars as pl
 from numpy.typing import ArrayLike
 
 from gex import greeks
-from gex.exercise_style import EUROPEAN_ROOTS, chain_style
-from gex.forwards import implied_dividends
+from gex.exercise_style import EUROPEAN, chain_style, exercise_style
+from gex.forwards import dividend_term_structure
 
 #: Reason codes of :func:`early_exercise_flags` (index = code).
 REASONS: tuple[str | None, ...] = (None, "deep_itm_put", "call_before_ex_dividend")
@@ -215,29 +215,41 @@ def screen_chain(contracts: pl.DataFrame, forwards: pl.DataFrame, spot: float) -
     roots = contracts["root"].unique().to_list() if contracts.height else []
     style = chain_style(roots)
     total = float(contracts["gex_usd_per_1pct"].abs().sum()) if contracts.height else 0.0
-    american = contracts.filter(~pl.col("root").str.strip_chars().str.to_uppercase().str.strip_chars_start("^")
-                                .is_in(sorted(EUROPEAN_ROOTS)))
+    european = [r for r in roots if exercise_style(r) == EUROPEAN]
+    american = contracts.filter(~contracts["root"].is_in(european)) if european else contracts
     if american.is_empty():
         return ChainScreen(style, 0, pl.DataFrame(schema=FLAGGED_SCHEMA), 0.0, 0)
-    expiries = american.group_by("expiration", "settlement").agg(pl.col("tenor_years", "rate").first())
-    dividends = implied_dividends(expiries, forwards, spot)
-    rows = american.with_columns(pl.col("settlement").cast(pl.String)).join(
-        dividends.drop("tenor_years"), on=["expiration", "settlement"], how="left", maintain_order="left")
-    is_call = (rows["right"] == "C").to_numpy()
-    k, r, t = rows["strike"].to_numpy(), rows["rate"].to_numpy(), rows["tenor_years"].to_numpy()
-    price = np.asarray(greeks.bs_price(spot, k, r, rows["sigma"].to_numpy(), t, is_call,
-                                       dividend_yield=rows["dividend_yield"].to_numpy()), dtype=np.float64)
-    screen = early_exercise_flags(spot, k, r, t, is_call, price, dividend=rows["last_dividend"].to_numpy(),
-                                  ex_dividend_years=rows["last_ex_years"].to_numpy(),
-                                  dividend_pv=rows["dividend_pv"].to_numpy())
-    reason_names = np.array(REASONS, dtype=object)[screen.reason]
-    flagged = rows.with_columns(
-        reason=pl.Series(reason_names.tolist(), dtype=pl.String), time_value=pl.Series(screen.time_value),
-        carry=pl.Series(screen.carry), _flag=pl.Series(screen.flag),
-    ).filter(pl.col("_flag")).select(
-        *(pl.col(c).cast(d) for c, d in FLAGGED_SCHEMA.items())
-    )
-    share = float(flagged["gex_usd_per_1pct"].abs().sum()) / total if total > 0 else 0.0
-    no_carry = int(dividends.filter(pl.col("dividend_source") == "none").height)
+    # one key per (expiration, settlement): days since the epoch * 2 + (1 for AM); arrays, not joins (per chain cost)
+    key = _expiry_key(american["expiration"], american["settlement"])
+    keys, first, per_contract = np.unique(key, return_index=True, return_inverse=True)
+    t, r = american["tenor_years"].to_numpy(), american["rate"].to_numpy()
+    forward = np.full(keys.size, np.nan)
+    if forwards.height:
+        f_key = _expiry_key(forwards["expiration"], forwards["settlement"])
+        at = np.searchsorted(keys, f_key)
+        hit = (at < keys.size) & (keys[np.minimum(at, keys.size - 1)] == f_key)
+        forward[at[hit]] = forwards["forward"].to_numpy()[hit]
+    parity, pv, last, ex = dividend_term_structure(t[first], r[first], forward, spot)
+    is_call = (american["right"].cast(pl.String) == "C").to_numpy()
+    k = american["strike"].to_numpy()
+    price = np.asarray(greeks.bs_price(spot, k, r, american["sigma"].to_numpy(), t, is_call,
+                                       dividend_yield=american["dividend_yield"].to_numpy()), dtype=np.float64)
+    screen = early_exercise_flags(spot, k, r, t, is_call, price, dividend=last[per_contract],
+                                  ex_dividend_years=ex[per_contract], dividend_pv=pv[per_contract])
+    flag = screen.flag
+    flagged = american.filter(pl.Series(flag)).with_columns(
+        reason=pl.Series(np.array(REASONS, dtype=object)[screen.reason[flag]].tolist(), dtype=pl.String),
+        time_value=pl.Series(screen.time_value[flag]),
+        carry=pl.Series(screen.carry[flag]),
+        dividend_pv=pl.Series(pv[per_contract][flag]),
+        dividend_source=pl.Series(np.where(parity[per_contract][flag], "parity", "none").tolist(), dtype=pl.String),
+    ).select(*(pl.col(c).cast(d) for c, d in FLAGGED_SCHEMA.items()))
+    share = float(np.abs(flagged["gex_usd_per_1pct"].to_numpy()).sum()) / total if total > 0 else 0.0
     # the flagged are a subset: the share exceeds 1 only by summation rounding when every contract is flagged
-    return ChainScreen(style, american.height, flagged, min(share, 1.0), no_carry)
+    return ChainScreen(style, american.height, flagged, min(share, 1.0), int((~parity).sum()))
+
+
+def _expiry_key(expiration: pl.Series, settlement: pl.Series) -> np.ndarray:
+    """``days since 1970-01-01 * 2 + (1 if AM)`` per row: one integer per (expiration, settlement)."""
+    days = expiration.cast(pl.Date).to_physical().to_numpy().astype(np.int64)
+    return days * 2 + (settlement.cast(pl.String) == "AM").to_numpy().astype(np.int64)

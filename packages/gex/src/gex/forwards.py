@@ -9,6 +9,7 @@ borrow, so the model's per-expiry dividend yield is ``q = r - ln(F/S)/T``.
 
 from __future__ import annotations
 
+import numpy as np
 import polars as pl
 
 #: A parity forward further than this (log distance) from spot is treated as a bad quote, not carry.
@@ -127,39 +128,62 @@ one dividend of the first one's cash amount.
     >>> [round(x, 6) for x in d["dividend_pv"]], [round(x, 6) for x in d["last_dividend"]], d["last_ex_years"].to_list()
     ([0.0, 0.99005], [0.0, 0.995012], [inf, 0.1])
     """
-    s = float(spot)
     rows = expiries.select("expiration", pl.col("settlement").cast(pl.String), "tenor_years", "rate").join(
         forwards.select("expiration", pl.col("settlement").cast(pl.String), "forward"),
         on=["expiration", "settlement"], how="left",
     ).sort("tenor_years", "expiration", "settlement")
-    parity = rows.filter(pl.col("forward").is_not_null() & (pl.col("tenor_years") > 0))
-    pv = (pl.lit(s) - pl.col("forward") * (-pl.col("rate") * pl.col("tenor_years")).exp()).clip(lower_bound=0.0)
-    step = pl.col("pv") - pl.col("pv").shift(1).fill_null(0.0)
-    prev_t = pl.col("tenor_years").shift(1).fill_null(0.0)
-    counted = step > tolerance * s
-    cash = step * (pl.col("rate") * prev_t).exp()
-    parity = (
-        parity.with_columns(pv=pv.cum_max())
-        .with_columns(_cash=pl.when(counted).then(cash))
-        .with_columns(
+    forward = rows["forward"].fill_null(float("nan")).to_numpy()
+    parity, pv, last, ex = dividend_term_structure(rows["tenor_years"].to_numpy(), rows["rate"].to_numpy(), forward,
+                                                   spot, tolerance)
+    return rows.select("expiration", "settlement", "tenor_years").with_columns(
+        dividend_source=pl.Series(np.where(parity, "parity", "none").tolist(), dtype=pl.String),
+        dividend_pv=pl.Series(pv), last_dividend=pl.Series(last), last_ex_years=pl.Series(ex),
+    ).cast(IMPLIED_DIVIDEND_SCHEMA)  # type: ignore[arg-type]
+
+
+def dividend_term_structure(tenor_years: np.ndarray, rate: np.ndarray, forward: np.ndarray, spot: float,
+                            tolerance: float = DIVIDEND_TOLERANCE) -> tuple[np.ndarray, ...]:
+    """:func:`implied_dividends` on arrays, one element per expiry in any order (the screens call this per chain).
+
+    Parameters
+    ----------
+    tenor_years, rate:
+        Time to each expiry (years) and its rate (decimal per year, continuous), shape ``(n,)``.
+    forward:
+        Each expiry's parity forward, currency per share; NaN where there is none, shape ``(n,)``.
+    spot:
+        Underlying price, currency per share.
+    tolerance:
+        Smallest dividend recognised, fraction of spot.
+
+    Returns
+    -------
+    tuple of numpy arrays, shape ``(n,)`` each
+        ``(parity, dividend_pv, last_dividend, last_ex_years)``: whether the expiry had a parity forward, the PV of
+        the dividends before it, the last one's cash amount (currency per share) and its placed ex-date (years;
+        ``inf`` for none), as :func:`implied_dividends` defines them.
+    """
+    t, r, f = (np.asarray(x, dtype=np.float64) for x in (tenor_years, rate, forward))
+    s = float(spot)
+    n = t.shape[0]
+    dividend_pv, last, ex = np.zeros(n), np.zeros(n), np.full(n, np.inf)
+    parity = np.isfinite(f) & (t > 0)
+    order = np.flatnonzero(parity)
+    order = order[np.argsort(t[order], kind="stable")]
+    if order.size:
+        tt, rr = t[order], r[order]
+        pv = np.maximum.accumulate(np.maximum(s - f[order] * np.exp(-rr * tt), 0.0))
+        step = np.diff(pv, prepend=0.0)
+        prev_t = np.concatenate(([0.0], tt[:-1]))
+        counted = step > tolerance * s
+        cash = step * np.exp(rr * prev_t)
+        if counted.any():
             # a rise across a long gap (between LEAPS) lumps several dividends: payers pay regular amounts, so
             # the cash amount of one is capped at the first dividend seen (read across a short gap)
-            last_dividend=pl.when(pl.col("_cash").is_not_null())
-            .then(pl.min_horizontal("_cash", pl.col("_cash").drop_nulls().first()))
-            .forward_fill().fill_null(0.0),
-            last_ex_years=pl.when(counted).then(prev_t).forward_fill().fill_null(float("inf")),
-            dividend_pv=pl.when(pl.col("pv") > tolerance * s).then(pl.col("pv")).otherwise(0.0),
-        )
-        .select("expiration", "settlement", "dividend_pv", "last_dividend", "last_ex_years")
-    )
-    return (
-        rows.join(parity, on=["expiration", "settlement"], how="left")
-        .select(
-            "expiration", "settlement", "tenor_years",
-            dividend_source=pl.when(pl.col("dividend_pv").is_null()).then(pl.lit("none")).otherwise(pl.lit("parity")),
-            dividend_pv=pl.col("dividend_pv").fill_null(0.0),
-            last_dividend=pl.col("last_dividend").fill_null(0.0),
-            last_ex_years=pl.col("last_ex_years").fill_null(float("inf")),
-        )
-        .cast(IMPLIED_DIVIDEND_SCHEMA)  # type: ignore[arg-type]
-    )
+            cash = np.minimum(cash, cash[counted][0])
+        latest = np.maximum.accumulate(np.where(counted, np.arange(order.size), -1))  # last dividend so far
+        seen = latest >= 0
+        last[order] = np.where(seen, cash[np.maximum(latest, 0)], 0.0)
+        ex[order] = np.where(seen, prev_t[np.maximum(latest, 0)], np.inf)
+        dividend_pv[order] = np.where(pv > tolerance * s, pv, 0.0)
+    return parity, dividend_pv, last, ex
