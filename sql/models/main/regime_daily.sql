@@ -54,7 +54,8 @@ SELECT
     r.zero_dte_gex_usd_per_1pct,
     r.exercise_style,
     r.early_exercise_contracts,
-    r.early_exercise_gex_share
+    r.early_exercise_gex_share,
+    r.early_exercise_expiries_without_carry
 FROM mart.regime_daily AS r
 SEMI JOIN core.daily_snapshot AS d USING (underlying, session, preset, valuation_ts)
 LEFT JOIN crossings AS x ON x.underlying = r.underlying AND x.session = r.session AND x.valuation_ts = r.valuation_ts
@@ -109,3 +110,4 @@ COMMENT ON COLUMN main.regime_daily.zero_dte_gex_usd_per_1pct IS 'Net dealer GEX
 COMMENT ON COLUMN main.regime_daily.exercise_style IS 'Exercise style of the chain from its option roots: european (cash-settled index options: SPX, NDX, RUT, XSP, VIX, ...), american (equity and ETF options, OEX) or mixed; the GEX of an American chain uses European gamma, an approximation (docs/conventions.md)';
 COMMENT ON COLUMN main.regime_daily.early_exercise_contracts IS 'American contracts flagged where early exercise matters (deep in-the-money puts, calls before an ex-date; main.early_exercise), count; 0 for European chains';
 COMMENT ON COLUMN main.regime_daily.early_exercise_gex_share IS 'sum |GEX| of the flagged contracts / sum |GEX| of every contract valued, fraction 0..1: the share of the GEX whose European gamma is a poor proxy';
+COMMENT ON COLUMN main.regime_daily.early_exercise_expiries_without_carry IS 'American expiries without a put-call parity forward, screened as if no dividend were paid (their calls before an ex-date cannot be flagged), count; 0 for European chains';
