@@ -177,3 +177,17 @@ def test_share_in_unit_interval_and_flags_within_the_contracts(spot, rate, tenor
     assert screen.expiries_without_carry <= 4
     if screen.flagged.height == 0:
         assert screen.gex_share == 0.0
+
+
+def test_a_small_rise_after_a_dividend_is_drift_not_a_second_dividend():
+    """As on SPY's real chain of 2023-09-14 (ex-date the next morning): the first expiry reads the dividend a little
+    low (its calls are exercised before the ex-date), the next a few dimes higher; one dividend, not two."""
+    t = np.array([0.003, 0.011, 0.014, 0.25])
+    pv = np.array([1.425, 1.701, 1.717, 3.3])  # the last: the next quarter's dividend (a full-size rise)
+    r, s = 0.053, 450.81
+    e = pl.DataFrame({"expiration": [dt.date(2023, 9, 15), dt.date(2023, 9, 18), dt.date(2023, 9, 19),
+                                     dt.date(2023, 12, 15)], "settlement": ["PM"] * 4, "tenor_years": t, "rate": [r] * 4})
+    d = implied_dividends(e, e.select("expiration", "settlement", forward=pl.Series((s - pv) * np.exp(r * t))), s)
+    assert d["dividend_pv"].to_list() == pytest.approx(pv.tolist(), rel=1e-9)
+    assert d["last_dividend"].to_list() == pytest.approx([1.425, 1.425, 1.425, 1.425], rel=1e-3)
+    assert d["last_ex_years"].to_list() == pytest.approx([0.0, 0.0, 0.0, 0.014])

@@ -90,8 +90,9 @@ def implied_dividends(expiries: pl.DataFrame, forwards: pl.DataFrame, spot: floa
     of more than ``tolerance * spot`` between two consecutive parity expiries is a dividend whose ex-date falls
     between them; it is placed at the earlier expiry (the earliest it can be), which is the conservative choice
     for the call screen (:mod:`gex.early_exercise`: less interest left on the strike after it, a smaller cash
-    amount ``step * e^{r t_ex}``); a rise that lumps several dividends (a long gap between LEAPS expiries) counts as
-one dividend of the first one's cash amount.
+    amount ``step * e^{r t_ex}``); after the first dividend, a rise under half of it is not a new dividend (carry
+    drift, or the distorted parity of the first expiry after an ex-date, where American calls get exercised), and
+    a rise that lumps several dividends (a long gap between LEAPS expiries) counts as one of the first one's amount.
 
     Parameters
     ----------
@@ -176,6 +177,12 @@ def dividend_term_structure(tenor_years: np.ndarray, rate: np.ndarray, forward: 
         step = np.diff(pv, prepend=0.0)
         prev_t = np.concatenate(([0.0], tt[:-1]))
         counted = step > tolerance * s
+        if counted.any():
+            # after the first dividend, a rise under half of it is carry drift (the flat rate against the market's)
+            # or a distorted parity (the first expiry after an ex-date, where American calls are exercised), not a
+            # second dividend: payers pay regular amounts, quarterly
+            first = int(np.flatnonzero(counted)[0])
+            counted[first + 1:] &= step[first + 1:] > 0.5 * step[first]
         cash = step * np.exp(rr * prev_t)
         if counted.any():
             # a rise across a long gap (between LEAPS) lumps several dividends: payers pay regular amounts, so
