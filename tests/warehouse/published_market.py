@@ -30,7 +30,7 @@ PUBLISHED_VIEWS = (
     "regime_daily", "gex_by_strike", "gex_by_expiry", "gex_by_dte", "gex_profile", "flip_crossings",
     "regime_history", "flip_history", "levels_history", "vol_context", "runs", "hedge_advice", "gex_by_strike_root",
     "expected_move", "level_outcomes",
-    "scanner",
+    "scanner", "early_exercise",
 )
 
 

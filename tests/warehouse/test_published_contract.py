@@ -94,6 +94,11 @@ CONTRACT: dict[str, list[str]] = {
         "total_gex_change_usd_per_1pct", "net_gex_rank", "gex_adv_rank", "call_share_rank", "flip_distance_rank",
         "underlyings_in_session", "zero_dte_gamma_share", "partial_chain", "data_stale", "intraday", "preset",
     ],
+    "early_exercise": [
+        "session", "underlying", "symbol", "root", "expiration", "settlement", "strike", "right", "reason",
+        "open_interest", "gex_usd_per_1pct", "time_value", "carry", "dividend_pv", "dividend_source", "valuation_ts",
+        "preset",
+    ],
 }
 #: Keys of the per-session views (the Parquet export partitions them by underlying and session).
 KEYS = {

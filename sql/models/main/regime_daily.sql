@@ -51,7 +51,11 @@ SELECT
     CASE WHEN r.session = max(r.session) OVER (PARTITION BY r.underlying, r.preset)
          THEN r.session < (SELECT max(session) FROM mart.regime_daily) END AS data_stale,
     r.intraday,
-    r.zero_dte_gex_usd_per_1pct
+    r.zero_dte_gex_usd_per_1pct,
+    r.exercise_style,
+    r.early_exercise_contracts,
+    r.early_exercise_gex_share,
+    r.early_exercise_expiries_without_carry
 FROM mart.regime_daily AS r
 SEMI JOIN core.daily_snapshot AS d USING (underlying, session, preset, valuation_ts)
 LEFT JOIN crossings AS x ON x.underlying = r.underlying AND x.session = r.session AND x.valuation_ts = r.valuation_ts
@@ -103,3 +107,7 @@ COMMENT ON COLUMN main.regime_daily.snapshot_ts IS 'When the chain behind the ro
 COMMENT ON COLUMN main.regime_daily.data_stale IS 'On the underlying''s latest row: true when a later session is computed for another underlying (this one''s fetch failed or its file did not arrive), false when current; NULL on earlier rows';
 COMMENT ON COLUMN main.regime_daily.intraday IS 'True: no end-of-day snapshot of the session is computed yet and the row is the latest intraday one (spot is not a close); false: the end-of-day snapshot';
 COMMENT ON COLUMN main.regime_daily.zero_dte_gex_usd_per_1pct IS 'Net dealer GEX at spot of the contracts settling by the next session close (0-DTE), dollars per 1% move of the underlying';
+COMMENT ON COLUMN main.regime_daily.exercise_style IS 'Exercise style of the chain from its option roots: european (cash-settled index options: SPX, NDX, RUT, XSP, VIX, ...), american (equity and ETF options, OEX) or mixed; the GEX of an American chain uses European gamma, an approximation (docs/conventions.md)';
+COMMENT ON COLUMN main.regime_daily.early_exercise_contracts IS 'American contracts flagged where early exercise matters (deep in-the-money puts, calls before an ex-date; main.early_exercise), count; 0 for European chains';
+COMMENT ON COLUMN main.regime_daily.early_exercise_gex_share IS 'sum |GEX| of the flagged contracts / sum |GEX| of every contract valued, fraction 0..1: the share of the GEX whose European gamma is a poor proxy';
+COMMENT ON COLUMN main.regime_daily.early_exercise_expiries_without_carry IS 'American expiries without a put-call parity forward, screened as if no dividend were paid (their calls before an ex-date cannot be flagged), count; 0 for European chains';

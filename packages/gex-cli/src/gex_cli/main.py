@@ -87,7 +87,10 @@ def analyze(
 
         views = expiry_views(result, filters)
     if as_json:
+        from gex.early_exercise import screen_chain
+
         doc = result.to_dict()
+        doc["early_exercise"] = screen_chain(result.contracts, result.forwards, result.spot).summary()
         if filters:
             doc["expiry_views"] = [v.to_dict(with_profile=True) for v in views]
         jsonout.echo(doc)

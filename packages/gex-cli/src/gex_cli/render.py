@@ -59,12 +59,28 @@ def print_analysis(a: Analysis, console: Console | None = None) -> None:
     if a.vendor_model_gamma_gap is not None:
         t.add_row("Vendor vs model", f"{100 * a.vendor_model_gamma_gap:.1f}% exposure-weighted gamma gap")
     _expected_move_rows(t, a)
+    _early_exercise_row(t, a)
     excl = a.excluded_counts()
     detail = ", ".join(f"{k}: {v}" for k, v in excl.items()) or "none"
     t.add_row("Contracts", f"{a.contracts.height:,} used; {sum(excl.values()):,} excluded ({detail})")
     con.print(t)
     for w in a.warnings:
         con.print(f"[yellow]warning:[/yellow] {w}")
+
+
+def _early_exercise_row(t: Table, a: Analysis) -> None:
+    """American (or mixed) chains only: how many contracts the early-exercise screen flags and their share of
+    |GEX| (gex.early_exercise.screen_chain; European index chains print nothing)."""
+    from gex.early_exercise import screen_chain
+
+    screen = screen_chain(a.contracts, a.forwards, a.spot)
+    if screen.exercise_style == "european":
+        return
+    n = screen.expiries_without_carry
+    no_carry = f"; {n} expir{'y' if n == 1 else 'ies'} without a parity forward screened without dividends" if n else ""
+    t.add_row("Early exercise", f"{screen.exercise_style} options: {screen.flagged.height:,} of "
+              f"{screen.american_contracts:,} contracts flagged, {100 * screen.gex_share:.1f}% of |GEX| "
+              f"(European gamma is an approximation there){no_carry}")
 
 
 #: Width the expiry-views table is laid out at (a narrower terminal wraps lines rather than truncating cells).

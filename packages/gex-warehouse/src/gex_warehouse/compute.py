@@ -31,6 +31,7 @@ from gex.conventions import Conventions
 from gex.expected_move import expected_move_table
 from gex.volatility import atm_iv_constant_maturity
 
+from gex_warehouse.early_exercise_marts import early_exercise_frames
 from gex_warehouse.expiry_marts import expiry_mart_frames
 from gex_warehouse.load import pause_for_tests
 
@@ -46,6 +47,7 @@ MART_TABLES = (
     "mart.expiry_views",
     "mart.gex_profile_by_expiries",
     "mart.expected_move",
+    "mart.early_exercise",
 )
 #: The daily regime rows as a subquery: ``mart.regime_daily`` restricted to ``core.daily_snapshot`` (one row per
 #: underlying, session, preset: the end-of-day snapshot, else the latest intraday one). Everything daily reads it.
@@ -319,6 +321,7 @@ class MartFrames:
     expiry_views: pl.DataFrame  # gex_warehouse.expiry_marts: one row per expiry filter
     gex_profile_by_expiries: pl.DataFrame  # the profile of every filter but "all"
     expected_move: pl.DataFrame  # :func:`_expected_move_rows`: per expiry straddle moves, 1- and 5-session IV moves
+    early_exercise: pl.DataFrame  # gex_warehouse.early_exercise_marts: American contracts where early exercise matters
 
     def tables(self) -> dict[str, pl.DataFrame]:
         """``{mart table: frame}`` in :data:`MART_TABLES` order."""
@@ -391,6 +394,7 @@ def compute_session(
                 "crossing": pl.Float64, "is_flip": pl.Boolean, "preset": pl.String},
     )
     lv = a.levels
+    early, early_summary = early_exercise_frames(a)
     regime = pl.DataFrame(
         [
             {
@@ -429,6 +433,7 @@ def compute_session(
                 "snapshot_ts": snapshot.snapshot_ts,
                 "oi_date": _oi_date(a.contracts),
                 "zero_dte_gex_usd_per_1pct": a.zero_dte_gex,
+                **early_summary,
             }
         ],
         schema_overrides={
@@ -436,13 +441,14 @@ def compute_session(
             "most_negative_net_strike": pl.Float64, "abs_gamma_strike": pl.Float64, "vendor_model_gamma_gap": pl.Float64,
             "partial_reason": pl.String, "load_id": pl.String, "contracts_used": pl.Int64, "atm_iv_30d": pl.Float64,
             "valuation_ts": pl.Datetime("us", "UTC"), "snapshot_ts": pl.Datetime("us", "UTC"), "oi_date": pl.Date,
+            "early_exercise_contracts": pl.Int64, "early_exercise_expiries_without_carry": pl.Int64,
         },
     )
     views, view_profiles = expiry_mart_frames(a)
     atm_iv = regime["atm_iv_30d"][0]
     return MartFrames(u, s, name, v, by_strike, by_strike_root, by_expiry, by_dte, profile, crossings, regime, a,
                       expiry_views=views, gex_profile_by_expiries=view_profiles,
-                      expected_move=_expected_move_rows(a, atm_iv))
+                      expected_move=_expected_move_rows(a, atm_iv), early_exercise=early)
 
 
 def _expected_move_rows(a: Analysis, atm_iv: float | None) -> pl.DataFrame:

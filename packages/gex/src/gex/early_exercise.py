@@ -16,15 +16,23 @@ Both rules are screens, not prices: they say where a European number should not 
 give the American value. Units: prices and strikes in currency per share, rates and yields as continuously
 compounded decimals per year, times in years; dividends as cash per share with their time to the ex-date.
 
-Pure: arrays in, arrays out (no I/O).
+Pure: arrays in, arrays out (no I/O). :func:`screen_chain` applies both screens to an analysed chain: the
+American contracts only (:mod:`gex.exercise_style`), with the dividends the parity forwards imply
+(:func:`gex.forwards.implied_dividends`).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
+import polars as pl
 from numpy.typing import ArrayLike
+
+from gex import greeks
+from gex.exercise_style import EUROPEAN, chain_style, exercise_style
+from gex.forwards import dividend_term_structure
 
 #: Reason codes of :func:`early_exercise_flags` (index = code).
 REASONS: tuple[str | None, ...] = (None, "deep_itm_put", "call_before_ex_dividend")
@@ -123,3 +131,125 @@ def early_exercise_flags(
     reason = np.where(put_flag, DEEP_ITM_PUT, np.where(call_flag, CALL_BEFORE_EX_DIVIDEND, NONE)).astype(np.int8)
     carry = np.where(call, call_excess, put_carry)
     return EarlyExercise(put_flag | call_flag, reason, time_value, carry)
+
+
+#: Columns of :attr:`ChainScreen.flagged` (the rows of ``mart.early_exercise`` without the snapshot key).
+FLAGGED_SCHEMA: dict[str, pl.DataType] = {
+    "symbol": pl.String(),
+    "root": pl.String(),
+    "expiration": pl.Date(),
+    "settlement": pl.String(),
+    "strike": pl.Float64(),
+    "right": pl.String(),
+    "reason": pl.String(),
+    "open_interest": pl.Int64(),
+    "gex_usd_per_1pct": pl.Float64(),
+    "time_value": pl.Float64(),
+    "carry": pl.Float64(),
+    "dividend_pv": pl.Float64(),
+    "dividend_source": pl.String(),
+}
+
+
+@dataclass(frozen=True)
+class ChainScreen:
+    """The early-exercise screen of one analysed chain.
+
+    Attributes
+    ----------
+    exercise_style:
+        ``"european"``, ``"american"`` or ``"mixed"`` (:func:`gex.exercise_style.chain_style` of its roots).
+    american_contracts:
+        Contracts screened (the American ones among those valued), count.
+    flagged:
+        One row per flagged contract (:data:`FLAGGED_SCHEMA`), in the chain's order: its reason (a name of
+        :data:`REASONS`), open interest (contracts), dealer GEX (dollars per 1% move), time value and the carry it
+        was compared with (currency per share, see :class:`EarlyExercise`), the PV of the dividends before its
+        expiry (currency per share) and where they came from (``parity``, or ``none``: no parity forward, screened
+        without dividends).
+    gex_share:
+        ``sum |GEX| of flagged / sum |GEX| of every contract valued``, fraction in [0, 1] (0 when the chain has no
+        exposure).
+    expiries_without_carry:
+        American expiries with no parity forward, screened as if no dividend were paid, count.
+    """
+
+    exercise_style: str
+    american_contracts: int
+    flagged: pl.DataFrame
+    gex_share: float
+    expiries_without_carry: int
+
+    def summary(self) -> dict[str, object]:
+        """JSON-ready summary (``gex analyze --json``): style, counts, share of |GEX| (fraction) and flags per reason."""
+        by_reason = dict(sorted(self.flagged.group_by("reason").len().rows())) if self.flagged.height else {}
+        return {
+            "exercise_style": self.exercise_style,
+            "american_contracts": self.american_contracts,
+            "flagged_contracts": self.flagged.height,
+            "flagged_by_reason": {str(k): int(v) for k, v in by_reason.items()},
+            "gex_share": self.gex_share,
+            "expiries_without_carry": self.expiries_without_carry,
+        }
+
+
+def screen_chain(contracts: pl.DataFrame, forwards: pl.DataFrame, spot: float) -> ChainScreen:
+    """Apply :func:`early_exercise_flags` to the American contracts of an analysed chain.
+
+    Parameters
+    ----------
+    contracts:
+        The contracts valued (:attr:`gex.analysis.Analysis.contracts`): ``symbol``, ``root``, ``expiration``,
+        ``settlement``, ``strike``, ``right``, ``tenor_years``, ``rate``, ``sigma``, ``dividend_yield``,
+        ``open_interest``, ``gex_usd_per_1pct``.
+    forwards:
+        The chain's parity forwards (:attr:`gex.analysis.Analysis.forwards`), possibly empty.
+    spot:
+        Underlying price, currency per share.
+
+    The price screened is each contract's European Black-Scholes-Merton value under the analysis' own inputs
+    (``sigma``, ``rate``, ``dividend_yield``): the number whose gamma the marts use, so the flag says where that
+    number is not to be trusted. The dividends are :func:`gex.forwards.implied_dividends`: their PV lowers a put's
+    carry; the last one before expiry (cash amount, ex-date) drives the call screen.
+    """
+    roots = contracts["root"].unique().to_list() if contracts.height else []
+    style = chain_style(roots)
+    total = float(contracts["gex_usd_per_1pct"].abs().sum()) if contracts.height else 0.0
+    european = [r for r in roots if exercise_style(r) == EUROPEAN]
+    american = contracts.filter(~contracts["root"].is_in(european)) if european else contracts
+    if american.is_empty():
+        return ChainScreen(style, 0, pl.DataFrame(schema=FLAGGED_SCHEMA), 0.0, 0)
+    # one key per (expiration, settlement): days since the epoch * 2 + (1 for AM); arrays, not joins (per chain cost)
+    key = _expiry_key(american["expiration"], american["settlement"])
+    keys, first, per_contract = np.unique(key, return_index=True, return_inverse=True)
+    t, r = american["tenor_years"].to_numpy(), american["rate"].to_numpy()
+    forward = np.full(keys.size, np.nan)
+    if forwards.height:
+        f_key = _expiry_key(forwards["expiration"], forwards["settlement"])
+        at = np.searchsorted(keys, f_key)
+        hit = (at < keys.size) & (keys[np.minimum(at, keys.size - 1)] == f_key)
+        forward[at[hit]] = forwards["forward"].to_numpy()[hit]
+    parity, pv, last, ex = dividend_term_structure(t[first], r[first], forward, spot)
+    is_call = (american["right"].cast(pl.String) == "C").to_numpy()
+    k = american["strike"].to_numpy()
+    price = np.asarray(greeks.bs_price(spot, k, r, american["sigma"].to_numpy(), t, is_call,
+                                       dividend_yield=american["dividend_yield"].to_numpy()), dtype=np.float64)
+    screen = early_exercise_flags(spot, k, r, t, is_call, price, dividend=last[per_contract],
+                                  ex_dividend_years=ex[per_contract], dividend_pv=pv[per_contract])
+    flag = screen.flag
+    flagged = american.filter(pl.Series(flag)).with_columns(
+        reason=pl.Series(np.array(REASONS, dtype=object)[screen.reason[flag]].tolist(), dtype=pl.String),
+        time_value=pl.Series(screen.time_value[flag]),
+        carry=pl.Series(screen.carry[flag]),
+        dividend_pv=pl.Series(pv[per_contract][flag]),
+        dividend_source=pl.Series(np.where(parity[per_contract][flag], "parity", "none").tolist(), dtype=pl.String),
+    ).select(*(pl.col(c).cast(d) for c, d in FLAGGED_SCHEMA.items()))
+    share = float(np.abs(flagged["gex_usd_per_1pct"].to_numpy()).sum()) / total if total > 0 else 0.0
+    # the flagged are a subset: the share exceeds 1 only by summation rounding when every contract is flagged
+    return ChainScreen(style, american.height, flagged, min(share, 1.0), int((~parity).sum()))
+
+
+def _expiry_key(expiration: pl.Series, settlement: pl.Series) -> np.ndarray:
+    """``days since 1970-01-01 * 2 + (1 if AM)`` per row: one integer per (expiration, settlement)."""
+    days = expiration.cast(pl.Date).to_physical().to_numpy().astype(np.int64)
+    return days * 2 + (settlement.cast(pl.String) == "AM").to_numpy().astype(np.int64)

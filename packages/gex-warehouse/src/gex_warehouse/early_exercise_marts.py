@@ -1,0 +1,43 @@
+"""Mart rows of the early-exercise screen (``mart.early_exercise`` and the summary columns of
+``mart.regime_daily``; pure).
+
+One analysis in: :func:`gex.early_exercise.screen_chain` on its valued contracts and parity forwards, shaped as
+the flagged contracts keyed by (session, underlying, valuation_ts, preset, symbol), and the four summary values
+the regime row carries. Units: GEX in dollars per 1% move of the underlying, prices in currency per share
+(``docs/conventions.md``, "American options and European gamma").
+"""
+
+from __future__ import annotations
+
+import polars as pl
+from gex.analysis import Analysis
+from gex.early_exercise import FLAGGED_SCHEMA, screen_chain
+
+#: Column -> dtype of ``mart.early_exercise`` rows (the key first).
+EARLY_EXERCISE_SCHEMA: dict[str, pl.DataType] = {
+    "session": pl.Date(),
+    "underlying": pl.String(),
+    "valuation_ts": pl.Datetime("us", "UTC"),
+    "preset": pl.String(),
+    **FLAGGED_SCHEMA,
+}
+
+
+def early_exercise_frames(a: Analysis) -> tuple[pl.DataFrame, dict[str, object]]:
+    """``(mart.early_exercise rows, {regime_daily column: value})`` of analysis ``a``.
+
+    The summary columns: ``exercise_style``, ``early_exercise_contracts`` (count), ``early_exercise_gex_share``
+    (fraction 0..1) and ``early_exercise_expiries_without_carry`` (count).
+    """
+    screen = screen_chain(a.contracts, a.forwards, a.spot)
+    key = {"session": a.as_of, "underlying": a.underlying, "valuation_ts": a.valuation_ts, "preset": a.conventions.name}
+    rows = screen.flagged.select(
+        *(pl.lit(v, dtype=EARLY_EXERCISE_SCHEMA[k]).alias(k) for k, v in key.items()), pl.all()
+    )
+    summary: dict[str, object] = {
+        "exercise_style": screen.exercise_style,
+        "early_exercise_contracts": screen.flagged.height,
+        "early_exercise_gex_share": screen.gex_share,
+        "early_exercise_expiries_without_carry": screen.expiries_without_carry,
+    }
+    return rows, summary

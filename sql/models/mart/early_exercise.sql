@@ -1,0 +1,18 @@
+COMMENT ON TABLE mart.early_exercise IS 'Contracts of each computed snapshot where American early exercise matters, so their European Black-Scholes gamma is an approximation to distrust (gex.early_exercise.screen_chain; docs/conventions.md "American options and European gamma"); European chains have no rows';
+COMMENT ON COLUMN mart.early_exercise.session IS 'As-of trading session (New York date)';
+COMMENT ON COLUMN mart.early_exercise.underlying IS 'Normalised ticker without caret: AAPL, SPY, ...';
+COMMENT ON COLUMN mart.early_exercise.valuation_ts IS 'Instant the models valued at, UTC (the snapshot the row belongs to)';
+COMMENT ON COLUMN mart.early_exercise.preset IS 'Conventions the row was computed under (key): native, perfiliev, perfiliev-early, gflows';
+COMMENT ON COLUMN mart.early_exercise.symbol IS 'OSI-style option symbol as the vendor wrote it';
+COMMENT ON COLUMN mart.early_exercise.root IS 'Option root (American style: equity and ETF roots, OEX)';
+COMMENT ON COLUMN mart.early_exercise.expiration IS 'Expiration date (New York date)';
+COMMENT ON COLUMN mart.early_exercise.settlement IS 'AM (settles at the open of expiration) or PM (at its close)';
+COMMENT ON COLUMN mart.early_exercise.strike IS 'Strike, currency per share';
+COMMENT ON COLUMN mart.early_exercise."right" IS 'C call, P put';
+COMMENT ON COLUMN mart.early_exercise.reason IS 'deep_itm_put: time value below the interest on the strike to expiry net of the dividends PV, K (1 - exp(-rT)) - PV(D); call_before_ex_dividend: an in-the-money call whose last dividend before expiry beats its time value and the interest on the strike after the ex-date (Merton), D > K (1 - exp(-r (T - t_ex)))';
+COMMENT ON COLUMN mart.early_exercise.open_interest IS 'Open interest used, contracts';
+COMMENT ON COLUMN mart.early_exercise.gex_usd_per_1pct IS 'Dealer GEX of the contract from European Black-Scholes gamma, dollars per 1% move of the underlying';
+COMMENT ON COLUMN mart.early_exercise.time_value IS 'European model value minus intrinsic value, currency per share';
+COMMENT ON COLUMN mart.early_exercise.carry IS 'What the time value was compared with, currency per share: puts K (1 - exp(-rT)) - PV(D); calls the dividend''s excess over the interest on the strike after the ex-date';
+COMMENT ON COLUMN mart.early_exercise.dividend_pv IS 'Present value of the dividends with ex-date before expiry implied by put-call parity, S - F exp(-rT), currency per share (0 without a parity forward)';
+COMMENT ON COLUMN mart.early_exercise.dividend_source IS 'parity: dividends from the expiry''s parity forward; none: no parity forward for the expiry, screened as if no dividend were paid';
