@@ -5,6 +5,7 @@ Run on demand (never by pytest)::
     uv run python bench/bench_dask_year.py            # both parts
     uv run python bench/bench_dask_year.py dask       # part 1 only (section "dask-year" of docs/performance.md)
     uv run python bench/bench_dask_year.py size       # part 2 only (section "warehouse-size")
+    uv run python bench/bench_dask_year.py render DIR/dask-year.json   # part 1's section from saved numbers
 
 **Part 1, Dask** (``GEX_BENCH_UNDERLYINGS``, default 200; ``GEX_BENCH_SESSIONS``, default 10;
 ``GEX_BENCH_INDEX_CONTRACTS``, default the full ~20,000-contract index listings): one universe from
@@ -46,6 +47,7 @@ for _name, _value in (("DO_NOT_TRACK", "1"), ("PREFECT_SERVER_ANALYTICS_ENABLED"
     os.environ.setdefault(_name, _value)
 
 import datetime as dt  # noqa: E402
+import json  # noqa: E402
 import pickle  # noqa: E402
 import shutil  # noqa: E402
 import sys  # noqa: E402
@@ -225,9 +227,10 @@ def publish_alone(template_computed: Path, where: Path) -> float:
     return time.perf_counter() - t0
 
 
-def wire_bytes(root: Path) -> list[tuple[str, int, int, int]]:
-    """(chain, contracts, pickled ChainInput bytes, pickled MartFrames bytes) for a ~6,000- and a ~400-contract
-    chain: what Dask moves per job (its pickle: protocol 5, frames' buffers included)."""
+def wire_bytes(root: Path) -> list[tuple[str, int, int, int, int]]:
+    """(chain, contracts, pickled ChainInput bytes, pickled MartFrames bytes as ``analyse_session`` returns
+    them, the same with the analysis' per-contract frame) for a ~6,000- and a ~600-contract chain (the
+    generator's smallest SPX chain): what Dask moves per job (its pickle: protocol 5, buffers included)."""
     from distributed.protocol import pickle as dpickle
 
     from gex.conventions import NATIVE
@@ -235,6 +238,7 @@ def wire_bytes(root: Path) -> list[tuple[str, int, int, int]]:
     from gex_warehouse import compute as c
     from gex_warehouse.connect import connect
     from gex_warehouse.load import expand_paths, ingest_file
+    from pipelines.tasks import slim
 
     rows = []
     for contracts in (4600, 270):  # generate_market's targets that give ~6,000- and ~400-contract chains
@@ -248,16 +252,15 @@ def wire_bytes(root: Path) -> list[tuple[str, int, int, int]]:
         con.close()
         frames = c.compute_chain(chain, NATIVE)
         out = len(dpickle.dumps(chain, protocol=pickle.HIGHEST_PROTOCOL))
-        back = len(dpickle.dumps(frames, protocol=pickle.HIGHEST_PROTOCOL))
-        rows.append((f"{u} {s}", chain.snapshot.frame.height, out, back))
+        back = len(dpickle.dumps(slim(frames), protocol=pickle.HIGHEST_PROTOCOL))
+        full = len(dpickle.dumps(frames, protocol=pickle.HIGHEST_PROTOCOL))
+        rows.append((f"{u} {s}", chain.snapshot.frame.height, out, back, full))
     return rows
 
 
 def part_dask(root: Path) -> None:
     from gex_warehouse import compute as c
     from gex_warehouse.connect import connect
-
-    from _report import machine_line, write_section
 
     load_before = _load_average()
     template, contracts, gen, ing = prepare(root / f"u{UNDERLYINGS}x{SESSIONS}", UNDERLYINGS, SESSIONS, INDEX_CONTRACTS)
@@ -290,25 +293,44 @@ def part_dask(root: Path) -> None:
         print(f"backfill flow, Dask 1 worker: {dask1:.1f} s (cluster start + warm-up {start1:.1f} s)", flush=True)
         dask2, start2, _, d_dask2 = flow_run(template, root / "dask2", first, last, 2, warm_chain)
         print(f"backfill flow, Dask 2 workers: {dask2:.1f} s (cluster start + warm-up {start2:.1f} s)", flush=True)
-    load_after = _load_average()
-    same = d_threads == serial.digests and d_dask1 == serial.digests and d_dask2 == serial.digests
+    m = {
+        "load_before": load_before, "load_after": _load_average(), "underlyings": UNDERLYINGS, "sessions": SESSIONS,
+        "index_contracts": INDEX_CONTRACTS, "chains": len(keys), "contracts": contracts, "jobs": jobs,
+        "serial": {"seconds": serial.seconds, "read": serial.read, "analyse": serial.analyse, "write": serial.write},
+        "threads": threads, "publish": publish, "dask1": dask1, "dask2": dask2, "start1": start1, "start2": start2,
+        "api_start": api_start, "wire": wire,
+        "same": d_threads == serial.digests and d_dask1 == serial.digests and d_dask2 == serial.digests,
+    }
+    (root / "dask-year.json").write_text(json.dumps(m, indent=1))
+    render_dask(m)
 
+
+def render_dask(m: dict[str, Any]) -> None:
+    """Write the ``dask-year`` section of docs/performance.md from the measurements ``m`` (saved by
+    :func:`part_dask` as ``dask-year.json``; ``bench_dask_year.py render FILE`` re-renders one)."""
+    from _report import machine_line, write_section
+
+    serial = Serial(**m["serial"])
+    load_before, load_after, jobs, contracts, publish = m["load_before"], m["load_after"], m["jobs"], m["contracts"], m["publish"]
+    threads, dask1, dask2, start1, start2, api_start = (m[k] for k in ("threads", "dask1", "dask2", "start1", "start2", "api_start"))
+    wire, same, keys = m["wire"], m["same"], range(m["chains"])
+    UNDERLYINGS, SESSIONS, INDEX_CONTRACTS = m["underlyings"], m["sessions"], m["index_contracts"]  # noqa: N806
     compute = {"threads": threads - publish, "dask1": dask1 - publish, "dask2": dask2 - publish}
     rw = serial.read + serial.write
     total = rw + serial.analyse
     p = serial.analyse / total
-    # per-job cost the Dask flow adds beyond the library's read + analyse + write (task runs, pickling, transfer)
-    overhead_per_job = (compute["dask1"] - serial.seconds) / jobs
+    # Amdahl fitted to the two Dask runs: T(1) = S + P, T(2) = S + P / 2. S: the flow process's work (read,
+    # write, the Prefect tasks and submissions it runs); P: what the workers do (the analysis and the task-run
+    # bookkeeping prefect-dask runs on the worker), both per run of ``jobs`` chains.
+    par = max(2.0 * (compute["dask1"] - compute["dask2"]), 0.0)
+    ser = compute["dask1"] - par
 
     def model(n: int) -> float:
-        """Seconds of the compute for ``jobs`` chains on ``n`` workers: flow-process work (read, write,
-        Prefect + Dask per-task overhead) serial; the analysis divided among the workers."""
-        return rw + max(overhead_per_job, 0.0) * jobs + serial.analyse / n
+        """Seconds of the compute of ``jobs`` chains on ``n`` workers, fitted to the 1- and 2-worker runs."""
+        return ser + par / n
 
     per = contracts / max(len(keys), 1)
-    serial_part = rw + max(overhead_per_job, 0.0) * jobs
-    # whole market: ~5,000 chains a session (cost is mostly per chain: Python and task overhead)
-    to_market = MARKET_UNDERLYINGS / jobs
+    to_market = MARKET_UNDERLYINGS / jobs  # whole market: ~5,000 chains a session; the cost is mostly per chain
 
     lines = [
         f"{machine_line()}; load average {load_before} before, {load_after} after (other jobs shared the 2 cores).",
@@ -333,23 +355,23 @@ def part_dask(root: Path) -> None:
         f"{start1:.1f} s (1 worker), {start2:.1f} s (2); Prefect's temporary API: {api_start:.1f} s.",
         f"- Serial library split: read {serial.read:.1f} s + write {serial.write:.1f} s in the flow process "
         f"(serial fraction **{1 - p:.2f}**), analysis {serial.analyse:.1f} s (parallel fraction **{p:.2f}**).",
-        f"- Per chain the Dask flow adds {overhead_per_job * 1000:.0f} ms to the library's read + analyse + write "
-        "(Prefect task runs for read, analyse and write, pickling, the scheduler round trip); it runs in the flow "
-        "process, so it is serial too.",
         "- Bytes per chain over the network (Dask's pickle, protocol 5): "
-        + "; ".join(f"{n:,} contracts: {o / 1e3:,.0f} kB out (chain), {b / 1e3:,.0f} kB back (mart frames)" for _, n, o, b in wire)
+        + "; ".join(f"{n:,} contracts: {o / 1e3:,.0f} kB out (chain), {b / 1e3:,.0f} kB back (mart frames; "
+                    f"{f / 1e3:,.0f} kB with the per-contract frame `analyse_session` drops)" for _, n, o, b, f in wire)
         + ".",
         "",
-        "Model for an N-worker cluster (Amdahl; flow-process part serial, analysis parallel, the measured "
-        f"numbers above): T(N) = {serial_part:.1f} s + {serial.analyse:.1f} s / N for these "
-        f"{jobs} chains: " + ", ".join(f"N={n}: {model(n):.0f} s" for n in (1, 2, 4, 8, 16, 32))
-        + f"; the limit (N -> infinity) is {serial_part:.0f} s, "
-        f"{model(1) / serial_part:.1f}x faster than 1 worker at best. At N* = analysis / serial part = "
-        f"{serial.analyse / max(serial_part, 1e-9):.2f} workers the analysis takes as long as the serial part; past N* "
-        "each doubling of the workers saves less than 25% of the time. Per whole-market session (5,000 chains, "
-        f"scaled per chain from these chains of {per:,.0f} contracts on average): {model(1) * to_market:.0f} s on 1 "
-        f"worker, {model(8) * to_market:.0f} s on 8; a 252-session year {model(1) * to_market * YEAR / 3600:.1f} h "
-        f"on 1 worker, {model(8) * to_market * YEAR / 3600:.1f} h on 8.",
+        "Model for an N-worker cluster (Amdahl, fitted to the 1- and 2-worker runs: T(1) = S + P, T(2) = S + P/2; S "
+        "is the flow process's part: read, write, the Prefect tasks it runs, submitting; P the workers' part: the "
+        f"analysis and the task-run bookkeeping prefect-dask runs on the worker): S = {ser:.1f} s "
+        f"({ser / jobs * 1000:.0f} ms a chain), P = {par:.1f} s ({par / jobs * 1000:.0f} ms a chain), serial fraction "
+        f"**{ser / max(ser + par, 1e-9):.2f}**. T(N) for these {jobs} chains: "
+        + ", ".join(f"N={n}: {model(n):.0f} s" for n in (1, 2, 4, 8, 16, 32))
+        + f"; at best (N -> infinity) {ser:.0f} s, {model(1) / max(ser, 1e-9):.2f}x faster than 1 worker. Past "
+        f"N* = P / S = {par / max(ser, 1e-9):.1f} workers the workers' part is smaller than the flow process's and "
+        "each doubling of the workers saves under 25% of the time: more workers stop helping there. Per "
+        f"whole-market session (5,000 chains, scaled per chain from these chains of {per:,.0f} contracts on "
+        f"average; under this run's load): {model(1) * to_market / 60:.0f} min on 1 worker, {model(8) * to_market / 60:.0f} "
+        f"min on 8; the serial library (`gex compute`) {serial.seconds * to_market / 60:.0f} min.",
     ]
     write_section("dask-year", "## Whole-market year on Dask (`bench/bench_dask_year.py dask`)\n\n" + "\n".join(lines) + "\n")
     print("\n".join(lines))
@@ -474,6 +496,9 @@ def part_size(root: Path) -> None:
 
 
 def main() -> None:
+    if sys.argv[1:2] == ["render"]:  # re-render the dask section from a saved dask-year.json
+        render_dask(json.loads(Path(sys.argv[2]).read_text()))
+        return
     parts = sys.argv[1:] or ["dask", "size"]
     keep = os.environ.get("GEX_BENCH_DIR")
     root = Path(keep) if keep else Path(tempfile.mkdtemp(prefix="gex-bench-dask-"))
