@@ -6,6 +6,7 @@ Run on demand (never by pytest)::
     uv run python bench/bench_dask_year.py dask       # part 1 only (section "dask-year" of docs/performance.md)
     uv run python bench/bench_dask_year.py size       # part 2 only (section "warehouse-size")
     uv run python bench/bench_dask_year.py render DIR/dask-year.json   # part 1's section from saved numbers
+    uv run python bench/bench_dask_year.py render-size DIR/warehouse-size.json
 
 **Part 1, Dask** (``GEX_BENCH_UNDERLYINGS``, default 200; ``GEX_BENCH_SESSIONS``, default 10;
 ``GEX_BENCH_INDEX_CONTRACTS``, default the full ~20,000-contract index listings): one universe from
@@ -24,9 +25,9 @@ Every flow's mart tables are checked equal (content digests) to the serial libra
 time is their total minus the publish step, timed once on its own (``publish(force=True)``: the same
 exports, levels feed and snapshot every backfill ends with). Also measured: the bytes that travel per chain
 (the pickled :class:`~gex_warehouse.compute.ChainInput` out, the pickled
-:class:`~gex_warehouse.compute.MartFrames` back) for a ~6,000- and a ~400-contract chain.
+:class:`~gex_warehouse.compute.MartFrames` back) for a ~6,000- and a ~600-contract chain.
 
-**Part 2, size** (``GEX_BENCH_SIZE_UNDERLYINGS``, default 500; 2 sessions, full index chains): the DuckDB
+**Part 2, size** (``GEX_BENCH_SIZE_UNDERLYINGS``, default 500; ``GEX_BENCH_SIZE_SESSIONS`` sessions, default 2; full index chains): the DuckDB
 file after the empty schema, after each session's ingest, compute and publish (checkpointed), and the
 Parquet exports' and published snapshot's size; the second session's growth is the steady-state cost of a
 session (the first also pays table and index creation). Extrapolated linearly in contracts to the
@@ -63,6 +64,7 @@ UNDERLYINGS = int(os.environ.get("GEX_BENCH_UNDERLYINGS", "200"))
 SESSIONS = int(os.environ.get("GEX_BENCH_SESSIONS", "10"))
 INDEX_CONTRACTS = int(os.environ["GEX_BENCH_INDEX_CONTRACTS"]) if os.environ.get("GEX_BENCH_INDEX_CONTRACTS") else None
 SIZE_UNDERLYINGS = int(os.environ.get("GEX_BENCH_SIZE_UNDERLYINGS", "500"))
+SIZE_SESSIONS = int(os.environ.get("GEX_BENCH_SIZE_SESSIONS", "2"))  # 1: the growth over the empty schema
 #: Whole market (issue 13): underlyings, and the contracts of ``universe_members(5000)`` plus 3 full index chains.
 MARKET_UNDERLYINGS = 5000
 YEAR = 252
@@ -386,14 +388,12 @@ def part_size(root: Path) -> None:
     from gex_warehouse.load import checkpoint, ingest_file
     from gex_warehouse.published import refresh_snapshot, snapshot_path
 
-    from _report import machine_line, write_section
-
     n = SIZE_UNDERLYINGS
     landing = root / f"size{n}" / "landing"
     if not (landing / "reference" / "rates.csv").exists():
         t0 = time.perf_counter()
-        generate_universe(landing, n, sessions=2, seed=0)
-        print(f"generated {n} underlyings x 2 sessions in {time.perf_counter() - t0:.1f} s", flush=True)
+        generate_universe(landing, n, sessions=SIZE_SESSIONS, seed=0)
+        print(f"generated {n} underlyings x {SIZE_SESSIONS} sessions in {time.perf_counter() - t0:.1f} s", flush=True)
     where = root / f"size{n}" / "run"
     shutil.rmtree(where, ignore_errors=True)
     where.mkdir(parents=True)
@@ -421,6 +421,7 @@ def part_size(root: Path) -> None:
         checkpoint(con)
         row["publish_s"], row["after_publish"] = time.perf_counter() - t0, _du(path)
         row["exports"], row["snapshot"] = _du(exports), _du(snapshot_path(path))
+        row["export_files"] = sum(1 for p in exports.rglob("*.parquet"))
         row["contracts"], row["index_contracts"] = con.execute(
             "SELECT count(*), count(*) FILTER (WHERE underlying IN ('SPX', 'NDX', 'RUT')) FROM raw.chain_quotes "
             "WHERE session = (SELECT max(session) FROM raw.chain_quotes)").fetchall()[0]
@@ -428,7 +429,21 @@ def part_size(root: Path) -> None:
         steps.append(row)
         print(row, flush=True)
     con.close()
-    s1, s2 = steps
+    m = {"underlyings": n, "empty": empty, "steps": steps, "load": _load_average(),
+         "market_stock_contracts": sum(x.contracts for x in universe_members(MARKET_UNDERLYINGS, 0))}
+    (root / "warehouse-size.json").write_text(json.dumps(m, indent=1))
+    render_size(m)
+
+
+def render_size(m: dict[str, Any]) -> None:
+    """Write the ``warehouse-size`` section from :func:`part_size`'s measurements (``warehouse-size.json``;
+    ``bench_dask_year.py render-size FILE`` re-renders one). With two sessions the growth per session is the
+    second one's (steady state); with one, the first one's over the empty schema."""
+    from _report import machine_line, write_section
+
+    n, empty, steps = m["underlyings"], m["empty"], m["steps"]
+    s2 = steps[-1]
+    s1 = steps[-2] if len(steps) > 1 else {"after_publish": empty, "exports": 0}
     contracts_session = s2["contracts"]  # the newest session's contracts
     db_growth = s2["after_publish"] - s1["after_publish"]
     ingest_growth = s2["after_ingest"] - s1["after_publish"]
@@ -436,7 +451,7 @@ def part_size(root: Path) -> None:
     exp_growth = s2["exports"] - s1["exports"]
     # the whole market: the 5,000-underlying universe's ETF and stock chains (their target sizes) plus the
     # index chains as measured here (full listings)
-    market = sum(m.contracts for m in universe_members(MARKET_UNDERLYINGS, 0)) + s2["index_contracts"]
+    market = m["market_stock_contracts"] + s2["index_contracts"]
     scale = market / contracts_session
     by_chain = MARKET_UNDERLYINGS / s2["jobs"]
     upper = ingest_growth * scale + mart_growth * by_chain  # raw/core rows per contract, marts per chain
@@ -448,9 +463,9 @@ def part_size(root: Path) -> None:
         return f"{b / 1e6:,.1f} MB"
 
     lines = [
-        f"{machine_line()}; load average {_load_average()} at the end.",
+        f"{machine_line()}; load average {m['load']} at the end.",
         "",
-        f"Measured: `generate_universe({n}, sessions=2, seed=0)` (full index chains; {contracts_session:,} contracts "
+        f"Measured: `generate_universe({n}, sessions={len(steps)}, seed=0)` (full index chains; {contracts_session:,} contracts "
         f"a session, {s2['jobs']} chains; DataShop file {mb(s2['landing'])}), each session ingested, computed "
         "(native) and published (Parquet exports + published snapshot) with the library, checkpointed after each "
         f"step. Empty warehouse (schema only): {mb(empty)}.",
@@ -466,7 +481,9 @@ def part_size(root: Path) -> None:
         ]
     lines += [
         "",
-        f"Per session (the second session's growth: the steady state; measured at {contracts_session:,} contracts): "
+        ("Per session (the second session's growth: the steady state" if len(steps) > 1 else
+         "Per session (the session's growth over the empty schema; the second session was not measured")
+        + f"; measured at {contracts_session:,} contracts): "
         f"DuckDB file **{mb(db_growth)}** ({ingest_growth / contracts_session:,.0f} bytes per contract for the raw and "
         f"core layers, {mart_growth / contracts_session:,.0f} for the marts), Parquet exports **{mb(exp_growth)}** "
         f"({exp_growth / contracts_session:,.0f} bytes per contract).",
@@ -486,7 +503,7 @@ def part_size(root: Path) -> None:
         f"so the last column (the marts and exports scaled by chains, x{by_chain:.2f}) bounds the year from above.",
         "",
         "The published snapshot holds the same published rows as the exports (one DuckDB file, rebuilt on each "
-        f"publish; {mb(s2['snapshot'])} after 2 sessions here), so it grows like the exports. Not measured: "
+        f"publish; {mb(s2['snapshot'])} after {len(steps)} session(s) here), so it grows like the exports. Not measured: "
         "intraday snapshots (each kept snapshot of a chain adds about a session's raw and mart rows of that chain) "
         "and extra presets (each adds the marts' share again).",
     ]
@@ -498,6 +515,9 @@ def part_size(root: Path) -> None:
 def main() -> None:
     if sys.argv[1:2] == ["render"]:  # re-render the dask section from a saved dask-year.json
         render_dask(json.loads(Path(sys.argv[2]).read_text()))
+        return
+    if sys.argv[1:2] == ["render-size"]:  # re-render the size section from a saved warehouse-size.json
+        render_size(json.loads(Path(sys.argv[2]).read_text()))
         return
     parts = sys.argv[1:] or ["dask", "size"]
     keep = os.environ.get("GEX_BENCH_DIR")
