@@ -58,7 +58,7 @@ def _marts(path: Path) -> dict[str, str]:
     try:
         out = {t: table_digest(con, t) for t in c.MART_TABLES}
         out["mart.runs"] = repr(con.execute(
-            "SELECT underlying, session, preset, status, rows_in, rows_out, message FROM mart.runs ORDER BY ALL").fetchall())
+            "SELECT underlying, session, conventions, status, rows_in, rows_out, message FROM mart.runs ORDER BY ALL").fetchall())
         return out
     finally:
         con.close()
