@@ -62,6 +62,22 @@ def test_read_analyse_write_one_session(warehouse):
         con.close()
 
 
+def test_analyse_session_returns_the_marts_without_the_per_contract_frame(warehouse):
+    """What a Dask worker sends back: the same mart rows and analysis scalars as the full result, the
+    per-contract frame (most of the bytes) emptied with its schema kept."""
+    import pickle
+
+    chain = t.read_chain.fn(str(warehouse), "SPX", SESSIONS[0])
+    full = c.compute_chain(chain, preset("native"))
+    sent = t.analyse_session.fn(chain, preset("native"))
+    assert full.analysis.contracts.height > 1000 and sent.analysis.contracts.height == 0
+    assert sent.analysis.contracts.schema == full.analysis.contracts.schema
+    assert all(sent.tables()[name].equals(frame) for name, frame in full.tables().items())
+    assert (sent.analysis.total_gex, sent.analysis.gamma_flip, sent.analysis.regime, sent.analysis.warnings) == \
+        (full.analysis.total_gex, full.analysis.gamma_flip, full.analysis.regime, full.analysis.warnings)
+    assert len(pickle.dumps(sent, protocol=5)) < len(pickle.dumps(full, protocol=5)) / 3
+
+
 def test_read_chain_of_a_missing_session_is_a_key_error(warehouse):
     with pytest.raises(KeyError, match="no chain"):
         t.read_chain.fn(str(warehouse), "SPX", dt.date(2024, 1, 5))

@@ -223,7 +223,8 @@ def backfill(
     dask: Annotated[
         str | None,
         typer.Option("--dask", help="Run the analysis on an existing Dask cluster at this scheduler address "
-                                    "(tcp://host:8786); needs PREFECT_API_URL set to a Prefect server."),
+                                    "(tcp://host:8786), or on a temporary local one (local, local:N worker "
+                                    "processes); needs PREFECT_API_URL set to a Prefect server (docs/distributed.md)."),
     ] = None,
     lock_wait: Annotated[float, _lock_wait_option(0)] = 0.0,
 ) -> None:
@@ -245,6 +246,13 @@ def backfill(
     target = warehouse_path(warehouse)
     if not target.is_file():
         raise _fail(f"no warehouse at {target}: load data first with `gex ingest PATH --warehouse {target}`", EXIT_BAD_INPUT)
+    if dask is not None:
+        from pipelines.backfill import parse_dask_address
+
+        try:
+            parse_dask_address(dask)
+        except ValueError as exc:
+            raise _fail(str(exc), EXIT_USAGE) from None
     if dask is not None and not os.environ.get("PREFECT_API_URL"):
         raise _fail("--dask needs a Prefect server that the Dask workers can reach: start one with "
                     "`uv run prefect server start` and set PREFECT_API_URL=http://<host>:4200/api "

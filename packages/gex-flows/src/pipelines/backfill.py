@@ -72,17 +72,43 @@ if __name__ == "__main__":
     backfill(sys.argv[1], dt.date.fromisoformat(sys.argv[2]), dt.date.fromisoformat(sys.argv[3]))
 
 
+#: Dask's network protocols a scheduler address may use (``distributed.comm``; ``inproc`` is in-process only).
+DASK_SCHEMES = ("tcp", "tls", "ws", "wss", "ucx")
+#: Most worker processes ``local:N`` may start (a local cluster on one machine).
+MAX_LOCAL_WORKERS = 256
+
+
+def parse_dask_address(address: str) -> tuple[str, int | None]:
+    """Check a ``--dask`` value: ``("local", N)`` for ``local`` / ``local:N`` (N worker processes on this
+    machine, default 2), ``(address, None)`` for a scheduler address ``scheme://host:port`` (e.g.
+    ``tcp://10.0.0.5:8786``). ``ValueError`` with a one-line reason otherwise, before any cluster is contacted.
+    """
+    text = address.strip()
+    if text == "local" or text.startswith("local:"):
+        count = text.split(":", 1)[1] if ":" in text else "2"
+        if not count.isdigit() or not 1 <= int(count) <= MAX_LOCAL_WORKERS:
+            raise ValueError(f"--dask {address!r}: local:N needs N between 1 and {MAX_LOCAL_WORKERS} worker processes")
+        return "local", int(count)
+    scheme, sep, rest = text.partition("://")
+    host, colon, port = rest.rpartition(":")
+    if not sep or scheme not in DASK_SCHEMES or not colon or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f"--dask {address!r}: expected a Dask scheduler address such as tcp://host:8786 "
+                         f"(schemes {', '.join(DASK_SCHEMES)}), or local / local:N")
+    return text, None
+
+
 def with_dask(flow_obj: Any, address: str) -> Any:
     """``flow_obj`` running its tasks on Dask through prefect-dask: an existing cluster's scheduler address
-    (``tcp://host:8786``), or ``local`` / ``local:N`` for a temporary local cluster of N worker processes
+    (``tcp://host:8786``: ``dask scheduler`` and ``dask worker tcp://host:8786`` on other machines, see
+    ``docs/distributed.md``), or ``local`` / ``local:N`` for a temporary local cluster of N worker processes
     (one thread each; default 2). The flow's own process stays the warehouse's only writer: workers get
-    chains and return mart frames."""
+    chains and return mart frames. ``ValueError`` for an address :func:`parse_dask_address` refuses."""
     from prefect_dask import DaskTaskRunner
 
-    if address == "local" or address.startswith("local:"):
-        n = int(address.split(":", 1)[1]) if ":" in address else 2
-        runner = DaskTaskRunner(cluster_kwargs={"n_workers": n, "threads_per_worker": 1, "processes": True,
+    target, workers = parse_dask_address(address)
+    if workers is not None:
+        runner = DaskTaskRunner(cluster_kwargs={"n_workers": workers, "threads_per_worker": 1, "processes": True,
                                                 "dashboard_address": ":0"})
     else:
-        runner = DaskTaskRunner(address=address)
+        runner = DaskTaskRunner(address=target)
     return flow_obj.with_options(task_runner=runner)

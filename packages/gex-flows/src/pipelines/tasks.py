@@ -10,6 +10,7 @@ the single writer. Only :func:`analyse_session` (pure) is submitted to the task 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -144,8 +145,18 @@ def read_chain(warehouse_file: str, underlying: str, session: dt.date,
 
 @task(cache_policy=NO_CACHE)
 def analyse_session(chain: c.ChainInput, conventions: Conventions) -> c.MartFrames:
-    """Pure: one chain -> its mart rows (safe to run in threads: numpy/numba release the GIL)."""
-    return c.compute_chain(chain, conventions)
+    """Pure: one chain -> its mart rows (safe to run in threads: numpy/numba release the GIL), without the
+    per-contract frame of the analysis (:func:`slim`)."""
+    return slim(c.compute_chain(chain, conventions))
+
+
+def slim(frames: c.MartFrames) -> c.MartFrames:
+    """``frames`` with ``analysis.contracts`` (every contract with its greeks and exposures) emptied, its
+    schema kept: the marts are already shaped from it and nothing after the analysis reads it (the writer
+    takes the mart tables, the run log the analysis' scalars and warnings), while it is ~90% of the pickled
+    result a Dask worker sends back (2.5 MB of 2.7 MB for a 6,000-contract chain; ``docs/distributed.md``)
+    and of the memory a batch in flight holds."""
+    return dataclasses.replace(frames, analysis=dataclasses.replace(frames.analysis, contracts=frames.analysis.contracts.clear()))
 
 
 @task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2, retry_condition_fn=_transient)
