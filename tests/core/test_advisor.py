@@ -413,3 +413,28 @@ def test_advisor_subpackage_is_pure(module):
     from tests.core.test_core_is_pure import test_module_is_pure
 
     test_module_is_pure(module)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    outer=st.one_of(st.just(0.0), st.floats(1e-6, 1e6)), restart_share=st.sampled_from([0.0, 0.3, 1.0, 1.5]),
+    gamma=st.one_of(st.just(0.0), st.floats(-1e3, 1e3), st.floats(1e-300, 1e-90)), spot=st.floats(0.5, 1e5),
+    sigma=st.floats(1e-4, 3.0), lam=st.one_of(st.just(0.0), st.floats(0.0, 1e-2)), fee=st.sampled_from([0.0, 1.0, 7.5]),
+    monitor=st.sampled_from([0.0, 1 / (252 * 390), 1e-3]),
+)
+def test_scalar_band_rates_equal_the_array_ones_bit_for_bit(outer, restart_share, gamma, spot, sigma, lam, fee, monitor):
+    from gex.advisor.bands import band_rates_scalar
+
+    args = (outer, outer * restart_share, gamma, spot, sigma, lam, fee, monitor)
+    fast = band_rates_scalar(*args)
+    plain = tuple(float(x) for x in adv.band_rates(*args))
+    assert [repr(x) for x in fast] == [repr(x) for x in plain]
+
+
+def test_scalar_band_rates_hand_back_non_finite_inputs_to_the_array_path():
+    from gex.advisor.bands import band_rates_scalar
+
+    args = (math.inf, 0.0, 1.0, 100.0, 0.2, 1e-3, 0.0, 0.0)
+    with np.errstate(invalid="ignore"):
+        plain = [repr(float(x)) for x in adv.band_rates(*args)]
+        assert [repr(x) for x in band_rates_scalar(*args)] == plain

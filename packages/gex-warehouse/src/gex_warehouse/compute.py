@@ -29,7 +29,6 @@ from gex.calendar import session_close
 from gex.chain import CHAIN_COLUMNS, ChainSnapshot, conform
 from gex.conventions import Conventions
 from gex.expected_move import expected_move_table
-from gex.volatility import atm_iv_constant_maturity
 
 from gex_warehouse.early_exercise_marts import early_exercise_frames
 from gex_warehouse.expiry_marts import expiry_mart_frames
@@ -428,7 +427,7 @@ def compute_session(
                 "conventions": json.dumps(a.conventions.as_record(), sort_keys=True),
                 "load_id": load_id,
                 "computed_with": code_version(),
-                "atm_iv_30d": atm_iv_constant_maturity(a.contracts, a.spot, a.valuation_ts),
+                "atm_iv_30d": a.atm_iv_30d,  # atm_iv_constant_maturity of the analysis' contracts
                 "intraday": snapshot.valuation_ts < session_close(snapshot.session),
                 "snapshot_ts": snapshot.snapshot_ts,
                 "oi_date": _oi_date(a.contracts),

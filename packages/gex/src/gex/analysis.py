@@ -424,14 +424,20 @@ def profile_and_flip(exposures: pl.DataFrame, spot: float, conv: Conventions, ne
     under ``conv``: the exact root-found flip and the regime from the profile at spot (``flip_method
     "root"``), or the presets' first grid crossing and the regime from ``net_gex_at_spot`` (the spot total,
     dollars per 1% move). Used by :func:`analyze` and, per expiry filter, by :mod:`gex.expiry_views`."""
-    profile = GammaProfile.from_contracts(
-        exposures["strike"].to_numpy(),
-        exposures["sigma"].to_numpy(),
-        exposures["tenor_years"].to_numpy(),
-        exposures["dealer_shares_per_point"].to_numpy(),
-        rate=exposures["rate"].to_numpy(),
-        dividend_yield=exposures["dividend_yield"].to_numpy(),
+    return profile_and_flip_arrays(
+        *(exposures[c].to_numpy() for c in ("strike", "sigma", "tenor_years", "dealer_shares_per_point", "rate",
+                                            "dividend_yield")),
+        spot, conv, net_gex_at_spot,
     )
+
+
+def profile_and_flip_arrays(strike: np.ndarray, sigma: np.ndarray, tenor_years: np.ndarray,
+                            dealer_shares_per_point: np.ndarray, rate: np.ndarray, dividend_yield: np.ndarray,
+                            spot: float, conv: Conventions, net_gex_at_spot: float) -> ProfileFlip:
+    """:func:`profile_and_flip` of contracts given as arrays, each shape ``(n,)``: strike (currency per share),
+    sigma and rate and dividend yield (decimal per year), tenor (years), dealer shares per point (signed)."""
+    profile = GammaProfile.from_contracts(strike, sigma, tenor_years, dealer_shares_per_point, rate=rate,
+                                          dividend_yield=dividend_yield)
     lo, hi = conv.profile_window[0] * spot, conv.profile_window[1] * spot
     levels_grid = np.linspace(lo, hi, conv.profile_levels)
     curve = np.asarray(profile.gex(levels_grid), dtype=np.float64)

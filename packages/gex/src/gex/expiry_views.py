@@ -41,12 +41,13 @@ import datetime as dt
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+import numpy as np
 import polars as pl
 
-from gex.analysis import Analysis, next_close, profile_and_flip
+from gex.analysis import Analysis, next_close, profile_and_flip, profile_and_flip_arrays
 from gex.calendar import is_session, previous_session
 from gex.gex import exposure_totals, per_strike_gex
-from gex.levels import Regime, key_levels
+from gex.levels import Levels, Regime, key_levels, key_levels_arrays
 
 #: Filter names, in display order.
 EXPIRY_FILTERS: tuple[str, ...] = ("all", "0dte", "ex-0dte", "ex-next-expiry", "ex-next-monthly", "monthly")
@@ -176,6 +177,31 @@ class FilterContext:
             return ~(monthly & that)
         raise ValueError(f"unknown expiry filter {name!r}; choose one of {', '.join(EXPIRY_FILTERS)}")
 
+    def masks(self, frame: pl.DataFrame, names: list[str]) -> dict[str, np.ndarray]:
+        """``{filter: rows it keeps}`` for each of ``names`` (numpy bool arrays, one per row), equal to
+        :meth:`mask`'s, with each condition evaluated once for all filters (the monthly test is the costly one)."""
+        n = frame.height
+        everything = np.ones(n, dtype=bool)
+        cols = frame.select(
+            zero=(pl.col("settlement_ts") <= pl.lit(self.zero_dte_cutoff)).fill_null(False),
+            next_expiry=(pl.col("expiration") == pl.lit(self.next_expiration)).fill_null(False)
+            if self.next_expiration is not None else pl.lit(False),
+            next_monthly_date=(pl.col("expiration") == pl.lit(self.next_monthly)).fill_null(False)
+            if self.next_monthly is not None else pl.lit(False),
+        )
+        zero = cols["zero"].to_numpy().astype(bool)
+        monthly = (monthly_mask(frame, self.underlying).to_numpy().astype(bool)
+                   if {"monthly", "ex-next-monthly"} & set(names) else everything)
+        base = {
+            "all": everything,
+            "0dte": zero,
+            "ex-0dte": ~zero,
+            "ex-next-expiry": ~cols["next_expiry"].to_numpy().astype(bool),
+            "monthly": monthly,
+            "ex-next-monthly": ~(monthly & cols["next_monthly_date"].to_numpy().astype(bool)),
+        }
+        return {name: base[name] for name in names}
+
     def excluded_expiration(self, name: str) -> dt.date | None:
         """The expiration date a filter drops (``ex-next-expiry``, ``ex-next-monthly``), else ``None``."""
         return {"ex-next-expiry": self.next_expiration, "ex-next-monthly": self.next_monthly}.get(name)
@@ -259,6 +285,123 @@ def expiry_view(a: Analysis, name: str, context: FilterContext | None = None) ->
     The filter cuts the model's contracts (profile, flip, share, counts) and the rows behind the spot
     totals and levels (the vendor-gamma rows under presets that use them) alike; everything else is
     computed exactly as :func:`gex.analysis.analyze` computes it for the whole chain, under the same
+    conventions, window and grid. Equal, bit for bit, to :func:`expiry_view_reference`.
+    """
+    if name not in EXPIRY_FILTERS:
+        raise ValueError(f"unknown expiry filter {name!r}; choose one of {', '.join(EXPIRY_FILTERS)}")
+    return expiry_views(a, [name], context)[0]
+
+
+@dataclass(frozen=True)
+class _Rows:
+    """The columns of one frame of contracts the views need, as numpy arrays, and the rows each filter keeps.
+
+    Why: the views run for every chain and filter; on a whole-market session most chains are small and the
+    fixed cost of a dozen polars calls per filter was most of the time. Masks are cut from arrays extracted
+    once; the arithmetic is the same (row order kept, so every sum is over the same values in the same order).
+    """
+
+    strike: np.ndarray  # (n,) currency per share
+    is_call: np.ndarray  # (n,) bool
+    gex: np.ndarray  # (n,) dealer GEX, dollars per 1% move
+    expiration: np.ndarray  # (n,) days since the epoch (nulls as a sentinel)
+    by_strike: np.ndarray  # (n,) stable argsort of strike: per_strike_gex's row order
+    masks: dict[str, np.ndarray]  # filter -> (n,) bool
+    profile_inputs: tuple[np.ndarray, ...]  # strike, sigma, tenor_years, dealer_shares_per_point, rate, dividend_yield
+
+    @classmethod
+    def of(cls, frame: pl.DataFrame, ctx: FilterContext, names: list[str], *, model: bool) -> _Rows:
+        n = frame.height
+        strike = frame["strike"].to_numpy().astype(np.float64)
+        masks = ctx.masks(frame, names)
+        inputs: tuple[np.ndarray, ...] = ()
+        if model:
+            inputs = tuple(frame[c].to_numpy() for c in ("strike", "sigma", "tenor_years", "dealer_shares_per_point",
+                                                         "rate", "dividend_yield"))
+        return cls(
+            strike=strike,
+            is_call=(frame["right"] == "C").to_numpy(),
+            gex=frame["gex_usd_per_1pct"].to_numpy().astype(np.float64),
+            expiration=frame["expiration"].to_physical().fill_null(np.iinfo(np.int32).min).to_numpy(),
+            by_strike=np.argsort(strike, kind="stable"),
+            masks=masks,
+            profile_inputs=inputs,
+        )
+
+    def totals(self, keep: np.ndarray) -> tuple[float, float, float]:
+        """(call, put, net) GEX of the kept rows, as :func:`gex.gex.exposure_totals` sums them."""
+        is_call, gex = self.is_call[keep], self.gex[keep]
+        return (float(np.sum(np.where(is_call, gex, 0.0))), float(np.sum(np.where(is_call, 0.0, gex))),
+                float(np.sum(gex)))
+
+    def levels(self, keep: np.ndarray, spot: float) -> Levels:
+        """:func:`gex.levels.key_levels` of the kept rows' :func:`gex.gex.per_strike_gex` table, summed the same
+        way (rows stably sorted by strike, each strike summed left to right)."""
+        order = self.by_strike[keep[self.by_strike]]
+        strike, is_call, gex = self.strike[order], self.is_call[order], self.gex[order]
+        starts = np.flatnonzero(np.r_[True, strike[1:] != strike[:-1]]) if order.size else order
+        sums = [np.add.reduceat(v, starts) if order.size else v[:0]
+                for v in (np.where(is_call, gex, 0.0), np.where(is_call, 0.0, gex), gex)]
+        levels = key_levels_arrays(strike[starts], *sums, spot)
+        if levels is None:  # a non-finite value: the reference decides
+            names = ("call_gex_usd_per_1pct", "put_gex_usd_per_1pct", "net_gex_usd_per_1pct")
+            table = pl.DataFrame({"strike": strike[starts], **dict(zip(names, sums))})
+            levels = key_levels(table, spot)
+        return levels
+
+
+def _gross_of(gex: np.ndarray) -> float:
+    """:func:`_gross` of GEX values (summed by polars, as the analysis sums its 0-DTE share)."""
+    return float(pl.Series(np.abs(gex), dtype=pl.Float64).sum())
+
+
+def _view(a: Analysis, name: str, ctx: FilterContext, model: _Rows, spot: _Rows | None, gross_all: float) -> ExpiryView:
+    """The view of one filter from the extracted rows (``spot``: the vendor-gamma rows, ``None`` when the
+    model's rows are also the spot rows)."""
+    keep = model.masks[name]
+    spot_rows, spot_keep = (model, keep) if spot is None else (spot, spot.masks[name])
+    call, put, net = spot_rows.totals(spot_keep)
+    n_model, n_spot = int(keep.sum()), int(spot_keep.sum())
+    share = _gross_of(model.gex[keep]) / gross_all if gross_all > 0 else 0.0
+    base = dict(
+        expiries=name,
+        contracts=n_model,
+        expirations=int(np.unique(model.expiration[keep]).size),
+        total_gex=net,
+        call_gex=call,
+        put_gex=put,
+        gross_gex_share=share,
+        excluded_expiration=ctx.excluded_expiration(name),
+    )
+    if n_model == 0 and n_spot == 0:
+        # nothing to value: no profile, no flip, no levels, no regime (zero is the true total of no contracts)
+        return ExpiryView(**base, gex_at_spot_model=0.0, gamma_flip=None, flip_crossings=(), flip_distance_pct=None,
+                          regime=None, call_wall=None, put_wall=None, abs_gamma_strike=None)
+    k, sigma, tenor, shares, rate, dy = (x[keep] for x in model.profile_inputs)
+    pf = profile_and_flip_arrays(k, sigma, tenor, shares, rate, dy, a.spot, a.conventions, net)
+    levels = spot_rows.levels(spot_keep, a.spot) if n_spot else None
+    flip = pf.flip
+    return ExpiryView(
+        **base,
+        gex_at_spot_model=pf.gex_at_spot_model,
+        gamma_flip=flip,
+        flip_crossings=pf.crossings,
+        flip_distance_pct=None if flip is None else 100.0 * (flip - a.spot) / a.spot,
+        regime=pf.regime,
+        call_wall=None if levels is None else levels.call_wall,
+        put_wall=None if levels is None else levels.put_wall,
+        abs_gamma_strike=None if levels is None else levels.abs_gamma_strike,
+        profile=pl.DataFrame({"spot_level": pf.levels, "gex_usd_per_1pct": pf.curve}, schema=PROFILE_SCHEMA),
+    )
+
+
+def expiry_view_reference(a: Analysis, name: str, context: FilterContext | None = None) -> ExpiryView:
+    """The view of filter ``name`` computed the plain way: the filtered frames through the same functions
+    :func:`gex.analysis.analyze` uses (the reference :func:`expiry_view` is tested against, bit for bit).
+
+    The filter cuts the model's contracts (profile, flip, share, counts) and the rows behind the spot
+    totals and levels (the vendor-gamma rows under presets that use them) alike; everything else is
+    computed exactly as :func:`gex.analysis.analyze` computes it for the whole chain, under the same
     conventions, window and grid.
     """
     if name not in EXPIRY_FILTERS:
@@ -335,7 +478,19 @@ def _all_view(a: Analysis) -> ExpiryView:
     )
 
 
-def expiry_views(a: Analysis, names: tuple[str, ...] | list[str] = EXPIRY_FILTERS) -> list[ExpiryView]:
-    """The views of ``names`` (default every filter, in :data:`EXPIRY_FILTERS` order) of analysis ``a``."""
-    ctx = filter_context(a)
-    return [expiry_view(a, n, ctx) for n in names]
+def expiry_views(a: Analysis, names: tuple[str, ...] | list[str] = EXPIRY_FILTERS,
+                 context: FilterContext | None = None) -> list[ExpiryView]:
+    """The views of ``names`` (default every filter, in :data:`EXPIRY_FILTERS` order) of analysis ``a``.
+
+    The contracts' columns are extracted once and every filter cut from them (see :class:`_Rows`)."""
+    for name in names:
+        if name not in EXPIRY_FILTERS:
+            raise ValueError(f"unknown expiry filter {name!r}; choose one of {', '.join(EXPIRY_FILTERS)}")
+    ctx = context or filter_context(a)
+    cut = [n for n in names if n != "all"]
+    if not cut:
+        return [_all_view(a) for _ in names]
+    model = _Rows.of(a.contracts, ctx, cut, model=True)
+    spot = None if a.spot_contracts is None else _Rows.of(a.spot_contracts, ctx, cut, model=False)
+    gross_all = _gross(a.contracts)
+    return [_all_view(a) if n == "all" else _view(a, n, ctx, model, spot, gross_all) for n in names]

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from gex.advisor.bands import (
-    BGK_SHIFT, band_rates, clock_rates, optimal_clock_interval, reset_half_width,
+    BGK_SHIFT, band_rates, band_rates_scalar, clock_rates, optimal_clock_interval, reset_half_width,
 )
 from gex.advisor.inputs import (
     DAYS_PER_YEAR, DEFAULT_COSTS, DEFAULT_RISK_AVERSION, MINUTES_PER_DAY, CostModel, Execution, Leg, template_legs,
@@ -385,8 +385,14 @@ def _breakeven_vol(policy: BandPolicy, gamma: float, spot: float, tau: float, ca
     if gamma == 0 or carry_usd_per_day == 0:
         return None
 
+    # policy.rates(gamma, spot, sigma, tau) with what does not depend on sigma computed once (~400 evaluations)
+    h = policy.half_width(gamma, spot, tau)
+    outer, restart, lam = float(policy.outer(h)), float(policy.restart(h)), float(policy.costs.proportional(spot))
+    fee, monitor = float(policy.costs.fee_usd_per_order), float(policy.costs.monitor_years)
+    g, s = float(gamma), float(spot)
+
     def pnl(sigma: float) -> float:
-        _, cost, _ = policy.rates(gamma, spot, sigma, tau)
+        _, cost, _ = band_rates_scalar(outer, restart, g, s, sigma, lam, fee, monitor)
         return (0.5 * gamma * spot**2 * sigma**2 - float(cost)) / DAYS_PER_YEAR + carry_usd_per_day
 
     lo, hi = 1e-4, 10.0

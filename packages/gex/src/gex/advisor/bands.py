@@ -102,6 +102,44 @@ def band_rates(outer, restart, gamma, spot, sigma, cost_frac, fee_usd, monitor_y
     return trades, cost, var
 
 
+def band_rates_scalar(outer: float, restart: float, gamma: float, spot: float, sigma: float, cost_frac: float,
+                      fee_usd: float, monitor_years: float = 0.0) -> tuple[float, float, float]:
+    """:func:`band_rates` of one policy at one point, in plain Python floats: the same operations in the same
+    order, so the same numbers bit for bit (checked in the tests), ~10x faster. Why: the advisor's bisections
+    (regime factor, break-even vol) evaluate it a few hundred times per position, and numpy's per-call cost on
+    scalars made the advice of a whole-market session take minutes. Non-finite inputs go to :func:`band_rates`.
+    """
+    args = (outer, restart, gamma, spot, sigma, cost_frac, fee_usd, monitor_years)
+    if not all(math.isfinite(x) for x in args):
+        t, c, v = band_rates(*args)
+        return float(t), float(c), float(v)
+    g = abs(gamma)
+    if g < GAMMA_FLOOR:
+        g = 0.0
+    a = g * spot * sigma
+    a2 = a * a  # numpy's x ** 2 on an array is x * x
+    shift = BGK_SHIFT * math.sqrt(a2 * monitor_years)
+    d = (outer - min(restart, outer)) + shift
+    b = outer + shift
+    r = b - d
+    moving = a2 > 0
+    safe_b = b if b > 0 else 1.0
+    gap = d / safe_b
+    renewal = b > 0 and gap > 0
+    safe_gap = gap if renewal else 1.0
+    if not moving:
+        trades = cost = 0.0
+    elif renewal:
+        q = math.sqrt(a2) / safe_b
+        trades = q * q / (safe_gap * (2.0 - safe_gap))
+        cost = trades * (fee_usd + cost_frac * spot * d)
+    else:
+        trades = math.inf
+        cost = math.inf if fee_usd > 0 else cost_frac * spot * a2 / (2 * b if b > 0 else 1.0)
+    var = spot**2 * sigma**2 * (b * b + r * r) / 6.0 + 0.5 * (g * g) * spot**4 * sigma**4 * monitor_years
+    return trades, cost, var
+
+
 def clock_rates(interval_years, gamma, spot, sigma, cost_frac, fee_usd):
     """Cost and variance per year of hedging to the target every ``interval_years``.
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from gex.advisor.bands import band_rates
+from gex.advisor.bands import band_rates_scalar
 from gex.advisor.inputs import CostModel
 from gex.advisor.policy import BandPolicy
 from gex.advisor.variance_ratio import check_variance_ratio, variance_ratio_half_width
@@ -41,28 +41,38 @@ class RegimeAdjustment:
     """The effective proportional cost lambda_eff of the variance-ratio model (fraction of notional), else None."""
 
 
-def loss_ratio(policy: BandPolicy, factor: float, gamma: float, spot: float, sigma: float, tau: float) -> float:
-    """Model CE loss with the band scaled by ``factor`` over the loss at the optimum (continuous monitoring)."""
+def _model_loss(policy: BandPolicy, gamma: float, spot: float, sigma: float, tau: float) -> Callable[[float], float]:
+    """``loss(f)``: the model CE loss rate ($ per year) of the optimal band scaled by ``f`` (continuous
+    monitoring). The optimal band is computed once: the bisections below evaluate ``loss`` ~100 times."""
     base = BandPolicy(policy.execution, policy.risk_aversion, CostModel(
         policy.costs.cost_bps, policy.costs.spread_usd_per_share, policy.costs.fee_usd_per_order), policy.rate)
     h = float(base.optimal_half_width(gamma, spot, tau))
+    lam, fee = float(base.costs.proportional(spot)), float(base.costs.fee_usd_per_order)
+    g, s, vol = float(gamma), float(spot), float(sigma)
 
     def loss(f: float) -> float:
         hf = f * h
-        t, c, v = band_rates(base.outer(hf), base.restart(hf), gamma, spot, sigma, base.costs.proportional(spot),
-                             base.costs.fee_usd_per_order, 0.0)
+        t, c, v = band_rates_scalar(float(base.outer(hf)), float(base.restart(hf)), g, s, vol, lam, fee, 0.0)
         return float(c + 0.5 * policy.risk_aversion * v)
 
+    return loss
+
+
+def loss_ratio(policy: BandPolicy, factor: float, gamma: float, spot: float, sigma: float, tau: float) -> float:
+    """Model CE loss with the band scaled by ``factor`` over the loss at the optimum (continuous monitoring)."""
+    loss = _model_loss(policy, gamma, spot, sigma, tau)
     return loss(factor) / loss(1.0)
 
 
 def _factor_at_budget(policy: BandPolicy, widen: bool, gamma: float, spot: float, sigma: float, tau: float,
                       budget: float) -> float:
     """The band factor (>1 if ``widen``) whose model CE loss is ``1 + budget`` times the optimum."""
+    loss = _model_loss(policy, gamma, spot, sigma, tau)
+    at_optimum = loss(1.0)
     lo, hi = (1.0, 4.0) if widen else (0.1, 1.0)
     for _ in range(100):
         mid = 0.5 * (lo + hi)
-        over = loss_ratio(policy, mid, gamma, spot, sigma, tau) > 1 + budget
+        over = loss(mid) / at_optimum > 1 + budget  # loss_ratio(policy, mid, ...), its invariants hoisted
         if widen:
             lo, hi = (lo, mid) if over else (mid, hi)
         else:
