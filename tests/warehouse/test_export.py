@@ -112,6 +112,33 @@ def test_a_partition_whose_rows_vanish_is_removed(con, tmp_path):
     _same_rows(con, root, "flips")
 
 
+def test_an_underlying_folder_linked_outside_the_exports_is_refused_and_nothing_written_through_it(con, tmp_path):
+    root = tmp_path / "exports"
+    ex.export(con, root)
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    folder = root / "daily" / "underlying=SPX"
+    shutil.rmtree(folder)
+    folder.symlink_to(outside, target_is_directory=True)
+    with pytest.raises(ex.UnsafePathError, match="symbolic link"):
+        ex.export(con, root, force=True)
+    assert list(outside.iterdir()) == []
+
+
+def test_partition_folders_are_the_checked_paths(tmp_path):
+    import datetime as dt
+
+    where = ex._PartitionDirs(tmp_path)
+    day = dt.date(2025, 1, 2)
+    assert where("daily", "SPX", day) == ex._partition_dir(tmp_path, "daily", "SPX", day)
+    for bad in ("../../x", "a/b", "a\\b", "x\x00"):
+        with pytest.raises(ex.UnsafePathError, match="not a single folder name"):
+            where("daily", bad, day)
+    for bad in ("..", ".", ""):
+        with pytest.raises(ex.UnsafePathError, match="not a single folder name"):
+            ex.check_part(tmp_path, bad)
+
+
 def test_exports_folder_defaults_beside_the_warehouse(monkeypatch, tmp_path):
     monkeypatch.delenv(ex.ENV_EXPORTS, raising=False)
     assert ex.exports_path(None, tmp_path / "w" / "gex.duckdb") == tmp_path / "w" / "exports"

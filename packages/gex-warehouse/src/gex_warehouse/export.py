@@ -36,7 +36,7 @@ import polars as pl
 import pyarrow.parquet as pq
 
 from gex_warehouse.config import warehouse_path
-from gex_warehouse.paths import safe_child
+from gex_warehouse.paths import UnsafePathError, check_part, safe_child
 
 #: Environment variable naming the exports folder (default: ``exports/`` beside the warehouse file).
 ENV_EXPORTS = "GEX_EXPORTS"
@@ -138,6 +138,31 @@ def _partition_dir(root: Path, view: str, underlying: str, session: dt.date) -> 
     return safe_child(root, view, f"underlying={underlying}", f"session={session.isoformat()}")
 
 
+class _PartitionDirs:
+    """:func:`_partition_dir` for many partitions without resolving each path (that walks the file system, ~10
+    system calls a path; a whole-market session has ~100,000 partitions). Each ``<exports>/<view>`` is resolved
+    and checked once (:func:`safe_child`); the ``underlying=U`` and ``session=D`` names are checked as single
+    folder names (:func:`check_part`) and joined to it; an ``underlying=U`` folder that is a symbolic link is
+    refused (one ``lstat``), which is what resolving it would catch. The session folder is only ever created,
+    renamed or removed inside its parent (``_replace_dir``): a link there would be replaced, never followed."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._views: dict[str, Path] = {}
+
+    def __call__(self, view: str, underlying: str, session: dt.date) -> Path:
+        base = self._views.get(view)
+        if base is None:
+            base = self._views[view] = safe_child(self.root, view)
+        folder, name = f"underlying={underlying}", f"session={session.isoformat()}"
+        check_part(self.root, folder)
+        check_part(self.root, name)
+        parent = base / folder
+        if parent.is_symlink():
+            raise UnsafePathError(f"refusing to write outside {self.root}: {view}/{folder} is a symbolic link")
+        return parent / name
+
+
 def rewrite_plan(
     con: duckdb.DuckDBPyConnection, sessions: Iterable[tuple[str, dt.date]] | None = None, *, force: bool = False
 ) -> list[tuple[str, dt.date]]:
@@ -182,12 +207,16 @@ def export(
         con.execute("RESET VARIABLE preset")
     con.execute("BEGIN TRANSACTION")
     try:
-        for u, s in rewrite:
-            con.execute("DELETE FROM mart.export_state WHERE underlying = ? AND session = ?", [u, s])
-        con.executemany(
-            "INSERT INTO mart.export_state (underlying, session, fingerprint, preset) VALUES (?, ?, ?, ?)",
-            [[u, s, fingerprints[(u, s)], ALL_PRESETS] for u, s in rewrite],
+        state = pl.DataFrame(  # noqa: F841 - read by the two statements below (DuckDB's replacement scan)
+            [(u, s, fingerprints[(u, s)], ALL_PRESETS) for u, s in rewrite],
+            schema={"underlying": pl.String, "session": pl.Date, "fingerprint": pl.String, "preset": pl.String},
+            orient="row",
         )
+        # one statement each, not one per partition (a whole-market night records thousands)
+        con.execute("DELETE FROM mart.export_state AS e USING state AS n "
+                    "WHERE e.underlying = n.underlying AND e.session = n.session")
+        con.execute("INSERT INTO mart.export_state (underlying, session, fingerprint, preset) "
+                    "SELECT underlying, session, fingerprint, preset FROM state")
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
@@ -204,10 +233,11 @@ def _write_views(con: duckdb.DuckDBPyConnection, out: Path, views: list[str],
     are written by a few threads (pyarrow releases the GIL while it encodes and writes). Every partition name
     is checked (:func:`safe_child`) before anything is written.
     """
-    for u, _ in rewrite:
-        safe_child(out, f"underlying={u}")  # every name checked before anything is written
+    for u in {u for u, _ in rewrite}:
+        check_part(out, f"underlying={u}")  # every name checked before anything is written
     keys = pl.DataFrame(rewrite, schema={"underlying": pl.String, "session": pl.Date}, orient="row")  # noqa: F841
     files = rows = 0
+    where = _PartitionDirs(out)
     con.execute("CREATE OR REPLACE TEMP TABLE _export_keys AS SELECT * FROM keys")
     try:
         with ThreadPoolExecutor(max_workers=WRITE_THREADS) as pool:
@@ -221,13 +251,9 @@ def _write_views(con: duckdb.DuckDBPyConnection, out: Path, views: list[str],
                     continue
                 frame = _query(con, f'SELECT * FROM main."{view}" SEMI JOIN _export_keys USING (underlying, session) '
                                     "ORDER BY ALL")
-                parts = frame.partition_by(list(PARTITION_COLUMNS), as_dict=True, maintain_order=True) \
-                    if frame.height else {}
-                jobs = [
-                    pool.submit(_replace_dir, _partition_dir(out, view, u, s),
-                                None if (u, s) not in parts else parts[(u, s)].drop(list(PARTITION_COLUMNS)))
-                    for u, s in rewrite
-                ]
+                parts = frame.partition_by(list(PARTITION_COLUMNS), as_dict=True, maintain_order=True,
+                                           include_key=False) if frame.height else {}
+                jobs = [pool.submit(_replace_dir, where(view, u, s), parts.get((u, s))) for u, s in rewrite]
                 files += sum(j.result() for j in jobs)
                 rows += frame.height
     finally:

@@ -36,9 +36,22 @@ def safe_child(root: str | PathLike[str], *parts: str) -> Path:
     """
     base = Path(root).resolve()
     for part in parts:
-        if not part or part in (".", "..") or "/" in part or "\\" in part or "\x00" in part:
-            raise UnsafePathError(f"refusing to write outside {root}: path part {part!r} is not a single folder name")
+        check_part(root, part)
     target = base.joinpath(*parts).resolve()
     if target != base and base not in target.parents:
         raise UnsafePathError(f"refusing to write outside {root}: {'/'.join(parts)!r} resolves to {target}")
     return target
+
+
+def check_part(root: str | PathLike[str], part: str) -> None:
+    """Refuse ``part`` unless it is one non-empty path component: no separator, not ``.`` or ``..``, no NUL
+    byte (``root`` is named in the error).
+
+    >>> check_part("/data/exports", "session=2025-01-02")
+    >>> check_part("/data/exports", "..")
+    Traceback (most recent call last):
+    ...
+    gex_warehouse.paths.UnsafePathError: refusing to write outside /data/exports: path part '..' is not a single folder name
+    """
+    if not part or part in (".", "..") or "/" in part or "\\" in part or "\x00" in part:
+        raise UnsafePathError(f"refusing to write outside {root}: path part {part!r} is not a single folder name")
