@@ -193,6 +193,26 @@ def run(
     def stopping() -> bool:
         return should_stop is not None and should_stop()
 
+    # batched (write_many): batch i is written while the analyses of batch i + 1 run (worker processes), so
+    # the single writer and the analysis overlap; a stop drops the batches in flight (their jobs stay pending)
+    in_flight: list[tuple[Job, Conventions, dt.datetime, float, c.ChainInput | None, Any, Exception | None]] = []
+
+    def finish(submitted: list) -> bool:
+        """Write a batched run's ``submitted`` analyses; False when stopped first (nothing written)."""
+        results = [(job, *_result(job, conventions, started, t0, chain, future, error, flow, flow_run_id))
+                   for job, conventions, started, t0, chain, future, error in submitted]
+        if not results:
+            return True
+        if stopping():
+            return False  # the batch's analyses are dropped: its jobs stay pending
+        assert write_many is not None
+        rows = write_many([(frames, record) for _, frames, record in results])
+        for (job, frames, record), rows_out in zip(results, rows):
+            outcomes.append(_outcome(job, frames, record, rows_out=rows_out))
+            if on_outcome is not None:
+                on_outcome(outcomes[-1])
+        return True
+
     for i in range(0, len(keys), step):
         if stopping():
             break
@@ -223,27 +243,21 @@ def run(
                 conventions = get_preset(job.preset)
                 future = analyse(chain, conventions) if chain is not None else None
                 submitted.append((job, conventions, started, t0, chain, future, error))
-        results = []
+        if write_many is not None:
+            previous, in_flight = in_flight, submitted
+            if not finish(previous):
+                return outcomes
+            continue
         for job, conventions, started, t0, chain, future, error in submitted:
-            if write_many is None and stopping():
+            if stopping():
                 return outcomes  # analyses in flight are dropped: their jobs stay pending
             result = _result(job, conventions, started, t0, chain, future, error, flow, flow_run_id)
-            if write_many is None:
-                assert write is not None
-                outcomes.append(_outcome(job, *result, rows_out=write(result[0], result[1])))
-                if on_outcome is not None:
-                    on_outcome(outcomes[-1])
-            else:
-                results.append((job, *result))
-        if write_many is None or not results:
-            continue
-        if stopping():
-            return outcomes  # the batch's analyses are dropped: its jobs stay pending
-        rows = write_many([(frames, record) for _, frames, record in results])
-        for (job, frames, record), rows_out in zip(results, rows):
-            outcomes.append(_outcome(job, frames, record, rows_out=rows_out))
+            assert write is not None
+            outcomes.append(_outcome(job, *result, rows_out=write(result[0], result[1])))
             if on_outcome is not None:
                 on_outcome(outcomes[-1])
+    if write_many is not None and in_flight:
+        finish(in_flight)
     return outcomes
 
 
