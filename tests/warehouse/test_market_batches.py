@@ -142,14 +142,13 @@ def test_a_stop_between_batches_keeps_whole_batches_and_the_rerun_completes(univ
     path = _copy(universe, tmp_path / "stopped", "gex.duckdb")
     reference = _copy(universe, tmp_path / "ref", "gex.duckdb")
     _batched(reference, ["native"], batch=4)
-    calls = {"n": 0}
+    written: list[int] = []
 
     def stop_after_first_write() -> bool:
-        calls["n"] += 1
-        return calls["n"] > 2  # before the first read and the first write: go; then stop
+        return bool(written)  # go until a batch is committed, then stop (the next batch's analyses are dropped)
 
-    first = _batched(path, ["native"], batch=4, should_stop=stop_after_first_write)
-    assert len(first) == 4  # one whole batch, nothing of the next
+    first = _batched(path, ["native"], batch=4, should_stop=stop_after_first_write, on_written=written.append)
+    assert written == [4] and len(first) == 4  # one whole batch, nothing of the next
     con = connect(path)
     try:
         assert con.execute("SELECT count(*) FROM mart.regime_daily").fetchall() == [(4,)]

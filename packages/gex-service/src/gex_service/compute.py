@@ -193,7 +193,7 @@ def run(
     def stopping() -> bool:
         return should_stop is not None and should_stop()
 
-    # batched (write_many): batch i is written while the analyses of batch i + 1 run (worker processes), so
+    # batched (write_many) over worker processes: batch i is written while the analyses of batch i + 1 run, so
     # the single writer and the analysis overlap; a stop drops the batches in flight (their jobs stay pending)
     in_flight: list[tuple[Job, Conventions, dt.datetime, float, c.ChainInput | None, Any, Exception | None]] = []
 
@@ -244,6 +244,10 @@ def run(
                 future = analyse(chain, conventions) if chain is not None else None
                 submitted.append((job, conventions, started, t0, chain, future, error))
         if write_many is not None:
+            if analyse is submit_inline:  # nothing runs meanwhile: write this batch now
+                if not finish(submitted):
+                    return outcomes
+                continue
             previous, in_flight = in_flight, submitted
             if not finish(previous):
                 return outcomes
