@@ -209,3 +209,65 @@ def test_a_snapshot_whose_rows_do_not_make_a_chain_fails_alone_in_a_batch_read(u
     got = _batched(path, ["native"], batch=12)
     assert [(o.underlying, o.status) for o in got if o.status != "ok"] == [("SPY", "failed")]
     assert sum(o.status == "ok" for o in got) == 11
+
+
+class _DeadWorker:
+    """The future of an analysis whose worker process was killed (what ProcessPoolExecutor hands back)."""
+
+    def result(self) -> None:
+        from concurrent.futures.process import BrokenProcessPool
+
+        raise BrokenProcessPool("A process in the process pool was terminated abruptly")
+
+
+@pytest.fixture
+def pool_dying_after(monkeypatch):
+    """``gex_service.compute.process_pool`` whose workers die after ``n`` analyses (set ``dies.after``)."""
+    from contextlib import contextmanager
+
+    class Dies:
+        after = 4
+
+    @contextmanager
+    def dying_pool(workers):
+        calls = {"n": 0}
+
+        def analyse(chain, conventions):
+            calls["n"] += 1
+            return svc.submit_inline(chain, conventions) if calls["n"] <= Dies.after else _DeadWorker()
+
+        yield analyse
+
+    monkeypatch.setattr(svc, "process_pool", dying_pool)
+    return Dies
+
+
+def test_a_dead_worker_process_keeps_the_written_batches_and_the_rerun_completes(universe, tmp_path, pool_dying_after):
+    path = _copy(universe, tmp_path / "died", "gex.duckdb")
+    reference = _copy(universe, tmp_path / "ref", "gex.duckdb")
+    _batched(reference, ["native"], batch=4)
+    with pytest.raises(svc.WorkerDiedError, match="worker process died") as info:
+        _batched(path, ["native"], batch=4, workers=2)
+    assert len(info.value.outcomes) == 4  # the first batch, whole
+    con = connect(path)
+    try:
+        assert con.execute("SELECT count(*) FROM mart.regime_daily").fetchall() == [(4,)]
+        assert len(c.pending(con, ["native"])) == 8
+    finally:
+        con.close()
+    pool_dying_after.after = 10**9
+    _batched(path, ["native"], batch=4, workers=2)
+    assert _marts(path) == _marts(reference)
+
+
+def test_gex_compute_says_a_worker_died_in_one_line_and_exits_1(universe, tmp_path, pool_dying_after):
+    from gex_cli.main import app
+    from typer.testing import CliRunner
+
+    path = _copy(universe, tmp_path / "cli", "gex.duckdb")
+    pool_dying_after.after = 0
+    result = CliRunner().invoke(app, ["compute", "--all", "-w", str(path), "--workers", "2"])
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output and "internal error" not in result.output
+    assert "gex: error: an analysis worker process died" in result.output
+    assert "run the command again" in result.output

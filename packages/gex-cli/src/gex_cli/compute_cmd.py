@@ -126,9 +126,13 @@ def _compute(target: Path, day: dt.date | None, symbol: str | None, preset: list
             runtime.check_stop()  # a stop request ends the run between batches (each is one transaction)
             return False
 
-        outcomes = svc.compute(con, jobs, flow="compute", workers=svc.workers_for(len(jobs), workers),
-                               should_stop=stop, guard=guard,
-                               on_written=lambda n: runtime.tally.done("sessions computed", n))
+        died = None
+        try:
+            outcomes = svc.compute(con, jobs, flow="compute", workers=svc.workers_for(len(jobs), workers),
+                                   should_stop=stop, guard=guard,
+                                   on_written=lambda n: runtime.tally.done("sessions computed", n))
+        except svc.WorkerDiedError as exc:  # what was written is kept (whole batches); say so, then fail
+            outcomes, died = exc.outcomes, str(exc)
         checkpoint(con)  # no write-ahead log left for the duckdb 1.5 shell (docs/warehouse.md)
         snapshot_error = None
         try:
@@ -138,7 +142,7 @@ def _compute(target: Path, day: dt.date | None, symbol: str | None, preset: list
     finally:
         con.close()
 
-    failures = [snapshot_error] if snapshot_error else []
+    failures = [line for line in (died, snapshot_error) if line]
     shown = 0
     for o in outcomes:
         if o.status != "ok":

@@ -18,6 +18,7 @@ import signal
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -399,6 +400,28 @@ def compute(
     if workers <= 1:
         return run(jobs, read_many=read_many, write_many=write_many, flow=flow, batch=batch,
                    on_outcome=on_outcome, should_stop=should_stop)
-    with process_pool(workers) as analyse:
-        return run(jobs, read_many=read_many, write_many=write_many, analyse=analyse, flow=flow, batch=batch,
-                   on_outcome=on_outcome, should_stop=should_stop)
+    written: list[SessionOutcome] = []
+
+    def record(outcome: SessionOutcome) -> None:
+        written.append(outcome)
+        if on_outcome is not None:
+            on_outcome(outcome)
+
+    try:
+        with process_pool(workers) as analyse:
+            return run(jobs, read_many=read_many, write_many=write_many, analyse=analyse, flow=flow, batch=batch,
+                       on_outcome=record, should_stop=should_stop)
+    except BrokenProcessPool as exc:
+        raise WorkerDiedError(written) from exc
+
+
+class WorkerDiedError(RuntimeError):
+    """An analysis worker process died (killed: out of memory, ``kill -9``) during :func:`compute`; the batches
+    written before are kept (``outcomes``), the rest stay pending."""
+
+    def __init__(self, outcomes: list[SessionOutcome]) -> None:
+        self.outcomes = outcomes
+        super().__init__(
+            f"an analysis worker process died (killed, or out of memory?) after {len(outcomes)} snapshot(s) were "
+            "written; the rest stay pending: run the command again to compute them (--workers 1 analyses in this "
+            "process)")
