@@ -271,6 +271,45 @@ def test_invariants_partition_subset_and_never_adding_contracts(snapshot):
                 assert x.gamma_flip in x.flip_crossings
 
 
+def _same_views(a) -> None:
+    """The views computed from arrays (expiry_views) equal the plain per-filter path, bit for bit."""
+    from gex.expiry_views import expiry_view_reference, filter_context
+
+    ctx = filter_context(a)
+    fast = expiry_views(a)
+    plain = [expiry_view_reference(a, name, ctx) for name in EXPIRY_FILTERS]
+    assert [repr(v.to_dict(with_profile=True)) for v in fast] == [repr(v.to_dict(with_profile=True)) for v in plain]
+
+
+#: The hand-built chains carry no header date or vendor gamma (what the presets need): native, and native with
+#: the presets' grid crossing instead of the exact flip.
+_CONVENTIONS = {"native": preset("native"), "native-grid": preset("native").with_(flip_method="grid_first_crossing")}
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(chains(), st.sampled_from(sorted(_CONVENTIONS)))
+def test_views_from_arrays_equal_the_plain_path_bit_for_bit(snapshot, name):
+    _same_views(analyze(snapshot, _CONVENTIONS[name], rate=0.0))
+
+
+@pytest.mark.parametrize("valuation", list(EXPECTED), ids=["intraday", "evening", "monthly-friday"])
+def test_hand_built_views_from_arrays_equal_the_plain_path(valuation):
+    for conventions in _CONVENTIONS.values():
+        _same_views(analyze(_chain(HAND, valuation), conventions, rate=0.0))
+
+
+@pytest.mark.parametrize("file", ["cboe_csv/SPY_2023-09-14_eod__carlosjimenezdiaz_GEX_Python.csv",
+                                  "cboe_json/SPY_2025-06-06_eod__osamanoman_tradingforcast.json"])
+def test_real_chain_views_from_arrays_equal_the_plain_path(file):
+    from gex_sources import read_chain
+
+    from tests.conftest import shared_file
+
+    snapshot = read_chain(shared_file(file))
+    for name in ("native", "gflows"):  # gflows takes the vendor's gamma at spot: the spot rows differ from the model's
+        _same_views(analyze(snapshot, preset(name), rate=0.0451))
+
+
 # ---- real chains -------------------------------------------------------------------------------------------
 
 

@@ -1,9 +1,13 @@
 import datetime as dt
 
+import math
+
 import polars as pl
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gex.coverage import chain_coverage
-from gex.levels import key_levels, regime_of
+from gex.levels import key_levels, key_levels_reference, regime_of
 
 
 def _table(strikes, calls, puts):
@@ -76,3 +80,20 @@ def test_coverage_of_many_chains_at_once():
         assert (one.expirations, one.first_expiration, one.last_expiration, one.partial, one.reason) == (
             got[i]["expirations"], got[i]["first_expiration"], got[i]["last_expiration"], got[i]["partial"], got[i]["reason"]
         )
+
+
+_values = st.one_of(st.sampled_from([0.0, -0.0, 1.0, -1.0, 2.5]), st.floats(-1e12, 1e12))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(_values, _values), min_size=0, max_size=12), st.floats(80.0, 120.0),
+       st.booleans())
+def test_key_levels_in_numpy_equal_the_polars_statement_of_the_definitions(gex, spot, with_nan):
+    """Ties (to the lowest strike), zeros (never a level), both sides of spot, and non-finite values (the
+    polars reference decides those)."""
+    strikes = [90.0 + 2.5 * i for i in range(len(gex))]
+    calls, puts = [c for c, _ in gex], [p for _, p in gex]
+    if with_nan and gex:
+        calls[0] = math.nan
+    table = _table(strikes, calls, puts).cast(pl.Float64)  # typed even when empty, as per_strike_gex's
+    assert repr(key_levels(table, spot)) == repr(key_levels_reference(table, spot))
