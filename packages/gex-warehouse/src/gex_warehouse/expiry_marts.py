@@ -8,6 +8,7 @@ underlying, levels in currency per share (``docs/conventions.md`` defines the fi
 
 from __future__ import annotations
 
+import numpy as np
 import polars as pl
 from gex.analysis import Analysis
 from gex.expiry_views import expiry_views
@@ -75,11 +76,13 @@ def expiry_mart_frames(a: Analysis) -> tuple[pl.DataFrame, pl.DataFrame]:
         for v in views
     ]
     summary = pl.DataFrame(rows, schema=EXPIRY_VIEW_SCHEMA)
-    profiles = [
-        v.profile.select(*(pl.lit(val, dtype=PROFILE_BY_EXPIRIES_SCHEMA[k]).alias(k) for k, val in key.items()),
-                         pl.lit(v.expiries).alias("expiries"), "spot_level", "gex_usd_per_1pct")
-        for v in views
-        if v.expiries != "all" and v.profile.height
-    ]
-    profile = pl.concat(profiles) if profiles else pl.DataFrame(schema=PROFILE_BY_EXPIRIES_SCHEMA)
+    kept = [v for v in views if v.expiries != "all" and v.profile.height]
+    if not kept:
+        return summary, pl.DataFrame(schema=PROFILE_BY_EXPIRIES_SCHEMA)
+    # one concat and one select for every filter's profile (this runs for every chain of a whole-market session)
+    expiries = pl.Series("expiries", np.repeat([v.expiries for v in kept], [v.profile.height for v in kept]),
+                         dtype=pl.String)
+    profile = pl.concat([v.profile for v in kept]).select(
+        *(pl.lit(val, dtype=PROFILE_BY_EXPIRIES_SCHEMA[k]).alias(k) for k, val in key.items()),
+        pl.lit(expiries), "spot_level", "gex_usd_per_1pct")
     return summary, profile.cast(PROFILE_BY_EXPIRIES_SCHEMA)  # type: ignore[arg-type]
