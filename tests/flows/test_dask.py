@@ -78,14 +78,63 @@ def test_backfill_on_a_dask_cluster_equals_the_thread_pool(tmp_path, loaded, das
     assert _digests(dask) == _digests(threads)
 
 
-@pytest.mark.slow
-def test_universe_backfill_on_a_dask_cluster_equals_the_serial_compute(tmp_path, universe_loaded, dask_address):
-    """Every underlying of a generated universe (indices, ETFs, dividend-paying American stocks): the marts
-    written from the 2 Dask workers' frames equal, row for row, those of ``gex compute``'s serial path (one
-    thread, no Prefect, no task runner)."""
+def _serial_universe(universe_loaded: Path, tmp_path: Path) -> tuple[Path, list]:
+    """``gex compute``'s serial path (one thread, no Prefect, no task runner) on a copy of the universe."""
     from gex_service import compute as svc
     from gex_warehouse.connect import connect
+
+    serial = tmp_path / "serial" / "gex.duckdb"
+    serial.parent.mkdir()
+    shutil.copy(universe_loaded, serial)
+    con = connect(serial)
+    try:
+        expected = svc.compute(con, svc.plan(con))
+    finally:
+        con.close()
+    assert len({o.underlying for o in expected}) == UNIVERSE and len(expected) == UNIVERSE * UNIVERSE_SESSIONS
+    assert all(o.status == "ok" for o in expected)
+    return serial, expected
+
+
+def _same_outcomes(got: list, expected: list) -> None:
+    key = lambda o: (o.underlying, o.session, o.preset)  # noqa: E731
+    assert sorted((key(o), o.status, o.rows_in, o.rows_out) for o in got) == \
+        sorted((key(o), o.status, o.rows_in, o.rows_out) for o in expected)
+
+
+@pytest.mark.slow
+def test_universe_backfill_in_batches_on_threads_equals_the_serial_compute(tmp_path, universe_loaded, monkeypatch):
+    """A whole-market night's flow path (``pipelines.tasks.FLOW_BATCH_MIN_JOBS`` lowered so 40 jobs take it):
+    snapshots read by one task and written in one transaction per batch, the next batch analysed meanwhile;
+    the marts equal ``gex compute``'s serial ones, and the per-snapshot path is not taken."""
+    from pipelines import tasks
+    from pipelines.backfill import backfill
+
+    serial, expected = _serial_universe(universe_loaded, tmp_path)
+    batched = tmp_path / "batched" / "gex.duckdb"
+    batched.parent.mkdir()
+    shutil.copy(universe_loaded, batched)
+    monkeypatch.setattr(tasks, "FLOW_BATCH_MIN_JOBS", 1)
+    monkeypatch.setattr(tasks, "read_chain", None)  # the per-snapshot tasks must not run
+    monkeypatch.setattr(tasks, "write_session", None)
+    sessions = sorted({o.session for o in expected})
+    got = backfill(str(batched), sessions[0], sessions[-1], workers=2)
+    _same_outcomes(got, expected)
+    assert _marts(batched) == _marts(serial)
+
+
+@pytest.mark.slow
+def test_universe_backfill_on_a_dask_cluster_equals_the_serial_compute(tmp_path, universe_loaded, dask_address,
+                                                                       monkeypatch):
+    """Every underlying of a generated universe (indices, ETFs, dividend-paying American stocks): the marts
+    written from the 2 Dask workers' frames equal, row for row, those of ``gex compute``'s serial path (one
+    thread, no Prefect, no task runner). The flow takes its whole-market path (batched reads and writes)."""
+    from gex_service import compute as svc
+    from gex_warehouse.connect import connect
+    from pipelines import tasks
     from pipelines.backfill import backfill, with_dask
+
+    monkeypatch.setattr(tasks, "FLOW_BATCH_MIN_JOBS", 1)
 
     serial, dask = tmp_path / "serial" / "gex.duckdb", tmp_path / "dask" / "gex.duckdb"
     for p in (serial, dask):

@@ -39,6 +39,10 @@ from pipelines import runtime
 #: Parallel sessions in flight per batch, as a multiple of the runner's threads (bounds memory: each
 #: snapshot holds its whole chain).
 BATCH_PER_WORKER = 2
+#: From this many jobs a flow reads and writes its snapshots in batches (``read_chains``/``write_sessions``: one
+#: task and one transaction per batch of :func:`gex_service.compute.batch_for` jobs); below, one read and one
+#: write task per snapshot, so a stop loses at most one snapshot's work.
+FLOW_BATCH_MIN_JOBS = 200
 
 
 def _transient(task: Any, task_run: Any, state: Any) -> bool:
@@ -160,6 +164,24 @@ def slim(frames: c.MartFrames) -> c.MartFrames:
 
 
 @task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2, retry_condition_fn=_transient)
+def read_chains(warehouse_file: str, keys: list[tuple[str, dt.date, dt.datetime | None]]) -> dict[Any, Any]:
+    """Many snapshots with one query per valuation instant (:func:`gex_service.compute.read_batch`): ``{key:
+    ChainInput, or the ValueError/KeyError of a snapshot that cannot be read}``."""
+    with warehouse(warehouse_file) as con:
+        return svc.read_batch(con, keys)
+
+
+@task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2, retry_condition_fn=_transient)
+def write_sessions(warehouse_file: str, results: list[tuple[c.MartFrames | None, c.RunRecord]]) -> list[int]:
+    """A batch of jobs' marts and ``mart.runs`` rows in one transaction (:func:`gex_warehouse.compute.write_results`;
+    all or nothing, so a retry or a rerun redoes the whole batch). Returns the mart rows written per job."""
+    with warehouse(warehouse_file) as con:
+        rows = c.write_results(con, results)
+        runtime.tally.done("sessions computed", len(results))  # still busy: a Ctrl-C cannot fall in between
+    return rows
+
+
+@task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2, retry_condition_fn=_transient)
 def write_session(warehouse_file: str, frames: c.MartFrames | None, run: c.RunRecord) -> int:
     """Replace the session's marts (when computed) and log the attempt in ``mart.runs``, in the flow's
     thread. Returns the mart rows written."""
@@ -192,13 +214,25 @@ def run_sessions(
         runtime.check_stop()  # a stop request (Ctrl-C) ends the run between sessions (each is one transaction)
         return should_stop() if should_stop is not None else False
 
+    def analyse(chain: c.ChainInput, conventions: Conventions) -> Any:
+        return analyse_session.submit(chain, conventions)
+
+    if len(todo) < FLOW_BATCH_MIN_JOBS:  # a night of a few underlyings: one transaction per snapshot
+        return svc.run(
+            todo,
+            read=lambda u, s, v: read_chain(warehouse_file, u, s, v),
+            write=lambda frames, run: write_session(warehouse_file, frames, run),
+            analyse=analyse, flow=flow, flow_run_id=flow_run_id, batch=BATCH_PER_WORKER * workers,
+            on_outcome=progress, should_stop=stop,
+        )
+    # a whole-market night: a batch read by one task and written in one transaction by another, the next
+    # batch analysed meanwhile (gex_service.compute.run); the per-task cost is paid per batch, not per chain
     return svc.run(
         todo,
-        read=lambda u, s, v: read_chain(warehouse_file, u, s, v),
-        write=lambda frames, run: write_session(warehouse_file, frames, run),
-        analyse=lambda chain, conventions: analyse_session.submit(chain, conventions),
-        flow=flow, flow_run_id=flow_run_id, batch=BATCH_PER_WORKER * workers, on_outcome=progress,
-        should_stop=stop,
+        read_many=lambda keys: read_chains(warehouse_file, keys),
+        write_many=lambda results: write_sessions(warehouse_file, results),
+        analyse=analyse, flow=flow, flow_run_id=flow_run_id,
+        batch=max(BATCH_PER_WORKER * workers, svc.batch_for(len(todo))), on_outcome=progress, should_stop=stop,
     )
 
 

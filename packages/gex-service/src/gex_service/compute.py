@@ -358,6 +358,22 @@ def workers_for(jobs: int, requested: int | None) -> int:
     return max(1, os.cpu_count() or 1) if jobs >= PROCESS_POOL_MIN_JOBS else 1
 
 
+def read_batch(con: duckdb.DuckDBPyConnection,
+               keys: list[tuple[str, dt.date, dt.datetime | None]]) -> dict[tuple[str, dt.date, dt.datetime | None], Any]:
+    """:func:`run`'s ``read_many`` on an open connection: ``{key: ChainInput, or the ValueError/KeyError of a
+    snapshot that cannot be read}`` (:func:`gex_warehouse.compute.read_chains`; a key without a valuation
+    instant is the session's daily snapshot, read alone)."""
+    concrete = [k for k in keys if k[2] is not None]
+    out: dict[tuple[str, dt.date, dt.datetime | None], Any] = dict(c.read_chains(con, concrete))  # type: ignore[arg-type]
+    for u, s, v in keys:
+        if v is None:  # the session's daily snapshot, whatever its instant
+            try:
+                out[(u, s, v)] = c.read_chain(con, u, s)
+            except (ValueError, KeyError) as exc:
+                out[(u, s, v)] = exc
+    return out
+
+
 def compute(
     con: duckdb.DuckDBPyConnection,
     jobs: list[Job],
@@ -379,15 +395,7 @@ def compute(
 
     def read_many(keys: list[tuple[str, dt.date, dt.datetime | None]]) -> dict[tuple[str, dt.date, dt.datetime | None], Any]:
         with guarded():
-            concrete = [k for k in keys if k[2] is not None]
-            out: dict[tuple[str, dt.date, dt.datetime | None], Any] = dict(c.read_chains(con, concrete))  # type: ignore[arg-type]
-            for u, s, v in keys:
-                if v is None:  # the session's daily snapshot, whatever its instant
-                    try:
-                        out[(u, s, v)] = c.read_chain(con, u, s)
-                    except (ValueError, KeyError) as exc:
-                        out[(u, s, v)] = exc
-            return out
+            return read_batch(con, keys)
 
     def write_many(results: list[tuple[c.MartFrames | None, c.RunRecord]]) -> list[int]:
         with guarded():
