@@ -78,6 +78,43 @@ def test_analyse_session_returns_the_marts_without_the_per_contract_frame(wareho
     assert len(pickle.dumps(sent, protocol=5)) < len(pickle.dumps(full, protocol=5)) / 3
 
 
+def test_grouped_analysis_submits_groups_and_a_bad_chain_fails_alone(warehouse, monkeypatch):
+    """The whole-market flow path's analysis: chains buffered into analyse_sessions tasks of ``size``; a
+    partial group is submitted when one of its futures is waited on; a chain that cannot be analysed raises
+    its own error, the others of its group give their marts (equal to analyse_session's)."""
+    import dataclasses
+
+    submitted: list[int] = []
+    run_group = t.analyse_sessions.fn
+
+    class Done:
+        def __init__(self, value):
+            self.value = value
+
+        def result(self):
+            return self.value
+
+    class Tasks:  # analyse_sessions.submit, run at once
+        @staticmethod
+        def submit(items):
+            submitted.append(len(items))
+            return Done(run_group(items))
+
+    monkeypatch.setattr(t, "analyse_sessions", Tasks)
+    chain = t.read_chain.fn(str(warehouse), "SPX", SESSIONS[0])
+    bad = dataclasses.replace(chain, snapshot=dataclasses.replace(chain.snapshot, spot=-1.0))
+    analyse = t.GroupedAnalysis(2)
+    futures = [analyse(chain, preset("native")), analyse(bad, preset("native")), analyse(chain, preset("gflows"))]
+    assert submitted == [2]  # the first two, full; the third waits in the buffer
+    with pytest.raises(ValueError, match="spot must be a positive number"):
+        futures[1].result()
+    expected = t.analyse_session.fn(chain, preset("gflows"))
+    got = futures[2].result()  # waiting on it submits its partial group
+    assert submitted == [2, 1]
+    assert all(got.tables()[name].equals(frame) for name, frame in expected.tables().items())
+    assert futures[0].result().analysis.total_gex == t.analyse_session.fn(chain, preset("native")).analysis.total_gex
+
+
 def test_read_chain_of_a_missing_session_is_a_key_error(warehouse):
     with pytest.raises(KeyError, match="no chain"):
         t.read_chain.fn(str(warehouse), "SPX", dt.date(2024, 1, 5))

@@ -154,6 +154,65 @@ def analyse_session(chain: c.ChainInput, conventions: Conventions) -> c.MartFram
     return slim(c.compute_chain(chain, conventions))
 
 
+@task(cache_policy=NO_CACHE)
+def analyse_sessions(items: list[tuple[c.ChainInput, Conventions]]) -> list[c.MartFrames | ValueError | KeyError]:
+    """Pure: :func:`analyse_session` of several chains in one task run, each result in ``items`` order; a
+    chain whose data cannot be analysed gives its ``ValueError``/``KeyError`` in its place (that job fails
+    alone). Why: a task run costs ~1 s of Prefect and Dask bookkeeping whatever its work, more than the
+    analysis of a typical single-stock chain (``docs/distributed.md``)."""
+    out: list[c.MartFrames | ValueError | KeyError] = []
+    for chain, conventions in items:
+        try:
+            out.append(slim(c.compute_chain(chain, conventions)))
+        except (ValueError, KeyError) as exc:
+            out.append(exc)
+    return out
+
+
+class GroupedAnalysis:
+    """``analyse(chain, conventions)`` for :func:`gex_service.compute.run` that submits :func:`analyse_sessions`
+    tasks of ``size`` chains: each call buffers one chain and returns its future; a full buffer is submitted,
+    and so is a partial one as soon as any of its futures is waited on (so nothing waits on an unsubmitted
+    chain)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = max(1, size)
+        self._buffer: list[tuple[c.ChainInput, Conventions, _GroupedFuture]] = []
+
+    def __call__(self, chain: c.ChainInput, conventions: Conventions) -> _GroupedFuture:
+        future = _GroupedFuture(self)
+        self._buffer.append((chain, conventions, future))
+        if len(self._buffer) >= self.size:
+            self.flush()
+        return future
+
+    def flush(self) -> None:
+        """Submit the buffered chains as one task."""
+        if not self._buffer:
+            return
+        items, self._buffer = self._buffer, []
+        group = analyse_sessions.submit([(chain, conventions) for chain, conventions, _ in items])
+        for i, (_, _, future) in enumerate(items):
+            future.group, future.index = group, i
+
+
+class _GroupedFuture:
+    """One chain's result inside a :func:`analyse_sessions` task's (``result()`` as a Prefect future's)."""
+
+    def __init__(self, owner: GroupedAnalysis) -> None:
+        self.owner = owner
+        self.group: Any = None
+        self.index = 0
+
+    def result(self) -> c.MartFrames:
+        if self.group is None:
+            self.owner.flush()
+        got = self.group.result()[self.index]
+        if isinstance(got, Exception):
+            raise got
+        return got
+
+
 def slim(frames: c.MartFrames) -> c.MartFrames:
     """``frames`` with ``analysis.contracts`` (every contract with its greeks and exposures) emptied, its
     schema kept: the marts are already shaped from it and nothing after the analysis reads it (the writer
@@ -225,14 +284,16 @@ def run_sessions(
             analyse=analyse, flow=flow, flow_run_id=flow_run_id, batch=BATCH_PER_WORKER * workers,
             on_outcome=progress, should_stop=stop,
         )
-    # a whole-market night: a batch read by one task and written in one transaction by another, the next
-    # batch analysed meanwhile (gex_service.compute.run); the per-task cost is paid per batch, not per chain
+    # a whole-market night: a batch read by one task and written in one transaction by another, analysed by
+    # `workers` tasks of several chains each while the previous batch is written (gex_service.compute.run): the
+    # per-task cost is paid per group of chains, not per chain
+    batch = max(BATCH_PER_WORKER * workers, svc.batch_for(len(todo)))
     return svc.run(
         todo,
         read_many=lambda keys: read_chains(warehouse_file, keys),
         write_many=lambda results: write_sessions(warehouse_file, results),
-        analyse=analyse, flow=flow, flow_run_id=flow_run_id,
-        batch=max(BATCH_PER_WORKER * workers, svc.batch_for(len(todo))), on_outcome=progress, should_stop=stop,
+        analyse=GroupedAnalysis(-(-batch // max(1, workers))), flow=flow, flow_run_id=flow_run_id,
+        batch=batch, on_outcome=progress, should_stop=stop,
     )
 
 
