@@ -324,11 +324,24 @@ def render_dask(m: dict[str, Any]) -> None:
     # Amdahl fitted to the two Dask runs: T(1) = S + P, T(2) = S + P / 2. S: the flow process's work (read,
     # write, the Prefect tasks and submissions it runs); P: what the workers do (the analysis and the task-run
     # bookkeeping prefect-dask runs on the worker), both per run of ``jobs`` chains.
-    par = max(2.0 * (compute["dask1"] - compute["dask2"]), 0.0)
-    ser = compute["dask1"] - par
+    fitted = compute["dask2"] < compute["dask1"]
+    if fitted:
+        par = 2.0 * (compute["dask1"] - compute["dask2"])
+        ser = compute["dask1"] - par
+        how = ("fitted to the 1- and 2-worker runs: T(1) = S + P, T(2) = S + P/2; S is the flow process's part: read, "
+               "write, the Prefect tasks it runs, submitting; P the workers' part: the analysis and the task-run "
+               "bookkeeping prefect-dask runs on the worker")
+    else:  # no speed-up from the second worker here: the two runs cannot separate S from P
+        par = serial.analyse
+        ser = max(compute["dask1"] - par, 0.0)
+        how = ("2 workers were not faster than 1 on this machine (the 2 worker processes, the flow process and its "
+               "Prefect API share its 2 cores), so the two runs cannot separate the parts; instead P = the analysis "
+               "measured alone (the serial library's), S = the 1-worker run minus P: read, write, the Prefect and "
+               "Dask bookkeeping and the pickling, in the flow process. Pessimistic: the flow writes one batch while "
+               "the workers analyse the next, which this sum does not credit")
 
     def model(n: int) -> float:
-        """Seconds of the compute of ``jobs`` chains on ``n`` workers, fitted to the 1- and 2-worker runs."""
+        """Seconds of the compute of ``jobs`` chains on ``n`` workers (Amdahl with the parts above)."""
         return ser + par / n
 
     per = contracts / max(len(keys), 1)
@@ -362,9 +375,7 @@ def render_dask(m: dict[str, Any]) -> None:
                     f"{f / 1e3:,.0f} kB with the per-contract frame `analyse_session` drops)" for _, n, o, b, f in wire)
         + ".",
         "",
-        "Model for an N-worker cluster (Amdahl, fitted to the 1- and 2-worker runs: T(1) = S + P, T(2) = S + P/2; S "
-        "is the flow process's part: read, write, the Prefect tasks it runs, submitting; P the workers' part: the "
-        f"analysis and the task-run bookkeeping prefect-dask runs on the worker): S = {ser:.1f} s "
+        f"Model for an N-worker cluster (Amdahl, T(N) = S + P/N; {how}): S = {ser:.1f} s "
         f"({ser / jobs * 1000:.0f} ms a chain), P = {par:.1f} s ({par / jobs * 1000:.0f} ms a chain), serial fraction "
         f"**{ser / max(ser + par, 1e-9):.2f}**. T(N) for these {jobs} chains: "
         + ", ".join(f"N={n}: {model(n):.0f} s" for n in (1, 2, 4, 8, 16, 32))
