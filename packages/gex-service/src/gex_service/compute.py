@@ -200,6 +200,8 @@ def run(
 
     def finish(submitted: list) -> bool:
         """Write a batched run's ``submitted`` analyses; False when stopped first (nothing written)."""
+        if submitted and stopping():
+            return False  # do not wait for analyses that will be dropped
         results = [(job, *_result(job, conventions, started, t0, chain, future, error, flow, flow_run_id))
                    for job, conventions, started, t0, chain, future, error in submitted]
         if not results:
