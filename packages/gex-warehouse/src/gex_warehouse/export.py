@@ -222,16 +222,20 @@ def export(
         con.execute("RESET VARIABLE preset")
     con.execute("BEGIN TRANSACTION")
     try:
-        state = pl.DataFrame(  # noqa: F841 - read by the two statements below (DuckDB's replacement scan)
+        state = pl.DataFrame(
             [(u, s, fingerprints[(u, s)], ALL_PRESETS) for u, s in rewrite],
             schema={"underlying": pl.String, "session": pl.Date, "fingerprint": pl.String, "preset": pl.String},
             orient="row",
         )
         # one statement each, not one per partition (a whole-market night records thousands)
-        con.execute("DELETE FROM mart.export_state AS e USING state AS n "
-                    "WHERE e.underlying = n.underlying AND e.session = n.session")
-        con.execute("INSERT INTO mart.export_state (underlying, session, fingerprint, preset) "
-                    "SELECT underlying, session, fingerprint, preset FROM state")
+        con.register("_export_state_rows", state)
+        try:
+            con.execute("DELETE FROM mart.export_state AS e USING _export_state_rows AS n "
+                        "WHERE e.underlying = n.underlying AND e.session = n.session")
+            con.execute("INSERT INTO mart.export_state (underlying, session, fingerprint, preset) "
+                        "SELECT underlying, session, fingerprint, preset FROM _export_state_rows")
+        finally:
+            con.unregister("_export_state_rows")
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
