@@ -129,30 +129,17 @@ def test_universe_backfill_on_a_dask_cluster_equals_the_serial_compute(tmp_path,
     """Every underlying of a generated universe (indices, ETFs, dividend-paying American stocks): the marts
     written from the 2 Dask workers' frames equal, row for row, those of ``gex compute``'s serial path (one
     thread, no Prefect, no task runner). The flow takes its whole-market path (batched reads and writes)."""
-    from gex_service import compute as svc
-    from gex_warehouse.connect import connect
     from pipelines import tasks
     from pipelines.backfill import backfill, with_dask
 
     monkeypatch.setattr(tasks, "FLOW_BATCH_MIN_JOBS", 1)
-
-    serial, dask = tmp_path / "serial" / "gex.duckdb", tmp_path / "dask" / "gex.duckdb"
-    for p in (serial, dask):
-        p.parent.mkdir()
-        shutil.copy(universe_loaded, p)
-    con = connect(serial)
-    try:
-        expected = svc.compute(con, svc.plan(con))
-    finally:
-        con.close()
-    assert len({o.underlying for o in expected}) == UNIVERSE and len(expected) == UNIVERSE * UNIVERSE_SESSIONS
-    assert all(o.status == "ok" for o in expected)
-
+    serial, expected = _serial_universe(universe_loaded, tmp_path)
+    dask = tmp_path / "dask" / "gex.duckdb"
+    dask.parent.mkdir()
+    shutil.copy(universe_loaded, dask)
     sessions = sorted({o.session for o in expected})
     got = with_dask(backfill, dask_address)(str(dask), sessions[0], sessions[-1], workers=2)
-    key = lambda o: (o.underlying, o.session, o.preset)  # noqa: E731
-    assert sorted((key(o), o.status, o.rows_in, o.rows_out) for o in got) == \
-        sorted((key(o), o.status, o.rows_in, o.rows_out) for o in expected)
+    _same_outcomes(got, expected)
     marts = _marts(dask)
     assert marts == _marts(serial)
     assert all(not d.startswith("0:") for t, d in marts.items() if t in ("mart.regime_daily", "mart.gex_profile"))

@@ -372,23 +372,8 @@ def iter_ivydb(
     spill_bytes: int | None = None,
     tmp_dir: str | PathLike[str] | None = None,
 ) -> Iterator[ChainSnapshot]:
-    """Snapshots of an IvyDB option price file, one per (underlying, date).
-
-    Parameters
-    ----------
-    security_prices:
-        The security price file(s) or a frame (``secid, date|session, close``); default: the companion
-        files next to ``path`` (see the module docstring).
-    tickers:
-        secid -> ticker, for files without a ``ticker`` column whose roots do not name the underlying.
-    spill_bytes, tmp_dir:
-        See :func:`gex_sources.csvtable.execute`.
-
-    Raises
-    ------
-    SourceError
-        Missing required columns (named), no security prices found, unreadable file, no usable row.
-    """
+    """Snapshots of an IvyDB option price file, one per (underlying, date): :func:`iter_ivydb_batches` (same
+    parameters and errors) split into snapshots."""
     batches = iter_ivydb_batches(
         path, security_prices=security_prices, tickers=tickers, spill_bytes=spill_bytes, tmp_dir=tmp_dir
     )

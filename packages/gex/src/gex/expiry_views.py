@@ -44,7 +44,7 @@ from functools import lru_cache
 import numpy as np
 import polars as pl
 
-from gex.analysis import Analysis, next_close, profile_and_flip, profile_and_flip_arrays
+from gex.analysis import Analysis, ProfileFlip, next_close, profile_and_flip, profile_and_flip_arrays
 from gex.calendar import is_session, previous_session
 from gex.gex import exposure_totals, per_strike_gex
 from gex.levels import Levels, Regime, key_levels, key_levels_arrays
@@ -374,19 +374,28 @@ def _view(a: Analysis, name: str, ctx: FilterContext, model: _Rows, spot: _Rows 
         excluded_expiration=ctx.excluded_expiration(name),
     )
     if n_model == 0 and n_spot == 0:
-        # nothing to value: no profile, no flip, no levels, no regime (zero is the true total of no contracts)
-        return ExpiryView(**base, gex_at_spot_model=0.0, gamma_flip=None, flip_crossings=(), flip_distance_pct=None,
-                          regime=None, call_wall=None, put_wall=None, abs_gamma_strike=None)
+        return _empty_view(base)
     k, sigma, tenor, shares, rate, dy = (x[keep] for x in model.profile_inputs)
     pf = profile_and_flip_arrays(k, sigma, tenor, shares, rate, dy, a.spot, a.conventions, net)
     levels = spot_rows.levels(spot_keep, a.spot) if n_spot else None
+    return _valued_view(base, a.spot, pf, levels)
+
+
+def _empty_view(base: dict[str, object]) -> ExpiryView:
+    """Nothing to value: no profile, no flip, no levels, no regime (zero is the true total of no contracts)."""
+    return ExpiryView(**base, gex_at_spot_model=0.0, gamma_flip=None, flip_crossings=(),  # type: ignore[arg-type]
+                      flip_distance_pct=None, regime=None, call_wall=None, put_wall=None, abs_gamma_strike=None)
+
+
+def _valued_view(base: dict[str, object], spot: float, pf: ProfileFlip, levels: Levels | None) -> ExpiryView:
+    """A view from its counts and totals (``base``), its profile and flip, and its levels (``None``: no spot rows)."""
     flip = pf.flip
     return ExpiryView(
-        **base,
+        **base,  # type: ignore[arg-type]
         gex_at_spot_model=pf.gex_at_spot_model,
         gamma_flip=flip,
         flip_crossings=pf.crossings,
-        flip_distance_pct=None if flip is None else 100.0 * (flip - a.spot) / a.spot,
+        flip_distance_pct=None if flip is None else 100.0 * (flip - spot) / spot,
         regime=pf.regime,
         call_wall=None if levels is None else levels.call_wall,
         put_wall=None if levels is None else levels.put_wall,
@@ -426,24 +435,10 @@ def expiry_view_reference(a: Analysis, name: str, context: FilterContext | None 
         excluded_expiration=ctx.excluded_expiration(name),
     )
     if model.height == 0 and spot_rows.height == 0:
-        # nothing to value: no profile, no flip, no levels, no regime (zero is the true total of no contracts)
-        return ExpiryView(**base, gex_at_spot_model=0.0, gamma_flip=None, flip_crossings=(), flip_distance_pct=None,
-                          regime=None, call_wall=None, put_wall=None, abs_gamma_strike=None)
+        return _empty_view(base)
     pf = profile_and_flip(model, a.spot, a.conventions, totals["net_gex_usd_per_1pct"])
     levels = key_levels(per_strike_gex(spot_rows), a.spot) if spot_rows.height else None
-    flip = pf.flip
-    return ExpiryView(
-        **base,
-        gex_at_spot_model=pf.gex_at_spot_model,
-        gamma_flip=flip,
-        flip_crossings=pf.crossings,
-        flip_distance_pct=None if flip is None else 100.0 * (flip - a.spot) / a.spot,
-        regime=pf.regime,
-        call_wall=None if levels is None else levels.call_wall,
-        put_wall=None if levels is None else levels.put_wall,
-        abs_gamma_strike=None if levels is None else levels.abs_gamma_strike,
-        profile=pl.DataFrame({"spot_level": pf.levels, "gex_usd_per_1pct": pf.curve}, schema=PROFILE_SCHEMA),
-    )
+    return _valued_view(base, a.spot, pf, levels)
 
 
 def _all_view(a: Analysis) -> ExpiryView:
@@ -461,8 +456,7 @@ def _all_view(a: Analysis) -> ExpiryView:
         excluded_expiration=None,
     )
     if a.contracts.height == 0 and spot_rows.height == 0:
-        return ExpiryView(**base, gex_at_spot_model=0.0, gamma_flip=None, flip_crossings=(), flip_distance_pct=None,
-                          regime=None, call_wall=None, put_wall=None, abs_gamma_strike=None)
+        return _empty_view(base)
     flip, levels = a.gamma_flip, a.levels
     return ExpiryView(
         **base,

@@ -113,30 +113,11 @@ def key_levels_arrays(strike: np.ndarray, call: np.ndarray, put: np.ndarray, net
 
 
 def key_levels_reference(by_strike: pl.DataFrame, spot: float) -> Levels:
-    """Walls and absolute gamma strike from a by-strike GEX table, computed with polars expressions: the plain
-    statement of the definitions :func:`key_levels` is tested against (and falls back to for non-finite values).
-
-    Parameters
-    ----------
-    by_strike:
-        Output of :func:`gex.gex.per_strike_gex` (one row per strike; ``call_gex_usd_per_1pct``,
-        ``put_gex_usd_per_1pct``, ``net_gex_usd_per_1pct``; dollars per 1% move).
-    spot:
-        Underlying price, currency per share.
-
-    Examples
-    --------
-    >>> import polars as pl
-    >>> t = pl.DataFrame({"strike": [90.0, 95.0, 100.0, 105.0, 110.0],
-    ...     "call_gex_usd_per_1pct": [1.0, 2.0, 6.0, 9.0, 3.0],
-    ...     "put_gex_usd_per_1pct": [-8.0, -12.0, -5.0, -1.0, 0.0]})
-    >>> t = t.with_columns(net_gex_usd_per_1pct=pl.col("call_gex_usd_per_1pct") + pl.col("put_gex_usd_per_1pct"))
-    >>> key_levels_reference(t, spot=101.0)
-    Levels(call_wall=105.0, put_wall=95.0, most_negative_net_strike=95.0, abs_gamma_strike=95.0)
-    """
+    """:func:`key_levels` computed with polars expressions (same arguments and result): the plain statement of
+    the definitions that :func:`key_levels` is tested against and falls back to for non-finite values."""
     call, put, net = pl.col("call_gex_usd_per_1pct"), pl.col("put_gex_usd_per_1pct"), pl.col("net_gex_usd_per_1pct")
     strike = pl.col("strike")
-    # one select (one pass of polars) for all four levels: this runs for every chain and expiry filter
+    # one select (one pass of polars) for all four levels
     row = by_strike.select(
         call_wall=_arg_strike(call.abs(), largest=True, where=strike >= spot),
         put_wall=_arg_strike(put.abs(), largest=True, where=strike <= spot),
