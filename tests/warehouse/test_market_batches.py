@@ -2,7 +2,8 @@
 
 `gex compute` reads a session's snapshots with one query (``read_chains``, ``core.contracts_as_of_many``),
 writes batches of jobs in one transaction (``write_results``) and may analyse in worker processes
-(``process_pool``); the flows still read and write per snapshot. Both paths must leave identical marts.
+(``process_pool``), writing one batch while the next is analysed; the flows do the same from 200 jobs
+(``tests/flows/test_dask.py``) and read and write per snapshot below that. Both paths must leave identical marts.
 Checked on a small generated universe (many underlyings in one DataShop file) and on the compute tests'
 market (one underlying, OCC open-interest feed loaded).
 """

@@ -250,7 +250,8 @@ def _write_views(con: duckdb.DuckDBPyConnection, out: Path, views: list[str],
     One query per view for every partition at once (a whole-market night rewrites thousands of underlyings;
     one query per underlying cost ~25 ms each), split by (underlying, session) in memory; the partition files
     are written by a few threads (pyarrow releases the GIL while it encodes and writes). Every partition name
-    is checked (:func:`safe_child`) before anything is written.
+    is checked (:func:`check_part`) before anything is written, every folder as it is written
+    (:class:`_PartitionDirs`).
     """
     for u in {u for u, _ in rewrite}:
         check_part(out, f"underlying={u}")  # every name checked before anything is written
