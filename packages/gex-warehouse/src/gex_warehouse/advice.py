@@ -1,7 +1,7 @@
 """Hedging advice per session: ``mart.hedge_advice`` from the session's regime, ATM IV and realised vol.
 
 For every enabled template of ``core.hedge_templates`` and the cost model and risk aversion of
-``core.settings`` (``hedge_*`` rows), :func:`gex.advisor.advice_rows` (pure) gives the advisor's band,
+``core.settings`` (``hedge_*`` rows), :func:`gex.advisor.advice_records` (pure) gives the advisor's band,
 clock, expected daily P&L and regime adjustment at the session's spot, 30-day ATM implied vol and 21-session
 realised vol (``main.vol_context``). The publish flow refreshes the sessions it exports, so the advice and
 the exports move together. Units: see ``sql/mart/0130_hedge_advice.sql``.
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import duckdb
 import polars as pl
-from gex.advisor import HEDGE_ADVICE_SCHEMA, advice_rows
+from gex.advisor import HEDGE_ADVICE_SCHEMA, advice_records
 from gex.advisor.inputs import CostModel
 
 from gex_warehouse.compute import DAILY_REGIME
@@ -70,20 +70,29 @@ def refresh_hedge_advice(con: duckdb.DuckDBPyConnection, keys: Iterable[tuple[st
     returns the rows written. A session without an ATM IV gets no rows (the advisor needs a vol)."""
     wanted = sorted(set(keys))
     settings = hedge_settings(con)
-    frames = []
+    records: list[dict[str, object]] = []
     for row in _inputs(con, wanted).iter_rows(named=True):
-        frames.append(advice_rows(
+        for record in advice_records(
             row["session"], row["underlying"], row, row["atm_iv_30d"], row["rv_21d"],
             templates=settings.templates, costs=settings.costs, risk_aversion=settings.risk_aversion,
-        ).with_columns(pl.lit(row["preset"]).alias("preset")))
-    advice = pl.concat(frames) if frames else pl.DataFrame(schema={**HEDGE_ADVICE_SCHEMA, "preset": pl.String})
+        ):
+            record["preset"] = row["preset"]
+            records.append(record)
+    # one frame and one DELETE for the whole set (a whole-market night refreshes thousands of sessions: one
+    # frame and one DELETE per session cost ~2 ms each)
+    advice = pl.DataFrame(records, schema={**HEDGE_ADVICE_SCHEMA, "preset": pl.String})
+    doomed = pl.DataFrame(wanted, schema={"underlying": pl.String, "session": pl.Date}, orient="row")
     con.execute("BEGIN TRANSACTION")
     try:
-        for u, s in wanted:
-            con.execute("DELETE FROM mart.hedge_advice WHERE underlying = ? AND session = ?", [u, s])
+        con.register("_hedge_advice_keys", doomed)
+        try:
+            con.execute("DELETE FROM mart.hedge_advice AS a USING _hedge_advice_keys AS k "
+                        "WHERE a.underlying = k.underlying AND a.session = k.session")
+        finally:
+            con.unregister("_hedge_advice_keys")
         if advice.height:
             columns = con.table("mart.hedge_advice").columns
-            con.from_arrow(advice.select(columns).to_arrow()).insert_into("mart.hedge_advice")
+            con.from_arrow(advice.select(columns).rechunk().to_arrow()).insert_into("mart.hedge_advice")
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")

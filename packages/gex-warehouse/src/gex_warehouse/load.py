@@ -189,7 +189,8 @@ def _insert_frame(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFram
     enums = [name for name, dtype in frame.schema.items() if isinstance(dtype, (pl.Enum, pl.Categorical))]
     if enums:
         frame = frame.with_columns(pl.col(enums).cast(pl.String))
-    con.from_arrow(frame.select(columns).to_arrow()).insert_into(table)
+    # one chunk: DuckDB scans an Arrow table batch by batch, with a fixed cost per batch (~0.3 ms)
+    con.from_arrow(frame.select(columns).rechunk().to_arrow()).insert_into(table)
 
 
 class _Load:

@@ -73,13 +73,13 @@ from gex.advisor.variance_ratio import (
     variance_ratio_half_width,
 )
 from gex.advisor.risk import implied_risk_aversion_band, implied_risk_aversion_clock, risk_aversion_for_std
-from gex.advisor.rows import HEDGE_ADVICE_SCHEMA, advice_rows
+from gex.advisor.rows import HEDGE_ADVICE_SCHEMA, advice_records, advice_rows
 
 __all__ = [
     "BGK_SHIFT", "DAYS_PER_YEAR", "DEFAULT_COSTS", "DEFAULT_RISK_AVERSION", "DEFAULT_TEMPLATES", "GAMMA_FLOOR",
     "HEDGE_ADVICE_SCHEMA", "MINUTES_PER_DAY", "NEAR_FLIP_PCT", "REGIME_TIGHTEN_BUDGET", "REGIME_WIDEN_BUDGET",
     "TEMPLATES", "Advice", "AdvisorStrategy", "BandPolicy", "BandRates", "CostModel", "Execution", "Forecast", "Leg",
-    "PositionGreeks", "RegimeAdjustment", "UserRuleAssessment", "advice_rows", "advise", "band_rates", "clock_rates",
+    "PositionGreeks", "RegimeAdjustment", "UserRuleAssessment", "advice_records", "advice_rows", "advise", "band_rates", "clock_rates",
     "fee_half_width", "forecast", "implied_risk_aversion_band", "implied_risk_aversion_clock", "loss_ratio",
     "optimal_clock_interval", "position_gamma", "position_greeks", "regime_adjustment", "reset_half_width",
     "risk_aversion_for_std", "template_legs", "ww_half_width",

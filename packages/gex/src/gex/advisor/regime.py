@@ -73,10 +73,15 @@ def _factor_at_budget(policy: BandPolicy, widen: bool, gamma: float, spot: float
     for _ in range(100):
         mid = 0.5 * (lo + hi)
         over = loss(mid) / at_optimum > 1 + budget  # loss_ratio(policy, mid, ...), its invariants hoisted
+        converged = mid == lo or mid == hi  # lo and hi adjacent floats
         if widen:
             lo, hi = (lo, mid) if over else (mid, hi)
         else:
             lo, hi = (mid, hi) if over else (lo, mid)
+        if converged:
+            # (lo, hi) is now a fixed point of this loop (the same mid, the same step, ever after), so stopping
+            # returns the very number the remaining iterations would: ~50 of the 100 loss evaluations saved
+            break
     return 0.5 * (lo + hi)
 
 

@@ -71,11 +71,29 @@ def advice_rows(
     filled with made-up numbers. A missing realized vol is assumed equal to the ATM IV
     (``realized_vol_assumed``).
     """
+    return pl.DataFrame(advice_records(session, underlying, regime_row, atm_iv, realized_vol, templates, costs,
+                                       risk_aversion, rate), schema=HEDGE_ADVICE_SCHEMA)
+
+
+def advice_records(
+    session: dt.date,
+    underlying: str,
+    regime_row: Mapping[str, Any] | None,
+    atm_iv: float | None,
+    realized_vol: float | None,
+    templates: Sequence[str] = DEFAULT_TEMPLATES,
+    costs: CostModel = DEFAULT_COSTS,
+    risk_aversion: float = DEFAULT_RISK_AVERSION,
+    rate: float | None = None,
+) -> list[dict[str, Any]]:
+    """:func:`advice_rows` as plain records (one dict per template, keys :data:`HEDGE_ADVICE_SCHEMA`): what a
+    caller building the rows of many sessions at once collects, to make one frame instead of one per session
+    (~0.5 ms each). Same inputs and rules; none without an ATM IV."""
     if regime_row is None or regime_row.get("spot") is None:
         raise ValueError(f"{underlying} {session}: the regime row has no spot")
     spot = float(regime_row["spot"])
     if atm_iv is None or not math.isfinite(atm_iv):
-        return pl.DataFrame(schema=HEDGE_ADVICE_SCHEMA)
+        return []
     r = float(regime_row.get("rate") or 0.0) if rate is None else rate
     rows = []
     for name in templates:
@@ -101,7 +119,7 @@ def advice_rows(
             "regime_factor": adv.regime_adjustment.factor, "regime_reason": adv.regime_adjustment.reason,
             "warnings": json.dumps(list(adv.warnings)),
         })
-    return pl.DataFrame(rows, schema=HEDGE_ADVICE_SCHEMA)
+    return rows
 
 
 def _finite(x: float | None) -> float | None:
