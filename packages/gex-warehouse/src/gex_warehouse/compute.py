@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from importlib import metadata
 
 import duckdb
+import numpy as np
 import polars as pl
 from gex.analysis import Analysis, analyze
 from gex.calendar import session_close
@@ -333,9 +334,16 @@ class MartFrames:
 
 
 def _keyed(frame: pl.DataFrame, underlying: str, session: dt.date, valuation_ts: dt.datetime, preset: str) -> pl.DataFrame:
-    return frame.select(pl.lit(session).alias("session"), pl.lit(underlying).alias("underlying"),
-                        pl.lit(valuation_ts, dtype=pl.Datetime("us", "UTC")).alias("valuation_ts"), pl.all(),
-                        pl.lit(preset).alias("preset"))
+    """``frame`` between the key columns ``session``, ``underlying``, ``valuation_ts`` and ``preset``.
+
+    Built eagerly (a one-row key frame gathered ``height`` times, columns stacked), not with a ``select`` of
+    literals: each snapshot keys six frames, and the query path cost ~230 us a frame against ~50 us.
+    """
+    head = pl.DataFrame({"session": [session], "underlying": [underlying], "valuation_ts": [valuation_ts]},
+                        schema={"session": pl.Date, "underlying": pl.String, "valuation_ts": pl.Datetime("us", "UTC")})
+    tail = pl.DataFrame({"preset": [preset]}, schema={"preset": pl.String})
+    every_row = pl.Series(np.zeros(frame.height, dtype=np.uint32))
+    return head[every_row].hstack(frame.get_columns()).hstack(tail[every_row].get_columns())
 
 
 def compute_chain(chain: ChainInput, conventions: Conventions) -> MartFrames:
