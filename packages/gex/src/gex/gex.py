@@ -89,6 +89,39 @@ def _aggregate(exposures: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
     """
     ex = exposures.sort(keys, maintain_order=True)
     n = ex.height
+    # group starts and key values with Series operations, which polars runs directly, rather than frame
+    # queries (~0.15 ms each; this runs four times per chain, thousands of chains a night)
+    changed = np.zeros(n, dtype=bool)
+    if n:
+        changed[0] = True
+        for k in keys:
+            column = ex.get_column(k)
+            changed[1:] |= column.slice(1).ne_missing(column.slice(0, n - 1)).to_numpy()
+    starts = np.flatnonzero(changed)
+    is_call = (ex.get_column("right") == "C").to_numpy()
+    gex = ex.get_column("gex_usd_per_1pct").to_numpy().astype(np.float64)
+    oi = ex.get_column("open_interest").fill_null(0).to_numpy().astype(np.int64)
+
+    def seg(values: np.ndarray) -> np.ndarray:
+        return np.add.reduceat(values, starts) if n else values[:0]
+
+    at_starts = pl.Series(starts, dtype=pl.UInt32)
+    return pl.DataFrame([
+        *(ex.get_column(k).gather(at_starts) for k in keys),
+        pl.Series("call_gex_usd_per_1pct", seg(np.where(is_call, gex, 0.0)), dtype=pl.Float64),
+        pl.Series("put_gex_usd_per_1pct", seg(np.where(is_call, 0.0, gex)), dtype=pl.Float64),
+        pl.Series("net_gex_usd_per_1pct", seg(gex), dtype=pl.Float64),
+        *(pl.Series(c, seg(ex.get_column(c).to_numpy().astype(np.float64)), dtype=pl.Float64) for c in EXPOSURE_COLUMNS[1:]),
+        pl.Series("call_open_interest", seg(np.where(is_call, oi, 0)), dtype=pl.Int64),
+        pl.Series("put_open_interest", seg(np.where(is_call, 0, oi)), dtype=pl.Int64),
+        pl.Series("contracts", np.diff(np.append(starts, n)), dtype=pl.Int64),
+    ])
+
+
+def _aggregate_reference(exposures: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
+    """:func:`_aggregate` as plain polars frame queries (the tests check the two equal bit for bit)."""
+    ex = exposures.sort(keys, maintain_order=True)
+    n = ex.height
     if n == 0:
         starts = np.zeros(0, dtype=np.int64)
     else:
