@@ -13,8 +13,12 @@ snapshot instant. A Sunday or an evening snapshot therefore describes the previo
 from __future__ import annotations
 
 import datetime as dt
+import os
 import warnings
+import zipfile
 from functools import lru_cache
+from importlib import metadata
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -55,15 +59,59 @@ def nyse():
         return xc.get_calendar("XNYS", start=CALENDAR_START, end=CALENDAR_END)
 
 
-@lru_cache(maxsize=1)
-def _session_table() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Sessions (datetime64[D]), opens and closes (int64 UTC epoch microseconds), sorted."""
+def _session_table_from_library() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`_session_table` computed by ``exchange_calendars`` (~2.5 s: pandas, the library, its rules)."""
     cal = nyse()
     sessions = cal.sessions.to_numpy().astype("datetime64[D]")
     # opens/closes are tz-aware UTC Series: drop the zone explicitly, then take epoch microseconds
     opens = cal.opens.dt.tz_convert(None).to_numpy().astype("datetime64[us]").astype(np.int64)
     closes = cal.closes.dt.tz_convert(None).to_numpy().astype("datetime64[us]").astype(np.int64)
     return sessions, opens, closes
+
+
+def _table_cache_file() -> Path | None:
+    """Where :func:`_session_table` keeps its copy: beside numba's cached kernels (``$NUMBA_CACHE_DIR``, else
+    this package's ``__pycache__``), named after everything the table depends on (the calendar span and the
+    versions of ``exchange_calendars`` and ``pandas``), so an upgrade of either recomputes it. ``None`` when
+    those versions cannot be read (then nothing is cached)."""
+    try:
+        versions = "-".join(metadata.version(name) for name in ("exchange_calendars", "pandas"))
+    except metadata.PackageNotFoundError:
+        return None
+    folder = Path(os.environ["NUMBA_CACHE_DIR"]) if os.environ.get("NUMBA_CACHE_DIR") else Path(__file__).parent / "__pycache__"
+    return folder / f"xnys-sessions-v1-{CALENDAR_START}-{CALENDAR_END}-{versions}.npz"
+
+
+@lru_cache(maxsize=1)
+def _session_table() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Sessions (datetime64[D]), opens and closes (int64 UTC epoch microseconds), sorted.
+
+    Read from a cached copy when there is a good one (~1 ms): building it costs every process that needs a
+    session ~2.5 s, and a whole-market ``gex compute`` starts one per core. The copy is the library's own
+    output, written atomically; an unreadable or inconsistent copy is ignored and rewritten, a folder that
+    cannot be written means no copy (a test checks the copy equals the library's table).
+    """
+    cache = _table_cache_file()
+    if cache is not None:
+        try:
+            with np.load(cache) as held:
+                table = (held["sessions"], held["opens"], held["closes"])
+            if (table[0].dtype == np.dtype("datetime64[D]") and table[1].dtype == table[2].dtype == np.int64
+                    and len(table[0]) == len(table[1]) == len(table[2]) > 0):
+                return table
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
+            pass  # missing or damaged: recompute below
+    table = _session_table_from_library()
+    if cache is not None:
+        try:
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            partial = cache.with_name(f".{cache.name}.{os.getpid()}.tmp")
+            with open(partial, "wb") as fh:
+                np.savez(fh, sessions=table[0], opens=table[1], closes=table[2])
+            os.replace(partial, cache)  # whole or absent, whatever other processes read meanwhile
+        except OSError:
+            pass  # a read-only install: compute it each time, as before
+    return table
 
 
 def _to_utc(instant: dt.datetime) -> dt.datetime:
