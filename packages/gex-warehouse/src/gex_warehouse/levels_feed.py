@@ -30,7 +30,8 @@ Only native-preset rows are published (the published views' default).
 
 Every file is written to a temporary file beside it and renamed (``os.replace``): a reader sees the old or
 the new file, never half of one; identical rows give identical bytes. Every path goes through
-:func:`gex_warehouse.paths.safe_child`.
+:func:`gex_warehouse.paths.safe_child` (each underlying's folder; the file names by
+:func:`gex_warehouse.paths.check_part`).
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ from pathlib import Path
 import duckdb
 
 from gex_warehouse.compute import DAILY_REGIME
-from gex_warehouse.paths import safe_child
+from gex_warehouse.paths import check_part, safe_child
 
 #: Folder of the feed under the exports root.
 FOLDER = "levels"
@@ -271,22 +272,29 @@ def write_levels(
     wanted: dict[str, set[dt.date]] = {}
     for u, s in sessions:
         wanted.setdefault(u, set()).add(s)
-    files = 0
     every = native_rows_many(con, wanted)
-    for underlying in sorted(wanted):
+
+    def write_underlying(underlying: str) -> int:
         rows = every.get(underlying, [])
+        if not rows:
+            return 0
+        # the underlying's folder resolved and checked once (safe_child walks the path: ~10 system calls);
+        # the file names are checked as single names: os.replace onto a name never follows a link there
+        folder = safe_child(root, underlying)
+        files = 0
         for row in rows:
             if row["session"] in wanted[underlying]:
-                files += _write_pair(root, underlying, str(row["session"]), row, basis)
-        if rows:
-            files += _write_pair(root, underlying, "latest", rows[-1], basis)
-    return FeedResult(root, files)
+                files += _write_pair(folder, str(row["session"]), row, basis)
+        return files + _write_pair(folder, "latest", rows[-1], basis)
+
+    return FeedResult(root, sum(write_underlying(u) for u in sorted(wanted)))
 
 
-def _write_pair(root: Path, underlying: str, stem: str, row: Mapping[str, object],
+def _write_pair(folder: Path, stem: str, row: Mapping[str, object],
                 basis: Mapping[str, tuple[str, float]] | None) -> int:
-    write_atomic(safe_child(root, underlying, f"{stem}.csv"), feed_csv(row, basis))
-    write_atomic(safe_child(root, underlying, f"{stem}.json"), feed_json(row, basis))
+    for name, text in ((f"{stem}.csv", feed_csv(row, basis)), (f"{stem}.json", feed_json(row, basis))):
+        check_part(folder, name)
+        write_atomic(folder / name, text)
     return 2
 
 
