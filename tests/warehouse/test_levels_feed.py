@@ -172,11 +172,23 @@ def test_only_native_rows_and_only_the_sessions_asked(con, tmp_path):
 
 
 def test_an_unsafe_underlying_never_leaves_the_root(tmp_path):
+    # the underlying's folder is checked (and resolved) once, each file name as a single name
     with pytest.raises(UnsafePathError):
-        lf._write_pair(tmp_path / "levels", "../../etc", "latest", ROW, None)
+        lf._write_pair(lf.safe_child(tmp_path / "levels", "../../etc"), "latest", ROW, None)
     with pytest.raises(UnsafePathError):
-        lf._write_pair(tmp_path / "levels", "SPX", "../x", ROW, None)
+        lf._write_pair(lf.safe_child(tmp_path / "levels", "SPX"), "../x", ROW, None)
     assert not any(tmp_path.rglob("*"))
+
+
+def test_an_underlying_folder_linked_outside_the_root_is_refused(tmp_path):
+    # a symbolic link planted where an underlying's folder goes must not carry the feed elsewhere
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (tmp_path / "exports" / "levels").mkdir(parents=True)
+    (tmp_path / "exports" / "levels" / "SPX").symlink_to(outside)
+    with pytest.raises(UnsafePathError, match="resolves to"):
+        lf._write_pair(lf.safe_child(tmp_path / "exports" / "levels", "SPX"), "latest", ROW, None)
+    assert not any(outside.iterdir())
 
 
 def test_a_failed_write_keeps_the_old_file_and_leaves_no_temporary(tmp_path, monkeypatch):
