@@ -196,3 +196,20 @@ def test_straddle_moves_equal_the_polars_statement_on_a_real_chain(name):
     fast = straddle_moves(a.contracts, a.forwards, a.spot, a.valuation_ts)
     ref = straddle_moves_reference(a.contracts, a.forwards, a.spot, a.valuation_ts)
     assert fast.height > 5 and fast.schema == ref.schema and fast.equals(ref)
+
+
+def test_expected_move_table_of_sorted_moves_skips_the_sort_and_equals_the_sorted_table():
+    """straddle_moves returns its rows sorted: the table takes them as they are (no polars sort), and equals the
+    table of the same rows in any order, bit for bit."""
+    from gex.expected_move import _sorted_moves, expected_move_table
+
+    session, valuation = dt.date(2024, 1, 5), VALUATION
+    c = pl.concat([chain(expiration=dt.date(2024, 2, 5)), chain(expiration=dt.date(2024, 2, 16)),
+                   chain(expiration=dt.date(2024, 2, 16)).with_columns(settlement=pl.lit("AM"))])
+    moves = straddle_moves(c, pl.DataFrame(schema={"expiration": pl.Date, "settlement": pl.String, "forward": pl.Float64}),
+                           4700.0, valuation)
+    assert moves.height == 3 and _sorted_moves(moves) is moves
+    shuffled = moves.reverse()
+    assert _sorted_moves(shuffled) is not shuffled
+    fast, plain = expected_move_table(moves, 0.16, 4700.0, session, valuation), expected_move_table(shuffled, 0.16, 4700.0, session, valuation)
+    assert fast.schema == plain.schema and fast.equals(plain)
