@@ -122,3 +122,94 @@ def test_expected_move_table_by_hand_across_a_holiday():
     # without a usable ATM vol only the straddle rows remain; with nothing at all the frame is empty
     assert expected_move_table(moves, None, 5000.0, session, valuation)["method"].to_list() == ["straddle"] * 2
     assert expected_move_table(moves.clear(), float("nan"), 5000.0, session, valuation).is_empty()
+
+
+# ---------------------------------------------------------------------------------------------
+# the numpy path against the polars statement (straddle_moves_reference), bit for bit
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@st.composite
+def contract_frames(draw, min_size=0):
+    """Contracts of a few expiries (AM/PM, some settled), strikes on a coarse grid, quotes in cents (zero bids,
+    crossed quotes, repeated contracts), carry and vol varying by contract: what gex.analysis hands over."""
+    n = draw(st.integers(min_size, 30))
+    days = {e: draw(st.sampled_from([-1.0, 0.0, 0.5, 3.0, 17.0, 40.0, 400.0])) for e in range(3)}
+    rows = []
+    for _ in range(n):
+        e = draw(st.integers(0, 2))
+        mid = draw(st.integers(0, 3000)) / 100
+        half = draw(st.sampled_from([0.0, 0.01, 0.05, -0.01]))
+        rows.append({"expiration": dt.date(2024, 2, 5) + dt.timedelta(days=7 * e), "settlement": draw(st.sampled_from(["AM", "PM"])),
+                     "settlement_ts": VALUATION + dt.timedelta(days=days[e]),
+                     "strike": draw(st.sampled_from([4650.0, 4700.0, 4705.0, 4750.0, 4702.5])), "right": draw(st.sampled_from("CP")),
+                     "bid": mid - half, "ask": mid + half, "tenor_years": days[e] / 365.0,
+                     "rate": draw(st.sampled_from([0.05, 0.0, 0.043836])),
+                     "dividend_yield": draw(st.sampled_from([0.0, 0.013, 0.1, -0.02])),
+                     "sigma": draw(st.sampled_from([0.2, 0.31, 0.15, float("nan"), -1.0]))})
+    schema = {"expiration": pl.Date, "settlement": pl.String, "settlement_ts": pl.Datetime("us", "UTC"),
+              "strike": pl.Float64, "right": pl.String, "bid": pl.Float64, "ask": pl.Float64,
+              "tenor_years": pl.Float64, "rate": pl.Float64, "dividend_yield": pl.Float64, "sigma": pl.Float64}
+    frame = pl.DataFrame(rows, schema=schema, orient="row")
+    if draw(st.booleans()):
+        frame = frame.with_columns(pl.col("settlement").cast(pl.Enum(["AM", "PM"])), pl.col("right").cast(pl.Enum(["C", "P"])))
+    return frame
+
+
+def _assert_same_moves(contracts, forwards, spot):
+    from gex.expected_move import straddle_moves_reference
+
+    fast, ref = straddle_moves(contracts, forwards, spot, VALUATION), straddle_moves_reference(contracts, forwards, spot, VALUATION)
+    assert fast.schema == ref.schema and fast.equals(ref), (fast, ref)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(contract_frames(), st.sampled_from([4700.0, 4703.3]), st.lists(st.sampled_from([4690.0, 4710.5, 9000.0]), max_size=3))
+def test_straddle_moves_equal_the_polars_statement(contracts, spot, parity):
+    forwards = pl.DataFrame({"expiration": [dt.date(2024, 2, 5) + dt.timedelta(days=7 * i) for i in range(len(parity))],
+                             "settlement": ["PM"] * len(parity), "forward": parity},
+                            schema={"expiration": pl.Date, "settlement": pl.String, "forward": pl.Float64})
+    _assert_same_moves(contracts, forwards, spot)
+
+
+def test_straddle_moves_equal_the_polars_statement_by_hand():
+    live, far = chain(), chain(forward=6000.0, expiration=dt.date(2024, 4, 1))
+    fwd = pl.DataFrame({"expiration": [dt.date(2024, 4, 1)], "settlement": ["PM"], "forward": [6000.0]})
+    for contracts in (live, pl.concat([live, far]), pl.concat([live, live.head(3)]), live.head(1), live.head(0),
+                      live.with_columns(bid=pl.when(pl.col("strike") == 4700.0).then(None).otherwise("bid"))):
+        for forwards in (fwd, fwd.head(0)):
+            _assert_same_moves(contracts, forwards, 4700.0)
+
+
+@pytest.mark.parametrize("name", ["native", "gflows"])
+def test_straddle_moves_equal_the_polars_statement_on_a_real_chain(name):
+    from gex_sources import read_chain
+
+    from gex.analysis import analyze
+    from gex.conventions import preset
+    from gex.expected_move import straddle_moves_reference
+    from tests.conftest import shared_file
+
+    a = analyze(read_chain(shared_file("cboe_csv/SPY_2023-09-14_eod__carlosjimenezdiaz_GEX_Python.csv")), preset(name), rate=0.0451)
+    fast = straddle_moves(a.contracts, a.forwards, a.spot, a.valuation_ts)
+    ref = straddle_moves_reference(a.contracts, a.forwards, a.spot, a.valuation_ts)
+    assert fast.height > 5 and fast.schema == ref.schema and fast.equals(ref)
+
+
+def test_expected_move_table_of_sorted_moves_skips_the_sort_and_equals_the_sorted_table():
+    """straddle_moves returns its rows sorted: the table takes them as they are (no polars sort), and equals the
+    table of the same rows in any order, bit for bit."""
+    from gex.expected_move import _sorted_moves, expected_move_table
+
+    session, valuation = dt.date(2024, 1, 5), VALUATION
+    c = pl.concat([chain(expiration=dt.date(2024, 2, 5)), chain(expiration=dt.date(2024, 2, 16)),
+                   chain(expiration=dt.date(2024, 2, 16)).with_columns(settlement=pl.lit("AM"))])
+    moves = straddle_moves(c, pl.DataFrame(schema={"expiration": pl.Date, "settlement": pl.String, "forward": pl.Float64}),
+                           4700.0, valuation)
+    assert moves.height == 3 and _sorted_moves(moves) is moves
+    shuffled = moves.reverse()
+    assert _sorted_moves(shuffled) is not shuffled
+    fast, plain = expected_move_table(moves, 0.16, 4700.0, session, valuation), expected_move_table(shuffled, 0.16, 4700.0, session, valuation)
+    assert fast.schema == plain.schema and fast.equals(plain)

@@ -47,3 +47,79 @@ def test_one_sided_and_absurd_quotes_are_ignored():
         ask=pl.when(pl.col("right") == "C").then(61.0).otherwise(pl.col("ask")),
     )
     assert parity_forwards(bad, spot).is_empty()
+
+
+# ---- the numpy path against the polars statement (parity_forwards_reference), bit for bit -----------------------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from gex.forwards import parity_forwards_reference  # noqa: E402
+
+_SETTLEMENT = pl.Enum(["AM", "PM"])
+
+
+def _assert_same(contracts: pl.DataFrame, spot: float) -> None:
+    for n in (1, 2, 5):
+        fast, ref = parity_forwards(contracts, spot, n), parity_forwards_reference(contracts, spot, n)
+        assert fast.schema == ref.schema
+        assert fast.equals(ref), (fast, ref)
+
+
+@st.composite
+def _chains(draw):
+    """Quotes on a few expiries (AM/PM), strikes on a coarse grid and prices in cents, so gaps tie and keys repeat."""
+    n = draw(st.integers(0, 40))
+    tenors = {e: draw(st.floats(-0.01, 2.0, allow_nan=False)) for e in range(3)}
+    rows = []
+    for _ in range(n):
+        e = draw(st.integers(0, 2))
+        mid = draw(st.integers(0, 2000)) / 100
+        half = draw(st.sampled_from([0.0, 0.01, 0.05, -0.01]))
+        rows.append({"expiration": dt.date(2024, 3, 15) + dt.timedelta(days=7 * e),
+                     "settlement": draw(st.sampled_from(["AM", "PM"])), "strike": draw(st.sampled_from([95.0, 100.0, 105.0, 110.0, 90.0, 101.5])),
+                     "right": draw(st.sampled_from(["C", "P"])), "bid": mid - half, "ask": mid + half,
+                     "tenor_years": draw(st.sampled_from([tenors[e], 0.25])) if draw(st.booleans()) else tenors[e],
+                     "rate": draw(st.sampled_from([0.05, 0.0, 0.043836]))})
+    schema = {"expiration": pl.Date, "settlement": pl.String, "strike": pl.Float64, "right": pl.String,
+              "bid": pl.Float64, "ask": pl.Float64, "tenor_years": pl.Float64, "rate": pl.Float64}
+    frame = pl.DataFrame(rows, schema=schema, orient="row")
+    if draw(st.booleans()):
+        frame = frame.with_columns(pl.col("settlement").cast(_SETTLEMENT), pl.col("right").cast(pl.Enum(["C", "P"])))
+    return frame
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_chains(), st.sampled_from([100.0, 57.07, 101.3]))
+def test_parity_forwards_equal_the_polars_statement(contracts, spot):
+    _assert_same(contracts, spot)
+
+
+def test_parity_forwards_equal_the_polars_statement_by_hand():
+    spot, r, q = 4700.0, 0.05, 0.015
+    frames = [_quotes(spot, r, q, t, np.arange(4500.0, 4900.0, 10.0), exp=dt.date(2024, 3, 15) + dt.timedelta(days=d))
+              for t, d in ((0.25, 0), (0.5, 91), (0.01, -88))]
+    chain = pl.concat(frames)
+    _assert_same(chain, spot)
+    _assert_same(chain.with_columns(pl.col("settlement").cast(_SETTLEMENT)), spot)
+    _assert_same(chain.head(0), spot)
+    _assert_same(chain.with_columns(bid=pl.lit(0.0)), spot)  # nothing two-sided
+    _assert_same(chain.with_columns(bid=pl.when(pl.col("strike") == 4600.0).then(None).otherwise("bid")), spot)  # nulls
+    _assert_same(pl.concat([chain, chain.head(2)]), spot)  # a repeated contract: the join multiplies it
+    # the 6 most at-the-money gaps tied: the reference's choice stands
+    tied = chain.with_columns(bid=pl.lit(1.0), ask=pl.lit(1.0))
+    _assert_same(tied, spot)
+
+
+def test_parity_forwards_equal_the_polars_statement_on_a_real_chain():
+    from gex_sources import read_chain
+
+    from gex.analysis import analyze
+    from gex.conventions import preset
+    from tests.conftest import shared_file
+
+    snapshot = read_chain(shared_file("cboe_csv/SPY_2023-09-14_eod__carlosjimenezdiaz_GEX_Python.csv"))
+    a = analyze(snapshot, preset("native"), rate=0.0451)
+    frame = pl.concat([a.contracts, a.excluded], how="diagonal_relaxed")
+    assert not a.forwards.is_empty()
+    _assert_same(frame.filter(pl.col("tenor_years").is_not_null()), snapshot.spot)

@@ -169,6 +169,7 @@ def test_share_in_unit_interval_and_flags_within_the_contracts(spot, rate, tenor
         schema={"expiration": pl.Date, "settlement": pl.String, "forward": pl.Float64},
     )
     screen = screen_chain(frame, forwards, spot)
+    assert_same_screen(screen, frame, forwards, spot)
     assert 0.0 <= screen.gex_share <= 1.0
     assert screen.flagged.height <= screen.american_contracts <= frame.height
     assert set(screen.flagged["symbol"]) <= set(frame["symbol"])
@@ -191,3 +192,37 @@ def test_a_small_rise_after_a_dividend_is_drift_not_a_second_dividend():
     assert d["dividend_pv"].to_list() == pytest.approx(pv.tolist(), rel=1e-9)
     assert d["last_dividend"].to_list() == pytest.approx([1.425, 1.425, 1.425, 1.425], rel=1e-3)
     assert d["last_ex_years"].to_list() == pytest.approx([0.0, 0.0, 0.0, 0.014])
+
+
+# ---- screen_chain against screen_chain_reference (its frames built with polars), bit for bit ---------------------
+
+
+def assert_same_screen(screen, contracts, forwards, spot):
+    from gex.early_exercise import screen_chain_reference
+
+    ref = screen_chain_reference(contracts, forwards, spot)
+    assert (screen.exercise_style, screen.american_contracts, screen.gex_share, screen.expiries_without_carry) == (
+        ref.exercise_style, ref.american_contracts, ref.gex_share, ref.expiries_without_carry)
+    assert screen.flagged.schema == ref.flagged.schema and screen.flagged.equals(ref.flagged)
+
+
+def test_screen_equals_the_reference_by_hand(analysis):
+    a = analysis
+    spx = analyze(stock_chain("SPX", "SPXW"), rate=RATE)
+    mixed = pl.concat([a.contracts, spx.contracts.with_columns(root=pl.lit("SPXW"))], how="vertical_relaxed")
+    for contracts, forwards in ((a.contracts, a.forwards), (a.contracts, a.forwards.clear()), (spx.contracts, spx.forwards),
+                                (mixed, a.forwards), (a.contracts.clear(), a.forwards), (pl.concat([a.contracts] * 2), a.forwards)):
+        assert_same_screen(screen_chain(contracts, forwards, a.spot), contracts, forwards, a.spot)
+
+
+@pytest.mark.parametrize("name", ["native", "gflows"])
+def test_screen_equals_the_reference_on_a_real_chain(name):
+    from gex_sources import read_chain
+
+    from gex.conventions import preset
+    from tests.conftest import shared_file
+
+    a = analyze(read_chain(shared_file("cboe_csv/SPY_2023-09-14_eod__carlosjimenezdiaz_GEX_Python.csv")), preset(name), rate=0.0451)
+    screen = screen_chain(a.contracts, a.forwards, a.spot)
+    assert screen.flagged.height > 0
+    assert_same_screen(screen, a.contracts, a.forwards, a.spot)

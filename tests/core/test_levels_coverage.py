@@ -97,3 +97,26 @@ def test_key_levels_in_numpy_equal_the_polars_statement_of_the_definitions(gex, 
         calls[0] = math.nan
     table = _table(strikes, calls, puts).cast(pl.Float64)  # typed even when empty, as per_strike_gex's
     assert repr(key_levels(table, spot)) == repr(key_levels_reference(table, spot))
+
+
+# chain_coverage (numpy on the expiration days) against chain_coverage_reference (the polars coverage_table), exactly
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.dates(dt.date(2023, 11, 1), dt.date(2027, 3, 1))), max_size=40),
+       st.dates(dt.date(2024, 1, 1), dt.date(2025, 12, 31)))
+def test_chain_coverage_equals_the_polars_reference(expirations, session):
+    from gex.coverage import chain_coverage_reference
+
+    frame = pl.DataFrame({"expiration": expirations}, schema={"expiration": pl.Date})
+    assert chain_coverage(frame, session) == chain_coverage_reference(frame, session)
+
+
+def test_chain_coverage_equals_the_reference_by_hand():
+    from gex.coverage import chain_coverage_reference
+
+    s = dt.date(2024, 12, 20)
+    cases = [[], [dt.date(2024, 12, 19)], [s], [dt.date(2025, 1, 3), dt.date(2025, 1, 31)],  # one month, expired
+             [s, dt.date(2025, 2, 17)], [s, dt.date(2025, 2, 18)], [s, dt.date(2025, 2, 19)]]  # 59, 60, 61 days
+    for exps in cases:
+        frame = pl.DataFrame({"expiration": exps}, schema={"expiration": pl.Date})
+        assert chain_coverage(frame, s) == chain_coverage_reference(frame, s), exps

@@ -213,3 +213,46 @@ def test_windows_must_make_sense():
     with pytest.raises(ValueError):
         close_to_close_vol([100.0, 101.0], 1, mean_adjusted=True)
     assert np.isnan(close_to_close_vol([100.0, 101.0], 5)).all()  # a window longer than the data: no value
+
+
+# ---------------------------------------------------------------------------------------------
+# the numpy grouping against the polars statement (atm_iv_constant_maturity_reference), bit for bit
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from tests.core.test_expected_move import VALUATION as MOVE_VALUATION  # noqa: E402
+from tests.core.test_expected_move import contract_frames  # noqa: E402
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(contract_frames(min_size=1), st.sampled_from([4700.0, 4703.3]), st.sampled_from([1, 30, 365]))
+def test_atm_iv_equals_the_polars_statement(contracts, spot, days):
+    from gex.volatility import atm_iv_constant_maturity_reference
+
+    fast = atm_iv_constant_maturity(contracts, spot, MOVE_VALUATION, days)
+    ref = atm_iv_constant_maturity_reference(contracts, spot, MOVE_VALUATION, days)
+    assert fast == ref or (fast is not None and ref is not None and math.isnan(fast) and math.isnan(ref)), (fast, ref)
+
+
+def test_atm_iv_equals_the_polars_statement_by_hand():
+    from gex.volatility import atm_iv_constant_maturity_reference
+
+    atm = {24: 0.18, 45: 0.26}
+    frame = chain(list(atm), lambda k, t, f: atm[round(t * 365)] - 0.5 * math.log(k / f), rate=0.05)
+    for f in (frame, frame.head(1), frame.reverse(), frame.with_columns(rate=pl.when(pl.col("strike") == 100.0).then(None).otherwise("rate"))):
+        assert atm_iv_constant_maturity(f, 100.0, VALUATION) == atm_iv_constant_maturity_reference(f, 100.0, VALUATION)
+
+
+@pytest.mark.parametrize("name", ["native", "gflows"])
+def test_atm_iv_equals_the_polars_statement_on_a_real_chain(name):
+    from gex_sources import read_chain
+
+    from gex.analysis import analyze
+    from gex.conventions import preset
+    from gex.volatility import atm_iv_constant_maturity_reference
+    from tests.conftest import shared_file
+
+    a = analyze(read_chain(shared_file("cboe_json/SPY_2025-06-06_eod__osamanoman_tradingforcast.json")), preset(name), rate=0.0451)
+    fast = atm_iv_constant_maturity(a.contracts, a.spot, a.valuation_ts)
+    assert fast is not None and fast == atm_iv_constant_maturity_reference(a.contracts, a.spot, a.valuation_ts)

@@ -151,6 +151,83 @@ def atm_iv_constant_maturity(
     means the same under every preset. The forward of an expiry is ``spot * exp((rate - q) T)`` with the
     contracts' own rate and dividend yield (the put-call-parity carry under the native conventions, whose
     tenors are the same act/365 ones, so it is the parity forward).
+
+    Equal, bit for bit, to :func:`atm_iv_constant_maturity_reference`: the expiries are grouped with numpy rather
+    than a polars ``group_by`` (it runs for every chain: ~1.5 ms against ~0.3 ms); each expiry's mean tenor and
+    carry stay polars' means (their summation order). Nulls send a chain to the reference.
+    """
+    if contracts.is_empty():
+        return None
+    from gex.expected_move import _instant_us, _microseconds
+    from gex.forwards import _days, _order_codes, polars_divide
+
+    ts, now = _microseconds(contracts["settlement_ts"]), _instant_us(valuation_ts)
+    day_codes, codes = _days(contracts["expiration"]), _order_codes(contracts["settlement"])
+    columns = [contracts[c] for c in ("strike", "sigma", "rate", "dividend_yield")]
+    if (ts is None or now is None or day_codes is None or codes is None
+            or any(c.dtype != pl.Float64 or c.null_count() for c in columns)):
+        return atm_iv_constant_maturity_reference(contracts, spot, valuation_ts, days)
+    strike, sigma, rate, dividend_yield = (c.to_numpy() for c in columns)
+    # seconds / 1e6 / SECONDS_PER_YEAR as the reference's frame expression divides (see polars_divide)
+    tenor = polars_divide(polars_divide((ts - now).astype(np.float64), 1e6), SECONDS_PER_YEAR)
+    live = np.flatnonzero(tenor > 0)
+    key = (day_codes * (int(codes.max()) + 1) + codes)[live]
+    # expiries in order of first appearance, each one's rows in the frame's order (polars' maintain_order)
+    _, first, group = np.unique(key, return_index=True, return_inverse=True)
+    rank = np.empty(first.size, dtype=np.int64)
+    rank[np.argsort(first, kind="stable")] = np.arange(first.size)
+    rows = live[np.argsort(rank[group.reshape(-1)], kind="stable")]
+    bounds = np.r_[0, np.cumsum(np.bincount(rank[group.reshape(-1)], minlength=first.size))].tolist()
+    tenors: list[float] = []
+    vols: list[float] = []
+    for lo, hi in zip(bounds[:-1], bounds[1:]):
+        idx = rows[lo:hi]
+        smile_tenor = float(pl.Series(tenor[idx]).mean())  # one settlement instant per (expiration, settlement)
+        carry = float(pl.Series(rate[idx] - dividend_yield[idx]).mean())
+        forward = spot * math.exp(carry * smile_tenor)
+        vol = atm_vol_of_smile(strike[idx], sigma[idx], forward)
+        if math.isfinite(vol):
+            tenors.append(smile_tenor)
+            vols.append(vol)
+    if not tenors:
+        return None
+    result = interpolate_total_variance(np.array(tenors), np.array(vols), days / 365.0)
+    return result if math.isfinite(result) else None
+
+
+def atm_iv_constant_maturity_reference(
+    contracts: pl.DataFrame,
+    spot: float,
+    valuation_ts: dt.datetime,
+    days: int = CONSTANT_MATURITY_DAYS,
+) -> float | None:
+    """:func:`atm_iv_constant_maturity` stated with polars (same arguments and result): the plain statement the
+    fast path is tested against, bit for bit, and falls back to where it could not reproduce it.
+
+    Parameters
+    ----------
+    contracts:
+        The contracts valued (``gex.analysis.Analysis.contracts``): columns ``expiration``, ``settlement``,
+        ``settlement_ts`` (UTC), ``strike``, ``sigma`` (decimal per year), ``rate`` and ``dividend_yield``
+        (decimal per year, continuous).
+    spot:
+        Underlying, currency per share.
+    valuation_ts:
+        Instant of valuation (aware datetime).
+    days:
+        Constant maturity, calendar days (act/365, whatever the conventions' day count).
+
+    Returns
+    -------
+    float | None
+        The vol, or ``None`` when no expiry has a usable smile.
+
+    Notes
+    -----
+    Tenors are calendar (act/365) from ``valuation_ts`` to each expiry's settlement instant, so "30 days"
+    means the same under every preset. The forward of an expiry is ``spot * exp((rate - q) T)`` with the
+    contracts' own rate and dividend yield (the put-call-parity carry under the native conventions, whose
+    tenors are the same act/365 ones, so it is the parity forward).
     """
     if contracts.is_empty():
         return None
