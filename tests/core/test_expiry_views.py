@@ -356,3 +356,24 @@ def test_gflows_zero_dte_group_is_reproduced_bit_for_bit():
     v = expiry_view(a, "0dte")
     assert v.total_gex / 1e9 == pytest.approx(published["totalExposure"], rel=1e-12)
     assert v.gamma_flip == pytest.approx(published["zeroGamma"], abs=1e-9)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    rows=st.lists(st.tuples(st.sampled_from([None, S2, dt.date(2024, 3, 22), dt.date(2024, 4, 19), dt.date(2025, 4, 17),
+                                             dt.date(2016, 6, 15), dt.date(2024, 3, 14)]),
+                            st.sampled_from([None, "AM", "PM"]),
+                            st.sampled_from([None, "", "SPX", "SPXW", "SPY", "SPY7", "spy1", "VIX", "VIXW", "QQQ12", "SPY\n"])),
+                  max_size=40),
+    underlying=st.sampled_from(["SPX", "SPY", "^SPX", "VIX", "QQQ", "spy"]),
+    enum=st.booleans(),
+)
+def test_monthly_mask_equals_its_reference(rows, underlying, enum):
+    from gex.expiry_views import monthly_mask_reference
+
+    frame = pl.DataFrame(rows, schema={"expiration": pl.Date, "settlement": pl.String, "root": pl.String}, orient="row")
+    if enum:
+        frame = frame.with_columns(pl.col("settlement").cast(pl.Enum(["AM", "PM"])))
+    fast, reference = monthly_mask(frame, underlying), monthly_mask_reference(frame, underlying)
+    assert fast.dtype == reference.dtype == pl.Boolean
+    assert fast.to_list() == reference.to_list()

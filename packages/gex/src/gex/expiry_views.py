@@ -38,6 +38,7 @@ Pure: frames in, frames out.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -111,10 +112,39 @@ def _is_monthly_date(expiration: pl.Series, underlying: str) -> pl.Series:
     return expiration.is_in(list(monthly)).fill_null(False)
 
 
+_EPOCH = dt.date(1970, 1, 1)
+
+
+def monthly_mask_array(frame: pl.DataFrame, underlying: str) -> np.ndarray:
+    """:func:`monthly_mask` as a numpy bool array, from numpy arrays and the distinct roots and dates
+    (polars' Series methods run as queries, ~0.15 ms each, and the views ask for this mask on every chain).
+    Equal to :func:`monthly_mask_reference` (tested); nulls never match, as there."""
+    n = frame.height
+    if n == 0:
+        return np.zeros(0, dtype=bool)
+    days = frame.get_column("expiration").to_physical().to_numpy().astype(np.float64)  # null -> NaN
+    known = np.unique(days[~np.isnan(days)])
+    dates = [_EPOCH + dt.timedelta(days=int(d)) for d in known]
+    monthly_days = [d for d, date in zip(known, dates) if date == standard_monthly_date(date.year, date.month, underlying)]
+    on_date = np.isin(days, monthly_days)
+    u = underlying.upper().lstrip("^")
+    settlement = frame.get_column("settlement").to_numpy()
+    roots = frame.get_column("root").to_list()  # None for a null root: never standard, as in polars
+    # \Z, not $: polars' (Rust's) $ is the end of the text, Python's also matches before a final newline
+    standard = {r: r is not None and re.sub(r"\d+\Z", "", r.upper()) == u for r in set(roots)}
+    series = (settlement == "AM") | np.fromiter((standard[r] for r in roots), dtype=bool, count=n)
+    return on_date & series
+
+
 def monthly_mask(frame: pl.DataFrame, underlying: str) -> pl.Series:
     """Standard monthly contracts of ``frame`` (columns ``expiration``, ``settlement``, ``root``): the
     standard monthly date and the standard series (AM-settled, or PM with ``root`` equal to the
     underlying once trailing digits of adjusted roots such as ``SPY1`` are dropped)."""
+    return pl.Series("monthly", monthly_mask_array(frame, underlying), dtype=pl.Boolean)
+
+
+def monthly_mask_reference(frame: pl.DataFrame, underlying: str) -> pl.Series:
+    """:func:`monthly_mask` as polars statements (the tests check the two equal)."""
     if frame.height == 0:
         return pl.Series("monthly", [], dtype=pl.Boolean)
     on_date = _is_monthly_date(frame["expiration"], underlying)
@@ -190,7 +220,7 @@ class FilterContext:
             if self.next_monthly is not None else pl.lit(False),
         )
         zero = cols["zero"].to_numpy().astype(bool)
-        monthly = (monthly_mask(frame, self.underlying).to_numpy().astype(bool)
+        monthly = (monthly_mask_array(frame, self.underlying)
                    if {"monthly", "ex-next-monthly"} & set(names) else everything)
         base = {
             "all": everything,
