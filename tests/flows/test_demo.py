@@ -29,7 +29,8 @@ def test_demo_runs_every_flow_and_says_where_things_are(tmp_path, monkeypatch):
     assert str(target.parent / "exports") in out.output
     reports = list(target.parent.glob("report_SPX_*.html"))
     assert len(reports) == 1 and str(reports[0]) in out.output and reports[0].stat().st_size > 500_000
-    assert (target.parent / "exports" / "regime_daily" / "underlying=SPX").is_dir()
+    exported = target.parent / "exports" / "regime_daily"
+    assert len(list(exported.glob("session=*/part-0.parquet"))) == 3 and not list(exported.glob("underlying=*"))
     pages = list(target.parent.glob("intraday_SPX_*.html"))
     assert len(pages) == 1 and str(pages[0]) in out.output
     assert "6 intraday snapshots of SPX" in out.output

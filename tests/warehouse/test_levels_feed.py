@@ -12,7 +12,7 @@ from gex_warehouse import levels_feed as lf
 from gex_warehouse.paths import UnsafePathError
 
 from tests.warehouse.test_compute import compute_all
-from tests.warehouse.test_export import computed, con  # noqa: F401  (fixtures: a small computed warehouse)
+from tests.warehouse.test_export import computed, con, ingested  # noqa: F401  (fixtures: a small computed warehouse)
 
 ROW = {
     "underlying": "SPX", "session": dt.date(2025, 1, 6), "preset": "native", "spot": 5900.0, "gamma_flip": 5841.0,
@@ -96,7 +96,8 @@ def test_futures_basis_repeats_the_levels_under_the_future():
 def _native(con) -> list[tuple]:
     return con.execute(
         "SELECT underlying, session, spot, gamma_flip, call_wall, put_wall, abs_gamma_strike, regime, "
-        "total_gex_usd_per_1pct, atm_iv_30d FROM mart.regime_daily WHERE preset = 'native' ORDER BY session").fetchall()
+        "total_gex_usd_per_1pct, atm_iv_30d FROM mart.regime_daily WHERE preset = 'native' AND underlying = 'SPX' "
+        "ORDER BY session").fetchall()  # the fixture's SPX (its NDX is there for the exports' tests)
 
 
 def _moves(con, u, s) -> tuple[tuple | None, tuple | None]:

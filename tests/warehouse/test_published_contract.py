@@ -100,7 +100,7 @@ CONTRACT: dict[str, list[str]] = {
         "preset",
     ],
 }
-#: Keys of the per-session views (the Parquet export partitions them by underlying and session).
+#: Keys of the per-session views (the Parquet export writes a file per session, sorted by underlying).
 KEYS = {
     "regime_daily": ("underlying", "session"),
     "regime_history": ("underlying", "session"),

@@ -316,7 +316,7 @@ def _summary(target: Path, exports: Path, report: Path, intraday_page: Path, sec
          f"moment: gex sql, gex report, duckdb -readonly)")
     echo(f"Report      {report}  (open it in a browser; works offline)")
     echo(f"Intraday    {intraday_page}  (the last session's snapshots: GEX heatmap by strike and time, spot and flip)")
-    echo(f"Exports     {exports}/<view>/underlying=<U>/session=<D>/part-0.parquet  (read these while a job runs)")
+    echo(f"Exports     {exports}/<view>/session=<D>/part-0.parquet  (read these while a job runs)")
     echo("Try (published views: docs/sql-contract.md; more in sql/queries/)")
     echo(f"  uv run gex sql{w} \"SELECT session, regime, round(total_gex_usd_per_1pct / 1e9, 2) AS gex_bn, gamma_flip, "
          f"days_in_regime, round(iv_rv_spread, 3) AS iv_rv FROM regime_daily ORDER BY session DESC LIMIT 10\"")

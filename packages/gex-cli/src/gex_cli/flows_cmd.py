@@ -204,7 +204,9 @@ def _nightly(folder: Path, warehouse: Path | None, underlying: list[str] | None,
                    + (" (STALE: no newer data for this underlying)" if row.get("data_stale") else ""))
     failures = _report(result.outcomes, target)
     if result.exports is not None:
-        typer.echo(f"exports: {len(result.exports.sessions)} sessions rewritten, {result.exports.files} files -> {result.exports.root}")
+        typer.echo(f"exports: {len(result.exports.sessions)} (underlying, session) pairs changed, "
+                   f"{len(result.exports.rewritten_sessions)} sessions rewritten, {result.exports.files} files "
+                   f"-> {result.exports.root}")
     for line in bad_fetches + bad_files + failures:
         typer.echo(f"gex: error: {line}", err=True)
     if bad_fetches or bad_files or failures:
@@ -283,8 +285,9 @@ def publish(
 ) -> None:
     """Publish flow: write the published views of every session computed since its last export to Parquet.
 
-    Layout: EXPORTS/<view>/underlying=<U>/session=<YYYY-MM-DD>/part-0.parquet (hive partitioning), for
-    dashboards and notebooks that must not wait for the warehouse's single writer.
+    Layout: EXPORTS/<view>/session=<YYYY-MM-DD>/part-0.parquet (hive partitioning; one file per view and
+    session, every underlying in it as a column), for dashboards and notebooks that must not wait for the
+    warehouse's single writer.
     """
     from gex_warehouse.config import warehouse_path
 
@@ -298,5 +301,6 @@ def publish(
         prefect_ready()
         result = _run(publish_flow, warehouse=str(target), exports=None if exports is None else str(exports),
                       lock_wait=lock_wait, force=force)
-    typer.echo(f"{len(result.views)} views, {len(result.sessions)} sessions rewritten, {result.files} files, "
-               f"{result.rows:,} rows -> {result.root}")
+    typer.echo(f"{len(result.views)} views, {len(result.sessions)} (underlying, session) pairs changed, "
+               f"{len(result.rewritten_sessions)} sessions rewritten, {result.files} files, {result.rows:,} rows "
+               f"-> {result.root}")

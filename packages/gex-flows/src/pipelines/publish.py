@@ -1,7 +1,8 @@
 """Flow ``publish``: the published views (``main`` schema, ``docs/sql-contract.md``) to hive-partitioned
-Parquet exports, ``<exports>/<view>/underlying=U/session=D/part-0.parquet``, for readers that must not wait
-for DuckDB's single writer (dashboards, notebooks). Incremental: only sessions computed since their last
-export (and the later sessions of the same underlying, whose look-back columns they feed) are rewritten.
+Parquet exports, one file per view and session, ``<exports>/<view>/session=D/part-0.parquet`` (``underlying``
+a column in it), for readers that must not wait for DuckDB's single writer (dashboards, notebooks).
+Incremental: only the files of sessions with an underlying computed since its last export (or a later session
+of such an underlying, whose look-back columns it feeds) are rewritten, each whole.
 
     python -m pipelines.publish [WAREHOUSE] [EXPORTS]
 """
@@ -36,8 +37,9 @@ def publish(
         levels_and_alerts(target, exports, list(result.sessions))  # <exports>/levels and $GEX_ALERT_URLS
         snap = refresh_snapshot(con, target)  # what readers open while a writer holds the warehouse
     logger.info("published snapshot: %d tables, %d rows in %.2f s -> %s", len(snap.tables), snap.rows, snap.seconds, snap.path)
-    logger.info("exported %d views x %d sessions: %d files, %d rows -> %s", len(result.views), len(result.sessions),
-                result.files, result.rows, result.root)
+    logger.info("exported %d views x %d sessions (%d (underlying, session) pairs changed): %d files, %d rows -> %s",
+                len(result.views), len(result.rewritten_sessions), len(result.sessions), result.files, result.rows,
+                result.root)
     return result
 
 

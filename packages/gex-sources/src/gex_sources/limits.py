@@ -15,9 +15,9 @@ Two rules live here because they protect the pipeline rather than describe a mar
   expirations 2024-2029), and one whose every expiration precedes its header date as well: the header is
   one value for the whole file, so the whole file is refused (:func:`gex_sources.assemble.finish`); for
   formats that date every row (DataShop, IvyDB, canonical), the warehouse rejects the row instead.
-- **Identifiers that can become paths** (underlying tickers, option roots): the exports are partitioned
-  by underlying (``exports/<view>/underlying=<U>/...``), so a ticker read from a file's contents is a path
-  component. After normalisation (upper case, vendor prefixes such as ``^`` removed) it must match
+- **Identifiers that can become paths** (underlying tickers, option roots): the levels feed has a folder
+  per underlying (``exports/levels/<U>/...``; the Parquet exports hold the ticker as a column, no longer as
+  a folder name), so a ticker read from a file's contents is a path component. After normalisation (upper case, vendor prefixes such as ``^`` removed) it must match
   :data:`IDENTIFIER_REGEX`: a letter or digit, then up to 15 letters, digits, ``.``, ``_`` or ``-``. That
   admits every real ticker and root (``SPX``, ``SPXW``, ``BRK.B``, ``BF-B``, ``SPY1``) and no path
   separator, no ``..`` component, no space or control character. A row with another value is rejected

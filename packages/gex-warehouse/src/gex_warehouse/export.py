@@ -1,22 +1,33 @@
-"""Parquet exports of the published views, hive-partitioned by underlying and session.
+"""Parquet exports of the published views: one file per view and session, hive-partitioned by session.
 
 Why exports: DuckDB lets one process write the warehouse and no other process open it meanwhile, so
 dashboards and notebooks that must not wait for the nightly job read these files instead::
 
-    <exports>/<view>/underlying=SPX/session=2025-01-02/part-0.parquet
+    <exports>/<view>/session=2025-01-02/part-0.parquet
 
 The published views are the views of the warehouse's ``main`` schema (``docs/sql-contract.md``); every view
-with ``underlying`` and ``session`` columns is partitioned by them (the two columns live in the folder
-names, as hive partitioning wants: ``read_parquet('exports/regime_daily/**/*.parquet',
-hive_partitioning = true)`` gives them back); a view without them is one file ``<view>/part-0.parquet``.
+with a ``session`` column is partitioned by it (the column lives in the folder name only, as hive partitioning
+wants: ``read_parquet('exports/regime_daily/**/*.parquet', hive_partitioning = true)`` gives it back typed
+DATE); a view without one is one file ``<view>/part-0.parquet``. ``underlying`` is an ordinary column: a file
+holds every underlying of its session, its rows sorted by underlying, then by every other column (so files
+are identical when their rows are), in row groups of at most :data:`ROW_GROUP_ROWS` rows whose statistics let
+a reader filtering ``WHERE underlying = 'SPX'`` skip the others. Why not a folder per underlying as well (the
+layout before :data:`EXPORT_LAYOUT` 2): a whole-market session (5,000 underlyings) made ~104,000 small files
+and writing them took two minutes, the cost being pyarrow's per file and per column; it is now 21 files.
 
 Incremental and idempotent: ``mart.export_state`` remembers the fingerprint of every exported (underlying,
-session) (its chain load, conventions, code version and the schema's migration level). :func:`export`
-rewrites the sessions whose fingerprint changed and, because some views look back (realised vol over 21
-sessions) or forward (days in regime), every later session of the same underlying as well. Each
-partition is written to a temporary folder and renamed into place, so a reader never sees half a file and a
-job killed mid-export leaves whole partitions (the state is recorded after the files, so the next run
-redoes what was not recorded).
+session) (its chain load, conventions, code version, the schema's migration level and the export layout).
+:func:`rewrite_plan` lists the (underlying, session) pairs whose fingerprint changed and, because some views
+look back (realised vol over 21 sessions) or forward (days in regime), every later session of the same
+underlying as well. The sessions of those pairs are rewritten whole, every underlying of them (which also
+refreshes the cross-sectional ranks of ``scanner``), and every computed (underlying, session) of them is
+recorded as exported. Each file is written to a hidden folder outside the view's folder and renamed into
+place, so a reader never sees half a file and a job killed mid-export leaves whole files (the state is
+recorded after the files, so the next run redoes what was not recorded).
+
+Exports an earlier version wrote (``<view>/underlying=U/session=D/``): the layout is part of the fingerprint,
+so the first export of this version rewrites every computed session and removes each view's ``underlying=*``
+folders as it writes the view (:func:`_remove_legacy`).
 """
 
 from __future__ import annotations
@@ -25,24 +36,34 @@ import datetime as dt
 import os
 import shutil
 import uuid
-from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
+from collections import deque
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from os import PathLike
 from pathlib import Path
 
 import duckdb
 import polars as pl
+import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from gex_warehouse.config import warehouse_path
-from gex_warehouse.paths import UnsafePathError, check_part, safe_child
+from gex_warehouse.paths import UnsafePathError as UnsafePathError  # re-exported: callers catch it from here
+from gex_warehouse.paths import check_part, safe_child
 
 #: Environment variable naming the exports folder (default: ``exports/`` beside the warehouse file).
 ENV_EXPORTS = "GEX_EXPORTS"
-#: Partition columns, outermost first.
-PARTITION_COLUMNS = ("underlying", "session")
+#: The partition column (a folder level); ``underlying`` is the first sort column inside a file.
+PARTITION_COLUMN = "session"
+SORT_FIRST = "underlying"
 PART_FILE = "part-0.parquet"
+#: Version of the folder layout, part of every fingerprint: 1 was ``<view>/underlying=U/session=D/``, 2 is
+#: ``<view>/session=D/``. Changing it makes every exported session stale, so one export moves them all.
+EXPORT_LAYOUT = 2
+#: Folder names of layout 1 directly under a view's folder (:func:`_remove_legacy`).
+LEGACY_PREFIX = "underlying="
 
 
 def exports_path(explicit: str | PathLike[str] | None = None, warehouse: str | PathLike[str] | None = None) -> Path:
@@ -75,22 +96,25 @@ def _columns(con: duckdb.DuckDBPyConnection, view: str) -> list[str]:
     return [r[0] for r in rows]
 
 
-#: ``mart.export_state.preset`` of a partition: it holds the rows of every preset computed.
+#: ``mart.export_state.preset`` of an exported (underlying, session): its rows of every preset computed.
 ALL_PRESETS = "*"
 
 
 def _fingerprints(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, dt.date], str]:
-    """(underlying, session) -> fingerprint of what its exported rows depend on (every preset's rows)."""
+    """(underlying, session) -> fingerprint of what its exported rows depend on (every preset's rows) and of
+    the layout they are written in."""
     rows = con.execute(
         """
         SELECT underlying, session,
                md5(string_agg(concat_ws('|', coalesce(load_id, ''), preset, CAST(valuation_ts AS VARCHAR),
                                         coalesce(conventions, ''), coalesce(computed_with, '')),
                               '#' ORDER BY preset, valuation_ts)
-                   || (SELECT CAST(max(version) AS VARCHAR) FROM meta.schema_migrations))
+                   || (SELECT CAST(max(version) AS VARCHAR) FROM meta.schema_migrations)
+                   || '|layout ' || CAST(? AS VARCHAR))
         FROM mart.regime_daily
         GROUP BY underlying, session
-        """
+        """,
+        [EXPORT_LAYOUT],
     ).fetchall()
     return {(u, s): f for u, s, f in rows}
 
@@ -105,23 +129,36 @@ def stale_sessions(con: duckdb.DuckDBPyConnection) -> list[tuple[str, dt.date]]:
 
 @dataclass(frozen=True)
 class ExportResult:
-    """What :func:`export` wrote: the folder, the views, the sessions rewritten and the files written."""
+    """What :func:`export` wrote.
+
+    ``sessions`` is the plan (:func:`rewrite_plan`): the (underlying, session) pairs that changed and the
+    later sessions of their underlyings. The levels feed and the alerts downstream take these, so it stays
+    the pairs that changed rather than every underlying of a rewritten session. ``rewritten_sessions`` are
+    the sessions whose files were rewritten whole (every underlying of them); ``files`` and ``rows`` count
+    what was written.
+    """
 
     root: Path
     views: tuple[str, ...]
     sessions: tuple[tuple[str, dt.date], ...]
     files: int
     rows: int
+    rewritten_sessions: tuple[dt.date, ...] = ()
 
 
-#: Partitions of at least this many rows are zstd-compressed, smaller ones snappy (Parquet's default codec).
+#: Files of at least this many rows are zstd-compressed, smaller ones snappy (Parquet's default codec).
 ZSTD_MIN_ROWS = 1000
+#: Rows per Parquet row group. A reader's ``WHERE underlying = 'SPX'`` reads only the groups whose min/max
+#: statistics admit SPX; smaller groups prune finer but compress worse and cost more metadata (measured on a
+#: whole-market session in docs/performance.md).
+ROW_GROUP_ROWS = 65_536
 
 
 def compression_for(rows: int) -> str:
-    """The Parquet codec of a partition of ``rows`` rows. Why: zstd sets up a context per column chunk, ~50 us
-    each, so a one-row file of a 47-column view cost 4 ms to write against 1.8 ms with snappy, and a
-    whole-market session writes ~100,000 such files; on a few rows zstd saves nothing anyway.
+    """The Parquet codec of a file of ``rows`` rows. Why: zstd sets up a context per column chunk, ~50 us
+    each, which on a file of a few rows (a session of a small universe) costs more than it saves; on a
+    whole-market session's files it writes 7% less than snappy (122 against 131 MB, the values are mostly
+    doubles) for about the same CPU (2.3 against 2.1 s).
 
     >>> compression_for(1), compression_for(50_000)
     ('snappy', 'zstd')
@@ -129,61 +166,75 @@ def compression_for(rows: int) -> str:
     return "zstd" if rows >= ZSTD_MIN_ROWS else "snappy"
 
 
-def _replace_dir(final: Path, frame: pl.DataFrame | None) -> int:
-    """Make ``final`` hold exactly ``frame`` as one Parquet file (no folder when ``frame`` is None/empty),
-    swapping folders so that readers see the old or the new partition, never a mix. Returns files written."""
-    final.parent.mkdir(parents=True, exist_ok=True)
-    staging = final.parent / f".{final.name}.{uuid.uuid4().hex}.tmp"
-    retired = final.parent / f".{final.name}.{uuid.uuid4().hex}.old"
+def _remove(path: Path) -> None:
+    """Remove folder ``path``, or the file or symbolic link ``path`` itself (never what a link points to;
+    ``rmtree`` does not follow the links inside a folder either)."""
+    if path.is_symlink() or path.is_file():
+        path.unlink()
+    elif path.exists():
+        shutil.rmtree(path)
+
+
+def _replace_dir(final: Path, table: pa.Table | None, spare: Path) -> int:
+    """Make folder ``final`` hold exactly ``table`` as one Parquet file (no folder when ``table`` is None or
+    empty), swapping folders so that readers see the old or the new file, never half of one. Returns files
+    written.
+
+    The file is written in a hidden folder in ``spare`` (the view folder's parent), and the old folder is
+    retired there: not inside the view's folder, because DuckDB's glob ``<view>/**/*.parquet`` does not skip
+    hidden folders and would read a file being written. ``spare`` and ``final`` share a file system, so the
+    renames are atomic. ``final`` is only ever renamed or removed, never entered: a symbolic link there is
+    replaced, not followed.
+    """
+    tag = f".{final.name}.{uuid.uuid4().hex}"
+    staging, retired = spare / f"{tag}.tmp", spare / f"{tag}.old"
     written = 0
-    if frame is not None and frame.height:
-        staging.mkdir()
-        pq.write_table(frame.to_arrow(), staging / PART_FILE, compression=compression_for(frame.height))
+    if table is not None and table.num_rows:
+        staging.mkdir(parents=True)
+        pq.write_table(table, staging / PART_FILE, compression=compression_for(table.num_rows),
+                       row_group_size=ROW_GROUP_ROWS)
         written = 1
-    if final.exists():
+    final.parent.mkdir(parents=True, exist_ok=True)
+    if final.is_symlink() or final.exists():
         final.rename(retired)
     if written:
         staging.rename(final)
-    shutil.rmtree(retired, ignore_errors=True)
+    try:
+        _remove(retired)
+    except OSError:
+        pass  # the new file is in place; a retired folder that will not go is litter, not a failed export
     return written
 
 
-def _partition_dir(root: Path, view: str, underlying: str, session: dt.date) -> Path:
-    # the underlying comes from file contents: validated at ingest, and checked again here (gex_warehouse.paths)
-    return safe_child(root, view, f"underlying={underlying}", f"session={session.isoformat()}")
+def _session_dir(view_dir: Path, session: dt.date) -> Path:
+    """``<view_dir>/session=D``: ``view_dir`` is resolved and checked once (:func:`safe_child`), the session
+    name as a single folder name (:func:`check_part`); it is joined, not resolved, as :func:`_replace_dir`
+    never enters it."""
+    name = f"{PARTITION_COLUMN}={session.isoformat()}"
+    check_part(view_dir, name)
+    return view_dir / name
 
 
-class _PartitionDirs:
-    """:func:`_partition_dir` for many partitions without resolving each path (that walks the file system, ~10
-    system calls a path; a whole-market session has ~100,000 partitions). Each ``<exports>/<view>`` is resolved
-    and checked once (:func:`safe_child`); the ``underlying=U`` and ``session=D`` names are checked as single
-    folder names (:func:`check_part`) and joined to it; an ``underlying=U`` folder that is a symbolic link is
-    refused (one ``lstat``), which is what resolving it would catch. The session folder is only ever created,
-    renamed or removed inside its parent (``_replace_dir``): a link there would be replaced, never followed."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self._views: dict[str, Path] = {}
-
-    def __call__(self, view: str, underlying: str, session: dt.date) -> Path:
-        base = self._views.get(view)
-        if base is None:
-            base = self._views[view] = safe_child(self.root, view)
-        folder, name = f"underlying={underlying}", f"session={session.isoformat()}"
-        check_part(self.root, folder)
-        check_part(self.root, name)
-        parent = base / folder
-        if parent.is_symlink():
-            raise UnsafePathError(f"refusing to write outside {self.root}: {view}/{folder} is a symbolic link")
-        return parent / name
+def _remove_legacy(view_dir: Path) -> int:
+    """Remove the ``underlying=*`` entries directly under ``view_dir`` (layout 1's folders; a symbolic link of
+    that name is unlinked, never followed); returns how many. ``view_dir`` is already resolved under the
+    exports root, and nothing deeper is looked at, so nothing outside it is touched."""
+    if not view_dir.is_dir():
+        return 0
+    with os.scandir(view_dir) as entries:
+        legacy = [Path(e.path) for e in entries
+                  if e.name.startswith(LEGACY_PREFIX) and (e.is_symlink() or e.is_dir(follow_symlinks=False))]
+    for path in legacy:
+        _remove(path)
+    return len(legacy)
 
 
 def rewrite_plan(
     con: duckdb.DuckDBPyConnection, sessions: Iterable[tuple[str, dt.date]] | None = None, *, force: bool = False
 ) -> list[tuple[str, dt.date]]:
-    """The (underlying, session) partitions :func:`export` will rewrite: every computed session from each
+    """The (underlying, session) pairs :func:`export` will rewrite: every computed session from each
     underlying's earliest stale one (or one of ``sessions``) onwards (every computed session with
-    ``force``), sorted."""
+    ``force``), sorted. The files rewritten are those of the sessions of these pairs, each whole."""
     fingerprints = _fingerprints(con)
     if force:
         return sorted(fingerprints)
@@ -204,10 +255,9 @@ def export(
     """Write the published views of the stale sessions (``sessions``: these as well; ``force``: every
     computed session) to ``root``, with the rows of every preset (the ``preset`` column tells them apart).
 
-    For each underlying, every session from its earliest stale one onwards is rewritten in every
-    partitioned view (see the module docstring), then recorded in ``mart.export_state``. Views without the
-    partition columns are rewritten whole whenever anything is. Row order in a file is ``ORDER BY ALL``,
-    so files are identical when their rows are.
+    The sessions of :func:`rewrite_plan`'s pairs are rewritten whole in every partitioned view (see the module
+    docstring), then every computed (underlying, session) of them is recorded in ``mart.export_state``. Views
+    without a ``session`` column are rewritten whole whenever anything is.
     """
     out = Path(root)
     fingerprints = _fingerprints(con)
@@ -215,19 +265,22 @@ def export(
     views = published_views(con)
     if not rewrite:
         return ExportResult(out, tuple(views), (), 0, 0)
+    days = sorted({s for _, s in rewrite})
     con.execute("SET VARIABLE preset = '*'")  # ALL_PRESETS; the views' filter (core.preset_selected): every preset
     try:
-        files, rows = _write_views(con, out, views, rewrite)
+        files, rows = _write_views(con, out, views, days)
     finally:
         con.execute("RESET VARIABLE preset")
+    # every underlying of a rewritten session is now current, not only the plan's (the file holds them all)
+    day_set = set(days)
+    state = pl.DataFrame(
+        [(u, s, f, ALL_PRESETS) for (u, s), f in sorted(fingerprints.items()) if s in day_set],
+        schema={"underlying": pl.String, "session": pl.Date, "fingerprint": pl.String, "preset": pl.String},
+        orient="row",
+    )
     con.execute("BEGIN TRANSACTION")
     try:
-        state = pl.DataFrame(
-            [(u, s, fingerprints[(u, s)], ALL_PRESETS) for u, s in rewrite],
-            schema={"underlying": pl.String, "session": pl.Date, "fingerprint": pl.String, "preset": pl.String},
-            orient="row",
-        )
-        # one statement each, not one per partition (a whole-market night records thousands)
+        # one statement each, not one per pair (a whole-market night records thousands)
         con.register("_export_state_rows", state)
         try:
             con.execute("DELETE FROM mart.export_state AS e USING _export_state_rows AS n "
@@ -240,52 +293,91 @@ def export(
     except BaseException:
         con.execute("ROLLBACK")
         raise
-    return ExportResult(out, tuple(views), tuple(rewrite), files, rows)
+    return ExportResult(out, tuple(views), tuple(rewrite), files, rows, tuple(days))
 
 
-def _write_views(con: duckdb.DuckDBPyConnection, out: Path, views: list[str],
-                 rewrite: list[tuple[str, dt.date]]) -> tuple[int, int]:
-    """Write every view's partitions of ``rewrite`` under ``out``; returns (files, rows) written.
-
-    One query per view for every partition at once (a whole-market night rewrites thousands of underlyings;
-    one query per underlying cost ~25 ms each), split by (underlying, session) in memory; the partition files
-    are written by a few threads (pyarrow releases the GIL while it encodes and writes). Every partition name
-    is checked (:func:`check_part`) before anything is written, every folder as it is written
-    (:class:`_PartitionDirs`).
-    """
-    for u in {u for u, _ in rewrite}:
-        check_part(out, f"underlying={u}")  # every name checked before anything is written
-    keys = pl.DataFrame(rewrite, schema={"underlying": pl.String, "session": pl.Date}, orient="row")  # noqa: F841
-    files = rows = 0
-    where = _PartitionDirs(out)
-    con.execute("CREATE OR REPLACE TEMP TABLE _export_keys AS SELECT * FROM keys")
-    try:
-        with ThreadPoolExecutor(max_workers=WRITE_THREADS) as pool:
-            for view in views:
-                columns = _columns(con, view)
-                # view names come from duckdb_views() (the warehouse's own catalogue), never from users
-                if not set(PARTITION_COLUMNS) <= set(columns):
-                    frame = _query(con, f'SELECT * FROM main."{view}" ORDER BY ALL')
-                    files += _replace_dir(safe_child(out, view), frame)
-                    rows += frame.height
-                    continue
-                frame = _query(con, f'SELECT * FROM main."{view}" SEMI JOIN _export_keys USING (underlying, session) '
-                                    "ORDER BY ALL")
-                parts = frame.partition_by(list(PARTITION_COLUMNS), as_dict=True, maintain_order=True,
-                                           include_key=False) if frame.height else {}
-                jobs = [pool.submit(_replace_dir, where(view, u, s), parts.get((u, s))) for u, s in rewrite]
-                files += sum(j.result() for j in jobs)
-                rows += frame.height
-    finally:
-        con.execute("DROP TABLE IF EXISTS _export_keys")
-    return files, rows
-
-
-#: Threads writing partition files (each file is small: the cost is per file, encoding and file system).
+#: Rows per batch of a view's result stream (a session's rows are gathered from several).
+READ_BATCH_ROWS = 1_000_000
+#: Threads writing files (pyarrow releases the GIL while it encodes, compresses and writes).
 WRITE_THREADS = 4
 
 
-def _query(con: duckdb.DuckDBPyConnection, sql: str) -> pl.DataFrame:
-    frame = pl.from_arrow(con.sql(sql).to_arrow_table())
-    assert isinstance(frame, pl.DataFrame)
-    return frame
+def _write_views(con: duckdb.DuckDBPyConnection, out: Path, views: list[str],
+                 days: list[dt.date]) -> tuple[int, int]:
+    """Write every view's files of the sessions ``days`` under ``out``; returns (files, rows) written.
+
+    One query per view for every session at once, read as a stream ordered by session (a force-republish of
+    a year of a whole market does not fit in memory at once), each session's rows gathered into one table
+    and handed to a writer thread. At most :data:`WRITE_THREADS` tables wait for or are in a writer, so the
+    memory held is a few sessions of one view, whatever the number of sessions.
+    """
+    files = rows = 0
+    pending: deque[Future[int]] = deque()
+    # registered under an explicit name (a replacement scan of a Python variable could resolve to a table)
+    con.register("_export_sessions", pa.table({PARTITION_COLUMN: pa.array(days, pa.date32())}))
+    try:
+        with ThreadPoolExecutor(max_workers=WRITE_THREADS) as pool:
+            for view in views:
+                view_dir = safe_child(out, view)  # resolved once: inside the exports root, or UnsafePathError
+                # Layout 1's folders go before the view's new files are written, so that a reader's glob finds
+                # one layout at any moment: both at once is a "Hive partition mismatch" error in DuckDB (or
+                # every row twice in a reader without hive partitioning). Meanwhile the view lacks the sessions
+                # not yet written; a job killed then has recorded nothing, so the next run (its fingerprints
+                # still of layout 1) rewrites every session.
+                _remove_legacy(view_dir)
+                for final, table in _view_files(con, view, view_dir, days):
+                    rows += 0 if table is None else table.num_rows
+                    pending.append(pool.submit(_replace_dir, final, table, view_dir.parent))
+                    while len(pending) > WRITE_THREADS:
+                        files += pending.popleft().result()
+            while pending:
+                files += pending.popleft().result()
+    finally:
+        con.unregister("_export_sessions")
+    return files, rows
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _view_files(con: duckdb.DuckDBPyConnection, view: str, view_dir: Path,
+                days: list[dt.date]) -> Iterator[tuple[Path, pa.Table | None]]:
+    """(folder, rows) of every file of ``view`` to write: one per session of ``days`` (None: the session has
+    no rows, its folder goes), or the view's one file when it has no ``session`` column."""
+    columns = _columns(con, view)
+    # underlying first, then every other column: ORDER BY ALL's order with underlying moved ahead
+    order = ", ".join(_quote(c) for c in sorted((c for c in columns if c != PARTITION_COLUMN),
+                                                key=lambda c: c != SORT_FIRST))
+    # view names come from duckdb_views() (the warehouse's own catalogue), never from users
+    if PARTITION_COLUMN not in columns:
+        yield view_dir, con.sql(f"SELECT * FROM main.{_quote(view)} ORDER BY {order}").to_arrow_table()
+        return
+    reader = con.sql(f"SELECT * FROM main.{_quote(view)} SEMI JOIN _export_sessions USING ({PARTITION_COLUMN}) "
+                     f"ORDER BY {PARTITION_COLUMN}, {order}").to_arrow_reader(READ_BATCH_ROWS)
+    missing = set(days)
+    for day, table in _by_session(reader):
+        missing.discard(day)
+        yield _session_dir(view_dir, day), table.drop_columns([PARTITION_COLUMN])
+    for day in sorted(missing):
+        yield _session_dir(view_dir, day), None
+
+
+def _by_session(reader: pa.RecordBatchReader) -> Iterator[tuple[dt.date, pa.Table]]:
+    """The rows of each session as one table (one chunk: the bytes written do not depend on how DuckDB
+    batched its result), from ``reader`` ordered by session."""
+    held: list[pa.RecordBatch] = []
+    held_day: dt.date | None = None
+    for batch in reader:
+        if not batch.num_rows:
+            continue
+        runs = pc.run_end_encode(batch.column(PARTITION_COLUMN))
+        start = 0
+        for day, end in zip(runs.values.to_pylist(), runs.run_ends.to_pylist(), strict=True):
+            if held and day != held_day:
+                yield held_day, pa.Table.from_batches(held).combine_chunks()  # type: ignore[misc]
+                held = []
+            held.append(batch.slice(start, end - start))
+            held_day, start = day, end
+    if held:
+        yield held_day, pa.Table.from_batches(held).combine_chunks()  # type: ignore[misc]

@@ -1,8 +1,9 @@
 """Paths built from data stay under their root.
 
-Every folder name the warehouse writes that comes from data (an export partition's ``underlying=<U>``)
+Every folder name the warehouse writes that comes from data (the levels feed's ``<exports>/levels/<U>/``)
 is validated once at ingest (:mod:`gex_sources.limits`); :func:`safe_child` is the second, independent
-guard at the moment of writing: whatever the parts hold, the result is inside ``root`` or an error.
+guard at the moment of writing: whatever the parts hold, the result is inside ``root`` or an error. The
+Parquet exports' folders (``<exports>/<view>/session=D/``) are checked the same way.
 """
 
 from __future__ import annotations
@@ -27,12 +28,12 @@ def safe_child(root: str | PathLike[str], *parts: str) -> Path:
     UnsafePathError
         Naming the root and the offending part.
 
-    >>> safe_child("/data/exports", "regime_daily", "underlying=SPX").as_posix()
-    '/data/exports/regime_daily/underlying=SPX'
-    >>> safe_child("/data/exports", "underlying=x/../../../tmp")
+    >>> safe_child("/data/exports", "levels", "SPX").as_posix()
+    '/data/exports/levels/SPX'
+    >>> safe_child("/data/exports", "levels", "x/../../../tmp")
     Traceback (most recent call last):
     ...
-    gex_warehouse.paths.UnsafePathError: refusing to write outside /data/exports: path part 'underlying=x/../../../tmp' is not a single folder name
+    gex_warehouse.paths.UnsafePathError: refusing to write outside /data/exports: path part 'x/../../../tmp' is not a single folder name
     """
     base = Path(root).resolve()
     for part in parts:

@@ -11,7 +11,7 @@ Rules (the first failing one, in this order, names the reason):
   ``strike``, ``right``, ``session``, ``valuation_ts``, ``underlying_price``, ``multiplier``);
 - ``strike > 0``; ``underlying_price > 0``; ``multiplier > 0``;
 - ``underlying`` and ``root`` are identifiers safe as path components (:mod:`gex_sources.limits`: the
-  exports are partitioned by underlying);
+  levels feed has a folder per underlying);
 - expiration not before the session (a contract that expired on an earlier day cannot be in a snapshot),
   and not more than :data:`gex_sources.limits.MAX_LISTING_YEARS` years after it (a corrupt date);
 - the root's settlement style is known (:func:`gex.calendar.settlement_style`) and agrees with ``settlement``;
@@ -89,7 +89,7 @@ def _fmt(template: str, *args: pl.Expr | str) -> pl.Expr:
 
 
 def _identifiers(*names: str) -> list[Rule]:
-    """Identifiers that become path components (exports are partitioned by underlying): the readers'
+    """Identifiers that become path components (the levels feed's folder per underlying): the readers'
     rule (:mod:`gex_sources.limits`), applied again here so that no frame reaches the warehouse without it,
     whatever produced it."""
     return [Rule(f"identifier_{n}", invalid_identifier(pl.col(n)), identifier_reason(n, pl.col(n))) for n in names]
