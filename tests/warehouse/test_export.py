@@ -363,3 +363,25 @@ def test_force_rewrites_every_computed_session_and_exports_hold_every_preset(con
     presets = duckdb.sql(f"SELECT DISTINCT preset FROM read_parquet('{root}/regime_daily/**/*.parquet', "
                          "hive_partitioning = true) ORDER BY 1").fetchall()
     assert presets == [("native",), ("perfiliev",)]
+
+
+def test_a_killed_exports_litter_is_swept_but_a_fresh_staging_folder_is_left(con, tmp_path):
+    # a job killed between writing a file and renaming it leaves a hidden staging folder in the exports root;
+    # the next export removes it once it is old, but never one another exporter may be writing right now
+    import os
+    import time
+
+    root = tmp_path / "exports"
+    old_tmp = root / ".session=2024-01-02.0123abcd.tmp"
+    old_old = root / ".session=2024-01-02.4567ef01.old"
+    fresh = root / ".session=2024-01-03.89abcdef.tmp"
+    for folder in (old_tmp, old_old, fresh):
+        folder.mkdir(parents=True)
+        (folder / ex.PART_FILE).write_bytes(b"half a file")
+    stale = time.time() - 2 * ex.LITTER_AGE_SECONDS
+    for folder in (old_tmp, old_old):
+        os.utime(folder, (stale, stale))
+    ex.export(con, root)
+    assert not old_tmp.exists() and not old_old.exists()
+    assert fresh.is_dir()
+    assert ex.sweep_litter(root, older_than_seconds=0.0) == 1 and not fresh.exists()

@@ -35,6 +35,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
+import time
 import uuid
 from collections import deque
 from collections.abc import Iterable, Iterator
@@ -206,6 +207,33 @@ def _replace_dir(final: Path, table: pa.Table | None, spare: Path) -> int:
     return written
 
 
+#: Staging (``.tmp``) and retired (``.old``) folders of :func:`_replace_dir` older than this are litter of a
+#: job killed mid-export (a running export renames or removes its own within seconds), seconds.
+LITTER_AGE_SECONDS = 3600.0
+
+
+def sweep_litter(out: Path, older_than_seconds: float = LITTER_AGE_SECONDS) -> int:
+    """Remove :func:`_replace_dir`'s hidden ``.session=...`` folders left in ``out`` by a killed job (outside
+    every view's glob, so harmless to readers, but they pile up); returns how many. Only those older than
+    ``older_than_seconds``: another warehouse exporting to the same folder right now keeps its own. Links are
+    unlinked, never followed; a folder that will not go is left for the next run."""
+    if not out.is_dir():
+        return 0
+    cutoff = time.time() - older_than_seconds
+    removed = 0
+    with os.scandir(out) as entries:
+        litter = [Path(e.path) for e in entries
+                  if e.name.startswith(f".{PARTITION_COLUMN}=") and e.name.endswith((".tmp", ".old"))
+                  and e.stat(follow_symlinks=False).st_mtime < cutoff]
+    for path in litter:
+        try:
+            _remove(path)
+            removed += 1
+        except OSError:
+            pass
+    return removed
+
+
 def _session_dir(view_dir: Path, session: dt.date) -> Path:
     """``<view_dir>/session=D``: ``view_dir`` is resolved and checked once (:func:`safe_child`), the session
     name as a single folder name (:func:`check_part`); it is joined, not resolved, as :func:`_replace_dir`
@@ -266,6 +294,7 @@ def export(
     if not rewrite:
         return ExportResult(out, tuple(views), (), 0, 0)
     days = sorted({s for _, s in rewrite})
+    sweep_litter(out)
     con.execute("SET VARIABLE preset = '*'")  # ALL_PRESETS; the views' filter (core.preset_selected): every preset
     try:
         files, rows = _write_views(con, out, views, days)
