@@ -266,22 +266,6 @@ def screen_chain_reference(contracts: pl.DataFrame, forwards: pl.DataFrame, spot
     """:func:`screen_chain` as first written (same arguments and result): its flagged frame filtered, extended and
     cast with polars, its keys through :func:`_expiry_key_reference` (the statement :func:`screen_chain` is tested
     against, bit for bit).
-
-    Parameters
-    ----------
-    contracts:
-        The contracts valued (:attr:`gex.analysis.Analysis.contracts`): ``symbol``, ``root``, ``expiration``,
-        ``settlement``, ``strike``, ``right``, ``tenor_years``, ``rate``, ``sigma``, ``dividend_yield``,
-        ``open_interest``, ``gex_usd_per_1pct``.
-    forwards:
-        The chain's parity forwards (:attr:`gex.analysis.Analysis.forwards`), possibly empty.
-    spot:
-        Underlying price, currency per share.
-
-    The price screened is each contract's European Black-Scholes-Merton value under the analysis' own inputs
-    (``sigma``, ``rate``, ``dividend_yield``): the number whose gamma the marts use, so the flag says where that
-    number is not to be trusted. The dividends are :func:`gex.forwards.implied_dividends`: their PV lowers a put's
-    carry; the last one before expiry (cash amount, ex-date) drives the call screen.
     """
     roots = contracts["root"].unique().to_list() if contracts.height else []
     style = chain_style(roots)

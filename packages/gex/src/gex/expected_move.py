@@ -178,19 +178,6 @@ def straddle_moves_reference(
 ) -> pl.DataFrame:
     """:func:`straddle_moves` stated with polars (same arguments and result): the plain statement the fast path is
     tested against, bit for bit, and falls back to where it could not reproduce it.
-
-    Parameters
-    ----------
-    contracts:
-        Contracts with ``expiration``, ``settlement``, ``settlement_ts`` (aware), ``strike``, ``right``
-        (C/P), ``bid``, ``ask`` (currency per share), ``tenor_years``, ``rate`` and ``dividend_yield``
-        (decimal per year, continuous), e.g. :attr:`gex.analysis.Analysis.contracts`.
-    forwards:
-        :func:`gex.forwards.parity_forwards` output (``expiration``, ``settlement``, ``forward``); may be empty.
-    spot:
-        Underlying, currency per share (> 0).
-    valuation_ts:
-        The valuation instant; expiries settling at or before it are left out.
     """
     if contracts.is_empty() or not spot > 0:
         return pl.DataFrame(schema=MOVE_SCHEMA)

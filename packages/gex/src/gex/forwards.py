@@ -193,23 +193,6 @@ def _parity_forwards_arrays(contracts: pl.DataFrame, spot: float, n_strikes: int
 def parity_forwards_reference(contracts: pl.DataFrame, spot: float, n_strikes: int = 5) -> pl.DataFrame:
     """:func:`parity_forwards` stated with polars (same arguments and result): the plain statement the fast path is
     tested against, bit for bit, and falls back to where the fast path could not reproduce it.
-
-    Parameters
-    ----------
-    contracts:
-        Contracts with ``expiration``, ``settlement``, ``strike``, ``right``, ``bid``, ``ask``,
-        ``tenor_years`` (> 0) and ``rate`` (decimal per year, continuous). Shape ``(n, ...)``.
-    spot:
-        Underlying price, currency per share.
-    n_strikes:
-        How many of the most at-the-money strikes to take the median over.
-
-    Returns
-    -------
-    polars.DataFrame
-        One row per (expiration, settlement) that had at least one usable pair: ``forward``
-        (currency per share), ``parity_dividend_yield`` (decimal per year, continuous) and
-        ``parity_pairs`` (strikes used). Expiries without usable pairs are absent.
     """
     quoted = contracts.filter(
         (pl.col("bid") > 0) & (pl.col("ask") >= pl.col("bid")) & (pl.col("tenor_years") > 0)

@@ -203,31 +203,6 @@ def atm_iv_constant_maturity_reference(
 ) -> float | None:
     """:func:`atm_iv_constant_maturity` stated with polars (same arguments and result): the plain statement the
     fast path is tested against, bit for bit, and falls back to where it could not reproduce it.
-
-    Parameters
-    ----------
-    contracts:
-        The contracts valued (``gex.analysis.Analysis.contracts``): columns ``expiration``, ``settlement``,
-        ``settlement_ts`` (UTC), ``strike``, ``sigma`` (decimal per year), ``rate`` and ``dividend_yield``
-        (decimal per year, continuous).
-    spot:
-        Underlying, currency per share.
-    valuation_ts:
-        Instant of valuation (aware datetime).
-    days:
-        Constant maturity, calendar days (act/365, whatever the conventions' day count).
-
-    Returns
-    -------
-    float | None
-        The vol, or ``None`` when no expiry has a usable smile.
-
-    Notes
-    -----
-    Tenors are calendar (act/365) from ``valuation_ts`` to each expiry's settlement instant, so "30 days"
-    means the same under every preset. The forward of an expiry is ``spot * exp((rate - q) T)`` with the
-    contracts' own rate and dividend yield (the put-call-parity carry under the native conventions, whose
-    tenors are the same act/365 ones, so it is the parity forward).
     """
     if contracts.is_empty():
         return None
