@@ -66,30 +66,3 @@ def test_unknown_index_root_is_an_error_not_a_guess():
     with pytest.raises(cal.UnknownSettlementError):
         cal.settlement_style("ZZZW", "SPX")
 
-
-def test_cached_session_table_is_the_librarys_and_a_damaged_copy_is_rewritten(tmp_path, monkeypatch):
-    # the copy the calendar keeps (so a process does not pay exchange_calendars' ~2.5 s build) must be the
-    # library's table exactly; a truncated file is ignored and replaced, and other sessions are unaffected
-    import numpy as np
-
-    monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path))
-    reference = cal._session_table_from_library()
-    cal._session_table.cache_clear()
-    try:
-        first = cal._session_table()  # computed, then written
-        cache = cal._table_cache_file()
-        assert cache is not None and cache.parent == tmp_path and cache.is_file()
-        cal._session_table.cache_clear()
-        second = cal._session_table()  # read back
-        for got in (first, second):
-            assert all(np.array_equal(a, b) and a.dtype == b.dtype for a, b in zip(got, reference))
-        cache.write_bytes(cache.read_bytes()[:100])  # damaged (a crash, a full disk)
-        cal._session_table.cache_clear()
-        third = cal._session_table()
-        assert all(np.array_equal(a, b) for a, b in zip(third, reference))
-        with np.load(cache) as held:
-            assert np.array_equal(held["closes"], reference[2])
-        assert not list(tmp_path.glob(".*.tmp"))
-        assert cal.is_session(dt.date(2024, 7, 3)) and not cal.is_session(dt.date(2024, 7, 4))
-    finally:
-        cal._session_table.cache_clear()

@@ -13,12 +13,9 @@ snapshot instant. A Sunday or an evening snapshot therefore describes the previo
 from __future__ import annotations
 
 import datetime as dt
-import os
 import warnings
-import zipfile
+from collections.abc import Callable
 from functools import lru_cache
-from importlib import metadata
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -69,49 +66,25 @@ def _session_table_from_library() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return sessions, opens, closes
 
 
-def _table_cache_file() -> Path | None:
-    """Where :func:`_session_table` keeps its copy: beside numba's cached kernels (``$NUMBA_CACHE_DIR``, else
-    this package's ``__pycache__``), named after everything the table depends on (the calendar span and the
-    versions of ``exchange_calendars`` and ``pandas``), so an upgrade of either recomputes it. ``None`` when
-    those versions cannot be read (then nothing is cached)."""
-    try:
-        versions = "-".join(metadata.version(name) for name in ("exchange_calendars", "pandas"))
-    except metadata.PackageNotFoundError:
-        return None
-    folder = Path(os.environ["NUMBA_CACHE_DIR"]) if os.environ.get("NUMBA_CACHE_DIR") else Path(__file__).parent / "__pycache__"
-    return folder / f"xnys-sessions-v1-{CALENDAR_START}-{CALENDAR_END}-{versions}.npz"
+#: What :func:`_session_table` calls to build the table: the library, unless a caller outside the core installs
+#: a cached copy (:func:`use_session_table_source`; ``gex_warehouse.calendar_cache`` keeps one on disk).
+_table_source: Callable[[], tuple[np.ndarray, np.ndarray, np.ndarray]] = _session_table_from_library
+
+
+def use_session_table_source(source: Callable[[], tuple[np.ndarray, np.ndarray, np.ndarray]]) -> None:
+    """Build the session table with ``source`` from now on (it must return :func:`_session_table_from_library`'s
+    table: sessions as datetime64[D], opens and closes as int64 UTC epoch microseconds). Why: building it from
+    ``exchange_calendars`` costs ~2.5 s per process, and the core does no I/O to cache it itself."""
+    global _table_source
+    _table_source = source
+    _session_table.cache_clear()
 
 
 @lru_cache(maxsize=1)
 def _session_table() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Sessions (datetime64[D]), opens and closes (int64 UTC epoch microseconds), sorted.
-
-    Read from a cached copy when there is a good one (~1 ms): building it costs every process that needs a
-    session ~2.5 s, and a whole-market ``gex compute`` starts one per core. The copy is the library's own
-    output, written atomically; an unreadable or inconsistent copy is ignored and rewritten, a folder that
-    cannot be written means no copy (a test checks the copy equals the library's table).
-    """
-    cache = _table_cache_file()
-    if cache is not None:
-        try:
-            with np.load(cache) as held:
-                table = (held["sessions"], held["opens"], held["closes"])
-            if (table[0].dtype == np.dtype("datetime64[D]") and table[1].dtype == table[2].dtype == np.int64
-                    and len(table[0]) == len(table[1]) == len(table[2]) > 0):
-                return table
-        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
-            pass  # missing or damaged: recompute below
-    table = _session_table_from_library()
-    if cache is not None:
-        try:
-            cache.parent.mkdir(parents=True, exist_ok=True)
-            partial = cache.with_name(f".{cache.name}.{os.getpid()}.tmp")
-            with open(partial, "wb") as fh:
-                np.savez(fh, sessions=table[0], opens=table[1], closes=table[2])
-            os.replace(partial, cache)  # whole or absent, whatever other processes read meanwhile
-        except OSError:
-            pass  # a read-only install: compute it each time, as before
-    return table
+    """Sessions (datetime64[D]), opens and closes (int64 UTC epoch microseconds), sorted (see
+    :func:`use_session_table_source` for where they come from)."""
+    return _table_source()
 
 
 def _to_utc(instant: dt.datetime) -> dt.datetime:
