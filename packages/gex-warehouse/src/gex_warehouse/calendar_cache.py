@@ -15,6 +15,7 @@ and rewritten; a folder that cannot be written means no copy (the table is built
 
 from __future__ import annotations
 
+import contextlib
 import os
 import zipfile
 from importlib import metadata
@@ -65,10 +66,8 @@ def cached_session_table() -> Table:
                 np.savez(fh, sessions=table[0], opens=table[1], closes=table[2])
             os.replace(partial, path)  # whole or absent, whatever other processes read meanwhile
         except OSError:  # a read-only install, a file where the folder goes: built each time, as before
-            try:
+            with contextlib.suppress(OSError):  # no partial file can be there either
                 partial.unlink(missing_ok=True)
-            except OSError:
-                pass
     return table
 
 

@@ -32,6 +32,7 @@ folders as it writes the view (:func:`_remove_legacy`).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import shutil
@@ -200,10 +201,10 @@ def _replace_dir(final: Path, table: pa.Table | None, spare: Path) -> int:
         final.rename(retired)
     if written:
         staging.rename(final)
-    try:
+    # the new file is in place: a retired folder that will not go is litter (sweep_litter removes it on a later
+    # export once it is an hour old), not a failed export
+    with contextlib.suppress(OSError):
         _remove(retired)
-    except OSError:
-        pass  # the new file is in place; a retired folder that will not go is litter, not a failed export
     return written
 
 
@@ -226,11 +227,9 @@ def sweep_litter(out: Path, older_than_seconds: float = LITTER_AGE_SECONDS) -> i
                   if e.name.startswith(f".{PARTITION_COLUMN}=") and e.name.endswith((".tmp", ".old"))
                   and e.stat(follow_symlinks=False).st_mtime < cutoff]
     for path in litter:
-        try:
+        with contextlib.suppress(OSError):  # one that will not go is tried again on the next export
             _remove(path)
             removed += 1
-        except OSError:
-            pass
     return removed
 
 

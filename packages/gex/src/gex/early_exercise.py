@@ -23,6 +23,7 @@ American contracts only (:mod:`gex.exercise_style`), with the dividends the pari
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -222,35 +223,19 @@ def screen_chain(contracts: pl.DataFrame, forwards: pl.DataFrame, spot: float) -
     american = contracts.filter(~contracts["root"].is_in(european)) if european else contracts
     if american.is_empty():
         return ChainScreen(style, 0, pl.DataFrame(schema=FLAGGED_SCHEMA), 0.0, 0)
-    # one key per (expiration, settlement): days since the epoch * 2 + (1 for AM); arrays, not joins (per chain cost)
-    key = _expiry_key(american["expiration"], american["settlement"])
-    keys, first, per_contract = np.unique(key, return_index=True, return_inverse=True)
-    t, r = american["tenor_years"].to_numpy(), american["rate"].to_numpy()
-    forward = np.full(keys.size, np.nan)
-    if forwards.height:
-        f_key = _expiry_key(forwards["expiration"], forwards["settlement"])
-        at = np.searchsorted(keys, f_key)
-        hit = (at < keys.size) & (keys[np.minimum(at, keys.size - 1)] == f_key)
-        forward[at[hit]] = forwards["forward"].to_numpy()[hit]
-    parity, pv, last, ex = dividend_term_structure(t[first], r[first], forward, spot)
     right = american["right"]
     # numpy's comparison of the values, not a polars one (a query, ~30 us); nulls as polars compares them
     is_call = right.to_numpy() == "C" if not right.null_count() else (right.cast(pl.String) == "C").to_numpy()
-    k = american["strike"].to_numpy()
-    price = np.asarray(greeks.bs_price(spot, k, r, american["sigma"].to_numpy(), t, is_call,
-                                       dividend_yield=american["dividend_yield"].to_numpy()), dtype=np.float64)
-    screen = early_exercise_flags(spot, k, r, t, is_call, price, dividend=last[per_contract],
-                                  ex_dividend_years=ex[per_contract], dividend_pv=pv[per_contract])
-    flag = screen.flag
+    screen, parity, pv, without_parity = _screen_american(american, forwards, spot, is_call, _expiry_key)
     # the flagged rows gathered column by column (a filter of the whole ~40-column frame, then with_columns and a
     # cast select, cost ~1 ms a chain; one gather and casts ~0.1 ms), in the chain's order, cast as FLAGGED_SCHEMA
-    at = np.flatnonzero(flag)
+    at = np.flatnonzero(screen.flag)
     computed = {
         "reason": pl.Series("reason", np.array(REASONS, dtype=object)[screen.reason[at]].tolist(), dtype=pl.String),
         "time_value": pl.Series("time_value", screen.time_value[at]),
         "carry": pl.Series("carry", screen.carry[at]),
-        "dividend_pv": pl.Series("dividend_pv", pv[per_contract][at]),
-        "dividend_source": pl.Series("dividend_source", np.where(parity[per_contract][at], "parity", "none").tolist(),
+        "dividend_pv": pl.Series("dividend_pv", pv[at]),
+        "dividend_source": pl.Series("dividend_source", np.where(parity[at], "parity", "none").tolist(),
                                      dtype=pl.String),
     }
     rows = american[at]  # one gather of the frame: cheaper than one per column
@@ -259,7 +244,7 @@ def screen_chain(contracts: pl.DataFrame, forwards: pl.DataFrame, spot: float) -
     ])
     share = float(np.abs(flagged["gex_usd_per_1pct"].to_numpy()).sum()) / total if total > 0 else 0.0
     # the flagged are a subset: the share exceeds 1 only by summation rounding when every contract is flagged
-    return ChainScreen(style, american.height, flagged, min(share, 1.0), int((~parity).sum()))
+    return ChainScreen(style, american.height, flagged, min(share, 1.0), without_parity)
 
 
 def screen_chain_reference(contracts: pl.DataFrame, forwards: pl.DataFrame, spot: float) -> ChainScreen:
@@ -274,34 +259,44 @@ def screen_chain_reference(contracts: pl.DataFrame, forwards: pl.DataFrame, spot
     american = contracts.filter(~contracts["root"].is_in(european)) if european else contracts
     if american.is_empty():
         return ChainScreen(style, 0, pl.DataFrame(schema=FLAGGED_SCHEMA), 0.0, 0)
-    # one key per (expiration, settlement): days since the epoch * 2 + (1 for AM); arrays, not joins (per chain cost)
-    key = _expiry_key_reference(american["expiration"], american["settlement"])
-    keys, first, per_contract = np.unique(key, return_index=True, return_inverse=True)
-    t, r = american["tenor_years"].to_numpy(), american["rate"].to_numpy()
-    forward = np.full(keys.size, np.nan)
-    if forwards.height:
-        f_key = _expiry_key_reference(forwards["expiration"], forwards["settlement"])
-        at = np.searchsorted(keys, f_key)
-        hit = (at < keys.size) & (keys[np.minimum(at, keys.size - 1)] == f_key)
-        forward[at[hit]] = forwards["forward"].to_numpy()[hit]
-    parity, pv, last, ex = dividend_term_structure(t[first], r[first], forward, spot)
     is_call = (american["right"].cast(pl.String) == "C").to_numpy()
-    k = american["strike"].to_numpy()
-    price = np.asarray(greeks.bs_price(spot, k, r, american["sigma"].to_numpy(), t, is_call,
-                                       dividend_yield=american["dividend_yield"].to_numpy()), dtype=np.float64)
-    screen = early_exercise_flags(spot, k, r, t, is_call, price, dividend=last[per_contract],
-                                  ex_dividend_years=ex[per_contract], dividend_pv=pv[per_contract])
+    screen, parity, pv, without_parity = _screen_american(american, forwards, spot, is_call, _expiry_key_reference)
     flag = screen.flag
     flagged = american.filter(pl.Series(flag)).with_columns(
         reason=pl.Series(np.array(REASONS, dtype=object)[screen.reason[flag]].tolist(), dtype=pl.String),
         time_value=pl.Series(screen.time_value[flag]),
         carry=pl.Series(screen.carry[flag]),
-        dividend_pv=pl.Series(pv[per_contract][flag]),
-        dividend_source=pl.Series(np.where(parity[per_contract][flag], "parity", "none").tolist(), dtype=pl.String),
+        dividend_pv=pl.Series(pv[flag]),
+        dividend_source=pl.Series(np.where(parity[flag], "parity", "none").tolist(), dtype=pl.String),
     ).select(*(pl.col(c).cast(d) for c, d in FLAGGED_SCHEMA.items()))
     share = float(np.abs(flagged["gex_usd_per_1pct"].to_numpy()).sum()) / total if total > 0 else 0.0
     # the flagged are a subset: the share exceeds 1 only by summation rounding when every contract is flagged
-    return ChainScreen(style, american.height, flagged, min(share, 1.0), int((~parity).sum()))
+    return ChainScreen(style, american.height, flagged, min(share, 1.0), without_parity)
+
+
+def _screen_american(american: pl.DataFrame, forwards: pl.DataFrame, spot: float, is_call: np.ndarray,
+                     expiry_key: Callable[[pl.Series, pl.Series], np.ndarray]) -> tuple[EarlyExercise, np.ndarray, np.ndarray, int]:
+    """What :func:`screen_chain` and :func:`screen_chain_reference` share: each expiry's dividends from the parity
+    forwards, each contract's European price and :func:`early_exercise_flags`. Returns (the screen, whether each
+    contract's expiry has a parity forward, each contract's dividend PV in currency per share, the expiries
+    without one); ``expiry_key`` reads (expiration, settlement) as one integer per row."""
+    # one key per (expiration, settlement): days since the epoch * 2 + (1 for AM); arrays, not joins (per chain cost)
+    key = expiry_key(american["expiration"], american["settlement"])
+    keys, first, per_contract = np.unique(key, return_index=True, return_inverse=True)
+    t, r = american["tenor_years"].to_numpy(), american["rate"].to_numpy()
+    forward = np.full(keys.size, np.nan)
+    if forwards.height:
+        f_key = expiry_key(forwards["expiration"], forwards["settlement"])
+        at = np.searchsorted(keys, f_key)
+        hit = (at < keys.size) & (keys[np.minimum(at, keys.size - 1)] == f_key)
+        forward[at[hit]] = forwards["forward"].to_numpy()[hit]
+    parity, pv, last, ex = dividend_term_structure(t[first], r[first], forward, spot)
+    k = american["strike"].to_numpy()
+    price = np.asarray(greeks.bs_price(spot, k, r, american["sigma"].to_numpy(), t, is_call,
+                                       dividend_yield=american["dividend_yield"].to_numpy()), dtype=np.float64)
+    screen = early_exercise_flags(spot, k, r, t, is_call, price, dividend=last[per_contract],
+                                  ex_dividend_years=ex[per_contract], dividend_pv=pv[per_contract])
+    return screen, parity[per_contract], pv[per_contract], int((~parity).sum())
 
 
 def _gross(gex: pl.Series) -> float:

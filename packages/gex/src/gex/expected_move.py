@@ -111,7 +111,7 @@ def _straddle_moves_arrays(contracts: pl.DataFrame, forwards: pl.DataFrame, spot
                            valuation_ts: dt.datetime) -> pl.DataFrame | None:
     """:func:`straddle_moves` on numpy arrays, or ``None`` where it could differ from the reference (nulls,
     non-finite values, a repeated (expiration, settlement, strike, right): polars would average its quotes)."""
-    from gex.forwards import _days, _finite_columns, _order_codes, call_put_pairs
+    from gex.forwards import _days, _finite_columns, _order_codes, quoted_call_put_pairs
 
     cols = _finite_columns(contracts, ("strike", "bid", "ask", "tenor_years", "rate", "dividend_yield"))
     exp, settle, right = contracts["expiration"], contracts["settlement"], contracts["right"]
@@ -122,9 +122,7 @@ def _straddle_moves_arrays(contracts: pl.DataFrame, forwards: pl.DataFrame, spot
                             or any(forwards[c].null_count() for c in ("expiration", "settlement", "forward"))):
         return None
     strike, bid, ask, tenor, rate, dividend_yield = cols
-    quoted = (bid > 0) & (ask >= bid)
-    rights = right.to_numpy()
-    pairs = call_put_pairs(days, codes, strike, quoted & (rights == "C"), quoted & (rights == "P"))
+    pairs = quoted_call_put_pairs(days, codes, strike, bid, ask, right)
     if pairs is None:
         return None
     c, p = pairs

@@ -123,6 +123,18 @@ def call_put_pairs(exp_days: np.ndarray, settle: np.ndarray, strike: np.ndarray,
     return rows[match], rows[match + 1]
 
 
+def quoted_call_put_pairs(exp_days: np.ndarray, settle: np.ndarray, strike: np.ndarray, bid: np.ndarray,
+                          ask: np.ndarray, right: pl.Series, also: np.ndarray | None = None
+                          ) -> tuple[np.ndarray, np.ndarray] | None:
+    """:func:`call_put_pairs` of the two-sided quotes (``bid > 0`` and ``ask >= bid``, and ``also`` where given):
+    the pairing the parity forwards and the straddle moves both start from. ``right`` holds "C"/"P", no nulls."""
+    quoted = (bid > 0) & (ask >= bid)
+    if also is not None:
+        quoted = quoted & also
+    rights = right.to_numpy()
+    return call_put_pairs(exp_days, settle, strike, quoted & (rights == "C"), quoted & (rights == "P"))
+
+
 def _parity_forwards_arrays(contracts: pl.DataFrame, spot: float, n_strikes: int) -> pl.DataFrame | None:
     """:func:`parity_forwards` with numpy, or ``None`` where it could differ from the reference: nulls or
     non-finite values, a repeated (expiration, settlement, strike, right), a tenor or rate not constant within an
@@ -136,9 +148,7 @@ def _parity_forwards_arrays(contracts: pl.DataFrame, spot: float, n_strikes: int
     if cols is None or codes is None or days is None or right.null_count():
         return None
     strike, bid, ask, tenor, rate = cols
-    quoted = (bid > 0) & (ask >= bid) & (tenor > 0)
-    rights = right.to_numpy()
-    pairs = call_put_pairs(days, codes, strike, quoted & (rights == "C"), quoted & (rights == "P"))
+    pairs = quoted_call_put_pairs(days, codes, strike, bid, ask, right, tenor > 0)
     if pairs is None:
         return None
     c, p = pairs

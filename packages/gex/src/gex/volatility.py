@@ -189,6 +189,12 @@ def atm_iv_constant_maturity(
         if math.isfinite(vol):
             tenors.append(smile_tenor)
             vols.append(vol)
+    return _at_constant_maturity(tenors, vols, days)
+
+
+def _at_constant_maturity(tenors: list[float], vols: list[float], days: int) -> float | None:
+    """The smiles' ATM vols (decimal per year, at tenors in years) interpolated in total variance to ``days``
+    calendar days; ``None`` without a smile or a finite result."""
     if not tenors:
         return None
     result = interpolate_total_variance(np.array(tenors), np.array(vols), days / 365.0)
@@ -221,10 +227,7 @@ def atm_iv_constant_maturity_reference(
         if math.isfinite(vol):
             tenors.append(tenor)
             vols.append(vol)
-    if not tenors:
-        return None
-    result = interpolate_total_variance(np.array(tenors), np.array(vols), days / 365.0)
-    return result if math.isfinite(result) else None
+    return _at_constant_maturity(tenors, vols, days)
 
 
 # ---------------------------------------------------------------------------------------------
