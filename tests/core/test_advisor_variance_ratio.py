@@ -141,13 +141,37 @@ def test_edge_band_is_whalley_wilmott_at_the_effective_cost(vr):
         assert (f"capped at x{capped:.3f} from x{model:.3f}" in a.regime_adjustment.reason) == (model > capped)
 
 
+def _overshoot(vr, gamma):
+    return adv.BGK_SHIFT * gamma * 100.0 * SIGMA / math.sqrt(vr) * math.sqrt(1 / 390 / 365)
+
+
+def _ww_at_vr(vr, gamma):
+    """Whalley-Wilmott at the model's effective cost, written out (zero once the cost is not positive)."""
+    lam_eff = BPS * 1e-4 + 0.5 * (vr - 1) * math.sqrt(2) * SIGMA / math.sqrt(vr) * math.sqrt(1 / 390 / 365)
+    return (1.5 / RA * max(lam_eff, 0.0) * 100.0 * gamma**2) ** (1 / 3)
+
+
 def test_strong_mean_reversion_floors_the_band_at_one_looks_overshoot():
+    """Below VR*, where Whalley-Wilmott at the effective cost meets one look's overshoot, the long-gamma band is
+    the overshoot at VR* (found here by plain bisection), the same for every stronger mean reversion."""
     a = _advise(vr=0.25)
     assert a.regime_adjustment.effective_cost_frac < 0
     g = a.greeks.gamma_shares_per_usd
-    floor = adv.BGK_SHIFT * g * 100.0 * SIGMA / math.sqrt(0.25) * math.sqrt(1 / 390 / 365)
-    assert a.band_shares == pytest.approx(floor, rel=1e-12)
-    assert "floored" in a.regime_adjustment.reason
+    lo, hi = 0.05, 1.0
+    for _ in range(200):
+        mid = 0.5 * (lo + hi)
+        lo, hi = (mid, hi) if _ww_at_vr(mid, g) < _overshoot(mid, g) else (lo, mid)
+    assert 0.25 < lo < 0.3
+    assert a.band_shares == pytest.approx(_overshoot(lo, g), rel=1e-9)
+    assert a.band_shares < _overshoot(0.25, g)  # a narrower band than the overshoot at 0.25: trades every look
+    assert "floored" in a.regime_adjustment.reason and "first binds" in a.regime_adjustment.reason
+    for vr in (0.05, 0.125, 0.2, 0.2499):
+        assert _advise(vr=vr).band_shares == a.band_shares  # the same number to the bit
+    # short gamma tightens as VR rises, when the overshoot falls too: floored at the overshoot at the given VR
+    s = _advise(SHORT, vr=20.0)
+    gs = abs(s.greeks.gamma_shares_per_usd)
+    assert "floored" in s.regime_adjustment.reason and "first binds" not in s.regime_adjustment.reason
+    assert s.band_shares == pytest.approx(_overshoot(20.0, gs), rel=1e-12)
 
 
 def test_reset_band_uses_the_quartic_at_the_effective_cost():

@@ -171,7 +171,9 @@ def variance_ratio_adjustment(variance_ratio: float, policy: BandPolicy, gamma: 
     action = "widened" if factor > 1 else "tightened"
     what = (f"each hedge trade is expected to {'gain' if lam_eff < lam else 'lose'} {abs(lam - lam_eff) * 1e4:.2f} bp of its "
             f"notional from the {'reversal' if vr < 1 else 'continuation'} of the move that triggered it")
-    floor = "; floored at one look's overshoot (every trade expected to earn more than it costs)" if floored else ""
+    held = " (held at the variance ratio where it first binds)" if gamma > 0 else ""
+    floor = (f"; floored at one look's overshoot{held}: a narrower band trades at almost every look"
+             if floored else "")
     reason = (f"measured variance ratio {vr:g} ({tendency} returns) and a {side}-gamma position: {what}: "
               f"effective cost {lam_eff * 1e4:+.2f} bp instead of {lam * 1e4:.2f} bp, band {action} "
               f"x{factor:.3f}{cap_note}{floor}{ignored}")

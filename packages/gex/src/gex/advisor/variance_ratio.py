@@ -30,7 +30,9 @@ with ``lambda_eff``: Whalley-Wilmott ``H ~ lambda_eff^(1/3)`` (edge), the reset 
 ``lambda_eff`` (fee). ``VR = 1`` gives exactly ``lambda``: today's advice. When mean reversion makes the
 effective cost non-positive (every trade expected to earn more than it costs) the band is floored at the
 hedge error's discrete-monitoring overshoot ``0.5826 |Gamma| S sigma_1 sqrt(dt)``: a narrower band trades
-at almost every look and cannot trade more. Assumption: the memory is short next to the time the band
+at almost every look and cannot trade more. For a long-gamma position the floor is held at the VR where it
+first binds: the overshoot grows as VR falls (``sigma_1`` grows), and the band must not widen as mean reversion
+strengthens. Assumption: the memory is short next to the time the band
 takes to be crossed (AR(1)-like returns); with a long memory (price pinning over hours) the model uses
 the given VR as if it were short-memory, see docs/hedging-advisor.md for the measured consequences.
 """
@@ -40,6 +42,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from scipy.optimize import brentq
 
 from gex.advisor.bands import BGK_SHIFT, reset_half_width, ww_half_width
 from gex.advisor.policy import BandPolicy
@@ -89,25 +92,67 @@ def variance_ratio_half_width(variance_ratio: float, policy: BandPolicy, gamma: 
     """(half-width H, shares; the unadjusted optimum H0, shares; lambda_eff; floored?) under the VR model.
 
     ``H`` minimises the model CE loss with the effective cost ``lambda + autocorrelation_cost`` (see the
-    module docstring); ``VR = 1`` returns ``H == H0`` exactly.
+    module docstring); ``VR = 1`` returns ``H == H0`` exactly. A tightened band is floored at one look's
+    overshoot (:func:`_overshoot_floor`), held where it first binds so that a stronger autocorrelation never
+    moves the band back (:func:`_floor_for_long_gamma`).
     """
     h0 = float(policy.optimal_half_width(gamma, spot, tau))
     lam = float(policy.costs.proportional(spot))
-    lam_eff = lam + autocorrelation_cost(variance_ratio, gamma, sigma, policy.costs.monitor_years)
+    h, lam_eff = _model_half_width(variance_ratio, policy, gamma, spot, sigma, tau)
     if lam_eff == lam:
         return h0, h0, lam, False
-    if policy.execution == "edge":
-        h = float(ww_half_width(gamma, spot, max(lam_eff, 0.0), policy.risk_aversion, tau, policy.rate))
-    else:
-        h = float(reset_half_width(gamma, spot, lam_eff, policy.costs.fee_usd_per_order, policy.risk_aversion, tau,
-                                   policy.rate)) if policy.costs.fee_usd_per_order > 0 or lam_eff > 0 else 0.0
     floored = False
     if lam_eff < lam:  # tightening: never below one look's overshoot (and the floor never widens the band)
-        floor = min(h0, BGK_SHIFT * abs(gamma) * spot * sigma / math.sqrt(variance_ratio)
-                    * math.sqrt(policy.costs.monitor_years))
+        floor = _overshoot_floor(variance_ratio, policy, gamma, spot, sigma, h0)
         if h < floor:
+            if gamma > 0:
+                floor = _floor_for_long_gamma(variance_ratio, policy, gamma, spot, sigma, tau, h0)
             h, floored = floor, True
     return h, h0, lam_eff, floored
+
+
+def _model_half_width(variance_ratio: float, policy: BandPolicy, gamma: float, spot: float, sigma: float,
+                      tau: float) -> tuple[float, float]:
+    """(the model's unfloored half-width at ``lambda_eff``, shares; ``lambda_eff``, fraction of notional)."""
+    lam = float(policy.costs.proportional(spot))
+    lam_eff = lam + autocorrelation_cost(variance_ratio, gamma, sigma, policy.costs.monitor_years)
+    if lam_eff == lam:
+        return float(policy.optimal_half_width(gamma, spot, tau)), lam
+    if policy.execution == "edge":
+        return float(ww_half_width(gamma, spot, max(lam_eff, 0.0), policy.risk_aversion, tau, policy.rate)), lam_eff
+    if policy.costs.fee_usd_per_order > 0 or lam_eff > 0:
+        return float(reset_half_width(gamma, spot, lam_eff, policy.costs.fee_usd_per_order, policy.risk_aversion,
+                                      tau, policy.rate)), lam_eff
+    return 0.0, lam_eff
+
+
+def _overshoot_floor(variance_ratio: float, policy: BandPolicy, gamma: float, spot: float, sigma: float,
+                     h0: float) -> float:
+    """One look's mean overshoot of the hedge error, ``0.5826 |Gamma| S sigma_1 sqrt(dt)`` shares, capped at ``H0``."""
+    return min(h0, BGK_SHIFT * abs(gamma) * spot * sigma / math.sqrt(variance_ratio)
+               * math.sqrt(policy.costs.monitor_years))
+
+
+def _floor_for_long_gamma(variance_ratio: float, policy: BandPolicy, gamma: float, spot: float, sigma: float,
+                          tau: float, h0: float) -> float:
+    """The floor of a long-gamma band under mean reversion: the overshoot where it first binds, shares.
+
+    Why not the overshoot at the given VR: the one-step vol ``sigma / sqrt(VR)`` grows as VR falls, so the
+    overshoot does too, and a band floored at it would *widen* as mean reversion strengthens (4 long ATM calls:
+    1.72 shares at VR 0.25, 2.43 at 0.125), against the model's direction. Any band at or below the overshoot
+    trades at almost every look, so holding the floor at ``VR*`` (where the model band meets the overshoot,
+    ``H(VR*) = floor(VR*)``) gives the same trading for every ``VR < VR*`` and keeps the band monotone.
+    ``H - floor`` rises with VR (``lambda_eff`` rises, the overshoot falls), so the root is unique and lies in
+    ``[VR, 1]``; the bracket is fixed at ``[VR_MIN, 1]`` (``[VR, 1]`` below VR_MIN) so that every ``VR < VR*``
+    gets the same number to the bit. (A short-gamma band
+    tightens as VR *rises*, when the overshoot falls too: no such hold is needed there.)
+    """
+    def gap(v: float) -> float:
+        return (_model_half_width(v, policy, gamma, spot, sigma, tau)[0]
+                - _overshoot_floor(v, policy, gamma, spot, sigma, h0))
+
+    v_star = brentq(gap, min(VR_MIN, variance_ratio), 1.0, xtol=1e-15, rtol=4 * np.finfo(float).eps, maxiter=200)
+    return _overshoot_floor(v_star, policy, gamma, spot, sigma, h0)
 
 
 def estimate_variance_ratio(log_returns, horizon_steps: int) -> float:
