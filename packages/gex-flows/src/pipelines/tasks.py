@@ -28,6 +28,7 @@ from gex_warehouse.advice import refresh_hedge_advice
 from gex_warehouse.arrivals import is_partial, wait_for_landing
 from gex_warehouse.config import ingest_memory_limit, warehouse_path
 from gex_warehouse.connect import WarehouseError
+from gex_warehouse.export_plan import plan_export
 from gex_warehouse import levels_feed as lf
 from gex_warehouse.load import LoadResult, expand_paths, ingest_file, unchanged_since_loaded
 from gex_warehouse.writer import hold, writer
@@ -327,13 +328,15 @@ def regimes(warehouse_file: str, keys: list[tuple[str, dt.date]]) -> list[dict[s
 def export_views(warehouse_file: str, exports: str | None, keys: list[tuple[str, dt.date]] | None = None,
                  force: bool = False) -> ex.ExportResult:
     """Refresh the hedging advice of the sessions to publish (stale ones, later ones of the same underlying,
-    and ``keys``; every computed session with ``force``), then write their Parquet exports of the published
-    views."""
+    ``keys``, and those whose realised vol or hedge settings changed; every computed session with ``force``),
+    then write their Parquet exports of the published views."""
     root = ex.exports_path(exports, warehouse_file)
     runtime.tally.step("exports")
     with warehouse(warehouse_file) as con:
-        refresh_hedge_advice(con, ex.rewrite_plan(con, keys, force=force))
-        result = ex.export(con, root, keys, force=force)
+        plan = plan_export(con, keys, force=force)
+        refresh_hedge_advice(con, plan.advice_keys)
+        # the advice is an input of its own (not of the plan's fingerprints): the plan stays valid after it
+        result = ex.export(con, root, keys, force=force, plan=plan)
         runtime.tally.step("exports", finished=True)
     return result
 

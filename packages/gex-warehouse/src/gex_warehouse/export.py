@@ -16,12 +16,15 @@ layout before :data:`EXPORT_LAYOUT` 2): a whole-market session (5,000 underlying
 and writing them took two minutes, the cost being pyarrow's per file and per column; it is now 21 files.
 
 Incremental and idempotent: ``mart.export_state`` remembers the fingerprint of every exported (underlying,
-session) (its chain load, conventions, code version, the schema's migration level and the export layout).
-:func:`rewrite_plan` lists the (underlying, session) pairs whose fingerprint changed and, because some views
-look back (realised vol over 21 sessions) or forward (days in regime), every later session of the same
-underlying as well. The sessions of those pairs are rewritten whole, every underlying of them (which also
-refreshes the cross-sectional ranks of ``scanner``), and every computed (underlying, session) of them is
-recorded as exported. Each file is written to a hidden folder outside the view's folder and renamed into
+session), component by component (``gex_warehouse.export_plan``): its computation (chain load, conventions,
+code version, the schema's migration level and the export layout) and the later-arriving inputs some views
+read (the daily bars before and after it, which rows are the latest, the hedge settings). A changed
+computation rewrites that session and, because some views look back or forward over an underlying's sessions
+(days in regime), every later session of the underlying, in every view; a changed input rewrites the session
+in the views that read it only (a close loaded tonight rewrites ``level_outcomes``' last ~22 sessions, not
+``gex_by_strike``'s). A session is rewritten whole, every underlying of it (which also refreshes the
+cross-sectional ranks of ``scanner``), and every out-of-date (underlying, session) is recorded as exported
+with its new fingerprint. Each file is written to a hidden folder outside the view's folder and renamed into
 place, so a reader never sees half a file and a job killed mid-export leaves whole files (the state is
 recorded after the files, so the next run redoes what was not recorded).
 
@@ -52,6 +55,8 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from gex_warehouse.config import warehouse_path
+from gex_warehouse.export_plan import EXPORT_LAYOUT as EXPORT_LAYOUT  # re-exported
+from gex_warehouse.export_plan import ExportPlan, plan_export, view_inputs
 from gex_warehouse.paths import UnsafePathError as UnsafePathError  # re-exported: callers catch it from here
 from gex_warehouse.paths import check_part, safe_child
 
@@ -61,9 +66,6 @@ ENV_EXPORTS = "GEX_EXPORTS"
 PARTITION_COLUMN = "session"
 SORT_FIRST = "underlying"
 PART_FILE = "part-0.parquet"
-#: Version of the folder layout, part of every fingerprint: 1 was ``<view>/underlying=U/session=D/``, 2 is
-#: ``<view>/session=D/``. Changing it makes every exported session stale, so one export moves them all.
-EXPORT_LAYOUT = 2
 #: Folder names of layout 1 directly under a view's folder (:func:`_remove_legacy`).
 LEGACY_PREFIX = "underlying="
 
@@ -102,31 +104,9 @@ def _columns(con: duckdb.DuckDBPyConnection, view: str) -> list[str]:
 ALL_PRESETS = "*"
 
 
-def _fingerprints(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, dt.date], str]:
-    """(underlying, session) -> fingerprint of what its exported rows depend on (every preset's rows) and of
-    the layout they are written in."""
-    rows = con.execute(
-        """
-        SELECT underlying, session,
-               md5(string_agg(concat_ws('|', coalesce(load_id, ''), preset, CAST(valuation_ts AS VARCHAR),
-                                        coalesce(conventions, ''), coalesce(computed_with, '')),
-                              '#' ORDER BY preset, valuation_ts)
-                   || (SELECT CAST(max(version) AS VARCHAR) FROM meta.schema_migrations)
-                   || '|layout ' || CAST(? AS VARCHAR))
-        FROM mart.regime_daily
-        GROUP BY underlying, session
-        """,
-        [EXPORT_LAYOUT],
-    ).fetchall()
-    return {(u, s): f for u, s, f in rows}
-
-
 def stale_sessions(con: duckdb.DuckDBPyConnection) -> list[tuple[str, dt.date]]:
-    """Computed (underlying, session) pairs whose exports are missing or out of date, sorted."""
-    done = dict(
-        ((u, s), f) for u, s, f in con.execute("SELECT underlying, session, fingerprint FROM mart.export_state").fetchall()
-    )
-    return sorted(k for k, f in _fingerprints(con).items() if done.get(k) != f)
+    """Computed (underlying, session) pairs whose exports are missing or out of date in some view, sorted."""
+    return sorted(plan_export(con).changed)
 
 
 @dataclass(frozen=True)
@@ -259,17 +239,11 @@ def _remove_legacy(view_dir: Path) -> int:
 def rewrite_plan(
     con: duckdb.DuckDBPyConnection, sessions: Iterable[tuple[str, dt.date]] | None = None, *, force: bool = False
 ) -> list[tuple[str, dt.date]]:
-    """The (underlying, session) pairs :func:`export` will rewrite: every computed session from each
-    underlying's earliest stale one (or one of ``sessions``) onwards (every computed session with
-    ``force``), sorted. The files rewritten are those of the sessions of these pairs, each whole."""
-    fingerprints = _fingerprints(con)
-    if force:
-        return sorted(fingerprints)
-    todo = set(stale_sessions(con)) | {k for k in (sessions or ()) if k in fingerprints}
-    start: dict[str, dt.date] = {}
-    for u, s in todo:
-        start[u] = min(s, start.get(u, s))
-    return sorted(k for k in fingerprints if k[0] in start and k[1] >= start[k[0]])
+    """The (underlying, session) pairs whose computation changed since their export (or in ``sessions``) and every
+    later computed session of their underlyings (every computed pair with ``force``), sorted: the sessions
+    :func:`export` rewrites in every view (:class:`gex_warehouse.export_plan.ExportPlan`; the views that read
+    later-arriving inputs are rewritten for more sessions)."""
+    return list(plan_export(con, sessions, force=force).pairs)
 
 
 def export(
@@ -278,31 +252,35 @@ def export(
     sessions: Iterable[tuple[str, dt.date]] | None = None,
     *,
     force: bool = False,
+    plan: ExportPlan | None = None,
 ) -> ExportResult:
     """Write the published views of the stale sessions (``sessions``: these as well; ``force``: every
     computed session) to ``root``, with the rows of every preset (the ``preset`` column tells them apart).
 
-    The sessions of :func:`rewrite_plan`'s pairs are rewritten whole in every partitioned view (see the module
-    docstring), then every computed (underlying, session) of them is recorded in ``mart.export_state``. Views
-    without a ``session`` column are rewritten whole whenever anything is.
+    Each view's files are rewritten, each whole, for the sessions of :func:`rewrite_plan`'s pairs and for those
+    where an input the view reads changed (``gex_warehouse.export_plan``: closes behind or ahead, the latest
+    sessions, the hedge settings); then every pair that was out of date is recorded in ``mart.export_state``. Views without a ``session`` column are rewritten whole whenever
+    anything is. ``plan``: one already made (:func:`gex_warehouse.export_plan.plan_export` with the same
+    arguments, nothing written since).
     """
     out = Path(root)
-    fingerprints = _fingerprints(con)
-    rewrite = rewrite_plan(con, sessions, force=force)
+    plan = plan or plan_export(con, sessions, force=force)
     views = published_views(con)
-    if not rewrite:
+    if plan.empty:
         return ExportResult(out, tuple(views), (), 0, 0)
-    days = sorted({s for _, s in rewrite})
+    inputs = view_inputs(con)
+    days_by_view = {view: plan.sessions_for(inputs.get(view, frozenset())) for view in views}
+    days = sorted(set().union(*days_by_view.values()))
     sweep_litter(out)
     con.execute("SET VARIABLE preset = '*'")  # ALL_PRESETS; the views' filter (core.preset_selected): every preset
     try:
-        files, rows = _write_views(con, out, views, days)
+        files, rows = _write_views(con, out, days_by_view)
     finally:
         con.execute("RESET VARIABLE preset")
-    # every underlying of a rewritten session is now current, not only the plan's (the file holds them all)
-    day_set = set(days)
+    # every pair that was out of date is now current: each view reading what changed in it was rewritten for its
+    # session (the other pairs of a rewritten session have their current fingerprints recorded already)
     state = pl.DataFrame(
-        [(u, s, f, ALL_PRESETS) for (u, s), f in sorted(fingerprints.items()) if s in day_set],
+        [(u, s, plan.current[(u, s)].encode(), ALL_PRESETS) for u, s in sorted(plan.changed)],
         schema={"underlying": pl.String, "session": pl.Date, "fingerprint": pl.String, "preset": pl.String},
         orient="row",
     )
@@ -321,7 +299,7 @@ def export(
     except BaseException:
         con.execute("ROLLBACK")
         raise
-    return ExportResult(out, tuple(views), tuple(rewrite), files, rows, tuple(days))
+    return ExportResult(out, tuple(views), plan.pairs, files, rows, tuple(days))
 
 
 #: Rows per batch of a view's result stream (a session's rows are gathered from several).
@@ -330,38 +308,41 @@ READ_BATCH_ROWS = 1_000_000
 WRITE_THREADS = 4
 
 
-def _write_views(con: duckdb.DuckDBPyConnection, out: Path, views: list[str],
-                 days: list[dt.date]) -> tuple[int, int]:
-    """Write every view's files of the sessions ``days`` under ``out``; returns (files, rows) written.
+def _write_views(con: duckdb.DuckDBPyConnection, out: Path, days_by_view: dict[str, list[dt.date]]) -> tuple[int, int]:
+    """Write every view's files of its sessions (``days_by_view``) under ``out``; returns (files, rows) written.
 
-    One query per view for every session at once, read as a stream ordered by session (a force-republish of
+    One query per view for all its sessions at once, read as a stream ordered by session (a force-republish of
     a year of a whole market does not fit in memory at once), each session's rows gathered into one table
     and handed to a writer thread. At most :data:`WRITE_THREADS` tables wait for or are in a writer, so the
-    memory held is a few sessions of one view, whatever the number of sessions.
+    memory held is a few sessions of one view, whatever the number of sessions. A view without a ``session``
+    column is written whole.
     """
     files = rows = 0
     pending: deque[Future[int]] = deque()
-    # registered under an explicit name (a replacement scan of a Python variable could resolve to a table)
-    con.register("_export_sessions", pa.table({PARTITION_COLUMN: pa.array(days, pa.date32())}))
-    try:
-        with ThreadPoolExecutor(max_workers=WRITE_THREADS) as pool:
-            for view in views:
-                view_dir = safe_child(out, view)  # resolved once: inside the exports root, or UnsafePathError
-                # Layout 1's folders go before the view's new files are written, so that a reader's glob finds
-                # one layout at any moment: both at once is a "Hive partition mismatch" error in DuckDB (or
-                # every row twice in a reader without hive partitioning). Meanwhile the view lacks the sessions
-                # not yet written; a job killed then has recorded nothing, so the next run (its fingerprints
-                # still of layout 1) rewrites every session.
-                _remove_legacy(view_dir)
-                for final, table in _view_files(con, view, view_dir, days):
+    with ThreadPoolExecutor(max_workers=WRITE_THREADS) as pool:
+        for view, days in days_by_view.items():
+            columns = _columns(con, view)
+            if PARTITION_COLUMN in columns and not days:
+                continue
+            view_dir = safe_child(out, view)  # resolved once: inside the exports root, or UnsafePathError
+            # Layout 1's folders go before the view's new files are written, so that a reader's glob finds
+            # one layout at any moment: both at once is a "Hive partition mismatch" error in DuckDB (or
+            # every row twice in a reader without hive partitioning). Meanwhile the view lacks the sessions
+            # not yet written; a job killed then has recorded nothing, so the next run (its fingerprints
+            # still of layout 1) rewrites every session.
+            _remove_legacy(view_dir)
+            # registered under an explicit name (a replacement scan of a Python variable could resolve to a table)
+            con.register("_export_sessions", pa.table({PARTITION_COLUMN: pa.array(days, pa.date32())}))
+            try:
+                for final, table in _view_files(con, view, columns, view_dir, days):
                     rows += 0 if table is None else table.num_rows
                     pending.append(pool.submit(_replace_dir, final, table, view_dir.parent))
                     while len(pending) > WRITE_THREADS:
                         files += pending.popleft().result()
-            while pending:
-                files += pending.popleft().result()
-    finally:
-        con.unregister("_export_sessions")
+            finally:
+                con.unregister("_export_sessions")
+        while pending:
+            files += pending.popleft().result()
     return files, rows
 
 
@@ -369,11 +350,10 @@ def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _view_files(con: duckdb.DuckDBPyConnection, view: str, view_dir: Path,
+def _view_files(con: duckdb.DuckDBPyConnection, view: str, columns: list[str], view_dir: Path,
                 days: list[dt.date]) -> Iterator[tuple[Path, pa.Table | None]]:
-    """(folder, rows) of every file of ``view`` to write: one per session of ``days`` (None: the session has
-    no rows, its folder goes), or the view's one file when it has no ``session`` column."""
-    columns = _columns(con, view)
+    """(folder, rows) of every file of ``view`` (its ``columns``) to write: one per session of ``days`` (None: the
+    session has no rows, its folder goes), or the view's one file when it has no ``session`` column."""
     # underlying first, then every other column: ORDER BY ALL's order with underlying moved ahead
     order = ", ".join(_quote(c) for c in sorted((c for c in columns if c != PARTITION_COLUMN),
                                                 key=lambda c: c != SORT_FIRST))
