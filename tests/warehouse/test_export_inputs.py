@@ -14,7 +14,7 @@ from gex_warehouse import export as ex
 from gex_warehouse.advice import refresh_hedge_advice
 from gex_warehouse.connect import connect
 from gex_warehouse.export_plan import (
-    CLOSES_AHEAD, CLOSES_AHEAD_BARS, CLOSES_BEHIND, CLOSES_BEHIND_BARS, HEDGE, LATEST, Fingerprint, plan_export,
+    ADVICE, CLOSES_AHEAD, CLOSES_AHEAD_BARS, CLOSES_BEHIND, CLOSES_BEHIND_BARS, HEDGE, LATEST, Fingerprint, plan_export,
     view_inputs,
 )
 
@@ -32,9 +32,8 @@ def con(tmp_path, tmp_path_factory):
 
 def _publish(con, root):
     """The publish flow's warehouse steps (pipelines.tasks.export_views): advice of the plan, then the export."""
-    plan = plan_export(con)
-    refresh_hedge_advice(con, plan.advice_keys)
-    result = ex.export(con, root, plan=plan)
+    refresh_hedge_advice(con, plan_export(con).advice_keys)
+    result = ex.export(con, root)  # planned again: the new advice is an input of its own
     for view in ex.published_views(con):
         _same_rows(con, root, view)
     assert ex.stale_sessions(con) == []
@@ -57,7 +56,8 @@ def test_views_are_classified_by_what_they_read(con):
     assert got["vol_context"] == frozenset({CLOSES_BEHIND})
     assert got["scanner"] == frozenset({CLOSES_BEHIND, LATEST})
     assert got["level_outcomes"] == frozenset({CLOSES_BEHIND, CLOSES_AHEAD, LATEST})
-    assert got["hedge_advice"] == frozenset({CLOSES_BEHIND, HEDGE})
+    assert got["hedge_advice"] == frozenset({ADVICE})
+    assert not any(HEDGE in inputs for inputs in got.values())  # the settings reach the views through the advice
     # a view of the user's own over one that reads the closes reads them too
     con.execute("CREATE VIEW main.my_vol AS SELECT session, underlying, rv_21d FROM main.vol_context")
     assert view_inputs(con)["my_vol"] == frozenset({CLOSES_BEHIND})
@@ -74,9 +74,9 @@ def test_the_stored_fingerprint_is_written_the_same_way_in_sql_and_python(con):
 def test_an_earlier_versions_fingerprint_is_its_chain_component():
     old = Fingerprint.decode("0123abcd")
     assert old == Fingerprint("0123abcd")
-    now = Fingerprint("0123abcd", ("1", "2", "x@2025-01-02", "h"))
+    now = Fingerprint("0123abcd", ("1", "2", "x@2025-01-02", "h", "a"))
     assert Fingerprint.decode(now.encode()) == now
-    assert now.changed_since(old) == frozenset({CLOSES_BEHIND, CLOSES_AHEAD, LATEST, HEDGE})
+    assert now.changed_since(old) == frozenset({CLOSES_BEHIND, CLOSES_AHEAD, LATEST, HEDGE, ADVICE})
     assert now.changed_since(None) == Fingerprint("other").changed_since(now) == frozenset({"chain"})
 
 
@@ -157,3 +157,23 @@ def test_changed_hedge_settings_recompute_and_rewrite_the_advice_of_every_sessio
     assert con.execute("SELECT DISTINCT cost_bps FROM main.hedge_advice").fetchall() == [(7.5,)]
     assert len(_rewritten(before, after, "hedge_advice")) == len({s for _, s in c.loaded_sessions(con)})
     assert _rewritten(before, after, "gex_by_strike") == _rewritten(before, after, "vol_context") == set()
+
+
+def test_deleted_rows_or_bars_leave_the_exports(con, tmp_path):
+    """A session's computed rows deleted (its bars kept), then its bars too: its files lose it and the later
+    sessions of its underlying, which look back at it, are rewritten."""
+    root = tmp_path / "exports"
+    _publish(con, root)
+    first = _sessions(con, "SPX")[0]
+    tables = [t for (t,) in con.execute(
+        "SELECT table_name FROM duckdb_columns() WHERE schema_name = 'mart' AND column_name IN ('underlying', 'session') "
+        "AND table_name NOT IN ('export_state', 'runs') GROUP BY 1 HAVING count(*) = 2").fetchall()]
+    for table in tables:
+        con.execute(f"DELETE FROM mart.{table} WHERE underlying = 'SPX' AND session = ?", [first])
+    plan = plan_export(con)
+    assert plan.uncomputed == (("SPX", first),) and plan.pairs[0][0] == "SPX"
+    _publish(con, root)
+    con.execute("DELETE FROM raw.underlying_closes WHERE underlying = 'SPX' AND session = ?", [first])
+    assert plan_export(con).vanished == (("SPX", first),)
+    _publish(con, root)
+    assert con.execute("SELECT count(*) FROM mart.export_state WHERE session = ?", [first]).fetchall() == [(0,)]

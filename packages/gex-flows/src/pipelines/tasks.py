@@ -333,10 +333,8 @@ def export_views(warehouse_file: str, exports: str | None, keys: list[tuple[str,
     root = ex.exports_path(exports, warehouse_file)
     runtime.tally.step("exports")
     with warehouse(warehouse_file) as con:
-        plan = plan_export(con, keys, force=force)
-        refresh_hedge_advice(con, plan.advice_keys)
-        # the advice is an input of its own (not of the plan's fingerprints): the plan stays valid after it
-        result = ex.export(con, root, keys, force=force, plan=plan)
+        refresh_hedge_advice(con, plan_export(con, keys, force=force).advice_keys)
+        result = ex.export(con, root, keys, force=force)  # planned again: the new advice is an input of its own
         runtime.tally.step("exports", finished=True)
     return result
 

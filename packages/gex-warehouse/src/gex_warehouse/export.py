@@ -291,6 +291,9 @@ def export(
         try:
             con.execute("DELETE FROM mart.export_state AS e USING _export_state_rows AS n "
                         "WHERE e.underlying = n.underlying AND e.session = n.session")
+            if plan.vanished:
+                con.executemany("DELETE FROM mart.export_state WHERE underlying = ? AND session = ?",
+                                [list(k) for k in plan.vanished])
             con.execute("INSERT INTO mart.export_state (underlying, session, fingerprint, preset) "
                         "SELECT underlying, session, fingerprint, preset FROM _export_state_rows")
         finally:

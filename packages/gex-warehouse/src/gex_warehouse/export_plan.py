@@ -15,7 +15,11 @@ fingerprint of earlier versions) and, for some views, on inputs that arrive or c
     which underlyings' latest row the session is, and the latest session of the warehouse (``data_stale``:
     true on an underlying's latest row when another underlying has a later session);
 ``hedge``
-    the hedge settings and enabled templates (``mart.hedge_advice``).
+    the hedge settings and enabled templates (no view reads them: a change recomputes ``mart.hedge_advice``,
+    see :attr:`ExportPlan.advice_keys`);
+``advice``
+    the session's rows of ``mart.hedge_advice`` (recomputed by the publish, from the realised vol and the
+    settings, after the session was computed).
 
 Which view reads which input is found from the catalogue (:func:`view_inputs`: the view definitions, followed
 transitively), so a new view is classified without code changes. A changed chain component makes the pair
@@ -42,9 +46,10 @@ CLOSES_BEHIND_BARS = 23
 #: Bars after a session its rows may read: 21 forward returns need the session's close and 21 more, plus one.
 CLOSES_AHEAD_BARS = 23
 
-CHAIN, CLOSES_BEHIND, CLOSES_AHEAD, LATEST, HEDGE = "chain", "closes_behind", "closes_ahead", "latest", "hedge"
+CHAIN, CLOSES_BEHIND, CLOSES_AHEAD, LATEST, HEDGE, ADVICE = (
+    "chain", "closes_behind", "closes_ahead", "latest", "hedge", "advice")
 #: The input components, in the order they are written into ``mart.export_state.fingerprint``.
-INPUTS = (CLOSES_BEHIND, CLOSES_AHEAD, LATEST, HEDGE)
+INPUTS = (CLOSES_BEHIND, CLOSES_AHEAD, LATEST, HEDGE, ADVICE)
 
 #: Relations whose inputs are known; the walk over the catalogue stops at them. ``raw.underlying_closes`` read
 #: by anything else is taken as both windows (the safe side).
@@ -53,8 +58,8 @@ KNOWN_INPUTS: dict[str, frozenset[str]] = {
     "core.dollar_volume": frozenset({CLOSES_BEHIND}),
     "core.forward_outcomes": frozenset({CLOSES_AHEAD}),
     "raw.underlying_closes": frozenset({CLOSES_BEHIND, CLOSES_AHEAD}),
-    # computed by the publish from the session's realised vol and the settings (gex_warehouse.advice)
-    "mart.hedge_advice": frozenset({CLOSES_BEHIND, HEDGE}),
+    # recomputed by the publish from the session's realised vol and the settings (gex_warehouse.advice)
+    "mart.hedge_advice": frozenset({ADVICE}),
     "core.settings": frozenset({HEDGE}),
     "core.hedge_templates": frozenset({HEDGE}),
 }
@@ -113,8 +118,10 @@ class Fingerprint:
 
 
 def _fingerprint_sql() -> str:
-    """A query of every computed (underlying, session)'s components now: ``underlying, session, chain,
-    closes_behind, closes_ahead, latest, hedge, encoded`` (``encoded`` = :meth:`Fingerprint.encode`).
+    """A query of every (underlying, session)'s components now: ``underlying, session, chain, closes_behind,
+    closes_ahead, latest, hedge, advice, encoded`` (``encoded`` = :meth:`Fingerprint.encode`). The pairs are the
+    computed ones and those with only a daily bar (``vol_context`` shows a bar without a chain; their chain
+    component is empty).
 
     Each daily bar is hashed (all its sources' rows); a session's window of bars is summed over bar indices
     (the bar count up to the session), so a bar added or changed anywhere in the window changes it and bars
@@ -169,12 +176,19 @@ def _fingerprint_sql() -> str:
                        || '|' || coalesce((SELECT string_agg(template, ',' ORDER BY template)
                                            FROM core.hedge_templates WHERE enabled), '')) AS {HEDGE}
         ),
+        advice AS (
+            SELECT underlying, session, CAST(sum(hash(a)) AS VARCHAR) AS {ADVICE}
+            FROM mart.hedge_advice AS a
+            GROUP BY underlying, session
+        ),
         components AS (
-            SELECT c.underlying, c.session, c.chain, w.{CLOSES_BEHIND}, w.{CLOSES_AHEAD},
-                   coalesce(l.latest, '') AS {LATEST}, (SELECT {HEDGE} FROM hedge) AS {HEDGE}
-            FROM chain AS c
-            JOIN windows AS w USING (underlying, session)
+            SELECT w.underlying, w.session, coalesce(c.chain, '') AS chain, w.{CLOSES_BEHIND}, w.{CLOSES_AHEAD},
+                   coalesce(l.latest, '') AS {LATEST}, (SELECT {HEDGE} FROM hedge) AS {HEDGE},
+                   coalesce(a.{ADVICE}, '') AS {ADVICE}
+            FROM windows AS w
+            LEFT JOIN chain AS c USING (underlying, session)
             LEFT JOIN latest AS l USING (underlying, session)
+            LEFT JOIN advice AS a USING (underlying, session)
         )
         SELECT *, {encoded} AS encoded FROM components
     """
@@ -186,7 +200,8 @@ def _fingerprint(row: tuple) -> Fingerprint:  # type: ignore[type-arg]
 
 
 def fingerprints(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, dt.date], Fingerprint]:
-    """Every computed (underlying, session) -> its :class:`Fingerprint` now (every preset's rows)."""
+    """Every (underlying, session) computed or with a daily bar -> its :class:`Fingerprint` now (every preset's
+    rows; an empty chain component: a bar only)."""
     return {(r[0], r[1]): _fingerprint(r) for r in con.execute(_fingerprint_sql()).fetchall()}
 
 
@@ -203,45 +218,72 @@ class ExportPlan:
     pairs: tuple[tuple[str, dt.date], ...]
     changed: dict[tuple[str, dt.date], frozenset[str]]
     current: dict[tuple[str, dt.date], Fingerprint] = field(repr=False)
+    #: Pairs recorded as exported that have neither a computed row nor a bar any more (deleted): their sessions
+    #: are rewritten in every view and their records removed.
+    vanished: tuple[tuple[str, dt.date], ...] = ()
+    #: Pairs whose computed rows were deleted but whose bar remains: their sessions are rewritten in every view
+    #: (they are in :attr:`changed` too, recorded with an empty chain component).
+    uncomputed: tuple[tuple[str, dt.date], ...] = ()
 
     def sessions_for(self, inputs: frozenset[str]) -> list[dt.date]:
-        """Sessions whose files of a view reading ``inputs`` are rewritten: those of :attr:`pairs`, and those of
-        the pairs where one of ``inputs`` changed."""
-        days = {s for _, s in self.pairs}
+        """Sessions whose files of a view reading ``inputs`` are rewritten: those of :attr:`pairs`,
+        :attr:`vanished` and :attr:`uncomputed`, and those of the pairs where one of ``inputs`` changed."""
+        days = {s for _, s in self.pairs} | {s for _, s in self.vanished} | {s for _, s in self.uncomputed}
         days |= {s for (_, s), what in self.changed.items() if what & inputs}
         return sorted(days)
 
     @property
     def advice_keys(self) -> list[tuple[str, dt.date]]:
         """Pairs whose ``mart.hedge_advice`` rows must be recomputed (their computation, realised vol or the
-        hedge settings changed)."""
-        inputs = KNOWN_INPUTS["mart.hedge_advice"]
+        hedge settings changed). The recomputed rows are an input of their own (``advice``): plan again
+        after recomputing them."""
+        inputs = frozenset({CLOSES_BEHIND, HEDGE})
         return sorted(set(self.pairs) | {k for k, what in self.changed.items() if what & inputs})
 
     @property
     def empty(self) -> bool:
-        return not self.pairs and not self.changed
+        return not self.pairs and not self.changed and not self.vanished
+
+
+#: Where the exports' fingerprints are recorded (``state`` of :func:`plan_export`).
+EXPORT_STATE = "mart.export_state"
 
 
 def plan_export(con: duckdb.DuckDBPyConnection, sessions: Iterable[tuple[str, dt.date]] | None = None, *,
-                force: bool = False) -> ExportPlan:
-    """The :class:`ExportPlan` from the fingerprints now and ``mart.export_state`` (``sessions``: these pairs as
-    if their computation changed; ``force``: every computed pair)."""
+                force: bool = False, state: str = EXPORT_STATE) -> ExportPlan:
+    """The :class:`ExportPlan` from the fingerprints now and those recorded in ``state`` (a relation with
+    ``underlying, session, fingerprint``: the exports' :data:`EXPORT_STATE`, or the published snapshot's own;
+    our code's names only, never a user's) (``sessions``: these pairs as if their computation changed;
+    ``force``: every computed pair)."""
     if force:
         current = fingerprints(con)
-        return ExportPlan(tuple(sorted(current)), dict.fromkeys(current, frozenset({CHAIN})), current)
+        changed = {k: frozenset({CHAIN}) if f.chain else frozenset(INPUTS) for k, f in current.items()}
+        return ExportPlan(tuple(sorted(k for k, f in current.items() if f.chain)), changed, current)
     rows = con.execute(
-        f"SELECT f.*, e.fingerprint FROM ({_fingerprint_sql()}) AS f "
-        "LEFT JOIN mart.export_state AS e USING (underlying, session) WHERE e.fingerprint IS DISTINCT FROM f.encoded"
+        f"SELECT underlying, session, f.* EXCLUDE (underlying, session), e.fingerprint FROM ({_fingerprint_sql()}) AS f "
+        f"FULL OUTER JOIN {state} AS e USING (underlying, session) WHERE e.fingerprint IS DISTINCT FROM f.encoded"
     ).fetchall()
     current: dict[tuple[str, dt.date], Fingerprint] = {}
     changed: dict[tuple[str, dt.date], frozenset[str]] = {}
+    vanished: list[tuple[str, dt.date]] = []
+    uncomputed: list[tuple[str, dt.date]] = []
     start: dict[str, dt.date] = {}
     for row in rows:
-        key, now = (row[0], row[1]), _fingerprint(row)
-        current[key] = now
-        changed[key] = now.changed_since(None if row[-1] is None else Fingerprint.decode(row[-1]))
-        if CHAIN in changed[key]:
+        key = (row[0], row[1])
+        if row[-2] is None:  # recorded, no longer there
+            vanished.append(key)
+            start[key[0]] = min(key[1], start.get(key[0], key[1]))  # later sessions look back at it
+            continue
+        now = _fingerprint(row)
+        old = None if row[-1] is None else Fingerprint.decode(row[-1])
+        what = now.changed_since(old)
+        if not now.chain and CHAIN in what:  # a bar without a computed session: only the views reading bars show it
+            what = frozenset(INPUTS)
+            if old is not None and old.chain:  # ... but it was computed when recorded: its rows go everywhere
+                uncomputed.append(key)
+                start[key[0]] = min(key[1], start.get(key[0], key[1]))  # and later sessions look back at it
+        current[key], changed[key] = now, what
+        if CHAIN in what:
             start[key[0]] = min(key[1], start.get(key[0], key[1]))
     asked = list(sessions or ())
     if asked:  # asked for as if recomputed: only those that are computed
@@ -257,4 +299,4 @@ def plan_export(con: duckdb.DuckDBPyConnection, sessions: Iterable[tuple[str, dt
             "JOIN (SELECT unnest($us) AS underlying, unnest($ss) AS since) AS k USING (underlying) "
             "WHERE r.session >= k.since",
             {"us": list(start), "ss": list(start.values())}).fetchall()))
-    return ExportPlan(pairs, changed, current)
+    return ExportPlan(pairs, changed, current, tuple(sorted(vanished)), tuple(sorted(uncomputed)))
