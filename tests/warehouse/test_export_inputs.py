@@ -6,6 +6,7 @@ exactly the published view's rows, and the files of views that do not read the c
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 
 import pytest
 from gex.conventions import NATIVE
@@ -14,12 +15,34 @@ from gex_warehouse import export as ex
 from gex_warehouse.advice import refresh_hedge_advice
 from gex_warehouse.connect import connect
 from gex_warehouse.export_plan import (
-    ADVICE, CLOSES_AHEAD, CLOSES_AHEAD_BARS, CLOSES_BEHIND, CLOSES_BEHIND_BARS, HEDGE, LATEST, Fingerprint, plan_export,
+    ADVICE, CLOSES_AHEAD, CLOSES_AHEAD_BARS, RUNS, CLOSES_BEHIND, CLOSES_BEHIND_BARS, HEDGE, LATEST, Fingerprint, plan_export,
     view_inputs,
 )
 
 from tests.warehouse.published_market import built_warehouse, copy_of
-from tests.warehouse.test_export import _inodes, _same_rows
+from tests.warehouse.test_export import _inodes
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory):
+    """The market published once (warehouse and exports), shared by the tests that start from there."""
+    base = tmp_path_factory.mktemp("exported")
+    connection = connect(copy_of(built_warehouse(str(tmp_path_factory.getbasetemp() / "published")), base / "w.duckdb"))
+    try:
+        _publish(connection, base / "exports")
+    finally:
+        connection.close()
+    return base
+
+
+@pytest.fixture
+def published(exported, tmp_path):
+    """A copy of :func:`exported`: (writer connection, exports folder)."""
+    shutil.copyfile(exported / "w.duckdb", tmp_path / "w.duckdb")
+    shutil.copytree(exported / "exports", tmp_path / "exports", symlinks=True)
+    connection = connect(tmp_path / "w.duckdb")
+    yield connection, tmp_path / "exports"
+    connection.close()
 
 
 @pytest.fixture
@@ -28,6 +51,20 @@ def con(tmp_path, tmp_path_factory):
     connection = connect(path)
     yield connection
     connection.close()
+
+
+def _same_rows(con, root, view: str) -> None:
+    """The exported files of ``view`` hold exactly its rows (every preset), compared as multisets in DuckDB."""
+    files = list((root / view).rglob("*.parquet"))
+    con.execute("SET VARIABLE preset = '*'")  # every preset's rows, as exported
+    try:
+        cols = ", ".join(f'"{c}"' for c in con.table(f"main.{view}").columns)
+        exported = (f"SELECT {cols} FROM read_parquet('{root}/{view}/**/*.parquet', hive_partitioning = true)"
+                    if files else f"SELECT {cols} FROM main.{view} LIMIT 0")
+        for a, b in ((f"SELECT {cols} FROM main.{view}", exported), (exported, f"SELECT {cols} FROM main.{view}")):
+            assert con.execute(f"SELECT count(*) FROM (({a}) EXCEPT ALL ({b}))").fetchall() == [(0,)], view
+    finally:
+        con.execute("RESET VARIABLE preset")
 
 
 def _publish(con, root):
@@ -51,7 +88,8 @@ def _sessions(con, underlying: str) -> list[dt.date]:
 
 def test_views_are_classified_by_what_they_read(con):
     got = view_inputs(con)
-    assert got["gex_by_strike"] == got["gex_profile"] == got["runs"] == got["regime_history"] == frozenset()
+    assert got["gex_by_strike"] == got["gex_profile"] == got["regime_history"] == frozenset()
+    assert got["runs"] == frozenset({RUNS})
     assert got["regime_daily"] == frozenset({CLOSES_BEHIND, LATEST})
     assert got["vol_context"] == frozenset({CLOSES_BEHIND})
     assert got["scanner"] == frozenset({CLOSES_BEHIND, LATEST})
@@ -74,15 +112,14 @@ def test_the_stored_fingerprint_is_written_the_same_way_in_sql_and_python(con):
 def test_an_earlier_versions_fingerprint_is_its_chain_component():
     old = Fingerprint.decode("0123abcd")
     assert old == Fingerprint("0123abcd")
-    now = Fingerprint("0123abcd", ("1", "2", "x@2025-01-02", "h", "a"))
+    now = Fingerprint("0123abcd", ("1", "2", "x@2025-01-02", "h", "a", "r"))
     assert Fingerprint.decode(now.encode()) == now
-    assert now.changed_since(old) == frozenset({CLOSES_BEHIND, CLOSES_AHEAD, LATEST, HEDGE, ADVICE})
+    assert now.changed_since(old) == frozenset({CLOSES_BEHIND, CLOSES_AHEAD, LATEST, HEDGE, ADVICE, RUNS})
     assert now.changed_since(None) == Fingerprint("other").changed_since(now) == frozenset({"chain"})
 
 
-def test_a_corrected_close_rewrites_the_sessions_that_read_it_in_the_views_that_read_it(con, tmp_path):
-    root = tmp_path / "exports"
-    _publish(con, root)
+def test_a_corrected_close_rewrites_the_sessions_that_read_it_in_the_views_that_read_it(published):
+    con, root = published
     spx = _sessions(con, "SPX")
     day = spx[25]  # 4 SPX sessions after it, 25 before
     con.execute('UPDATE raw.underlying_closes SET "close" = "close" * 1.02 WHERE underlying = \'SPX\' AND session = ?',
@@ -145,9 +182,8 @@ def test_data_stale_follows_the_latest_sessions(con, tmp_path):
     assert con.execute("SELECT count(*) FROM main.regime_daily WHERE data_stale").fetchall() == [(0,)]
 
 
-def test_changed_hedge_settings_recompute_and_rewrite_the_advice_of_every_session(con, tmp_path):
-    root = tmp_path / "exports"
-    _publish(con, root)
+def test_changed_hedge_settings_recompute_and_rewrite_the_advice_of_every_session(published):
+    con, root = published
     before = _inodes(root)
     con.execute("UPDATE core.settings SET value = 7.5 WHERE name = 'hedge_cost_bps'")
     plan = plan_export(con)
@@ -159,11 +195,22 @@ def test_changed_hedge_settings_recompute_and_rewrite_the_advice_of_every_sessio
     assert _rewritten(before, after, "gex_by_strike") == _rewritten(before, after, "vol_context") == set()
 
 
-def test_deleted_rows_or_bars_leave_the_exports(con, tmp_path):
+def test_a_failed_attempt_alone_reaches_the_exported_run_log(published):
+    """A failed computation writes only its mart.runs row: the exported runs view has it after the publish."""
+    con, root = published
+    day = dt.date(2025, 1, 3)  # an SPX session before NDX's first: NDX has nothing there
+    now = dt.datetime(2025, 1, 3, 22, tzinfo=dt.timezone.utc)
+    c.record_run(con, c.RunRecord("compute", "NDX", day, 10, 0, "failed", now, now, "{}", "ValueError: no spot"))
+    plan = plan_export(con)
+    assert plan.pairs == () and RUNS in plan.changed[("NDX", day)]
+    _publish(con, root)  # compares every view with its files
+    assert ex.stale_sessions(con) == []
+
+
+def test_deleted_rows_or_bars_leave_the_exports(published):
     """A session's computed rows deleted (its bars kept), then its bars too: its files lose it and the later
     sessions of its underlying, which look back at it, are rewritten."""
-    root = tmp_path / "exports"
-    _publish(con, root)
+    con, root = published
     first = _sessions(con, "SPX")[0]
     tables = [t for (t,) in con.execute(
         "SELECT table_name FROM duckdb_columns() WHERE schema_name = 'mart' AND column_name IN ('underlying', 'session') "

@@ -33,12 +33,14 @@ def _refreshes(warehouse) -> int:
         snap.close()
 
 
-def _refresh_and_check(warehouse, con, expected_refreshes: int) -> None:
+def _refresh_and_check(warehouse, con, expected_refreshes: int, presets: tuple[str, ...] = ("*",)) -> None:
+    """Refresh, check how, close ``con`` and compare every view (every preset's rows: the tables hold them all;
+    the native filter is the same view definition whatever the refresh, checked at the end of each test)."""
     refresh_snapshot(con, warehouse)
     assert _refreshes(warehouse) == expected_refreshes
     con.execute("CHECKPOINT")
     con.close()  # the check opens the warehouse read-only in this process
-    assert_snapshot_equals_views(warehouse)
+    assert_snapshot_equals_views(warehouse, presets)
 
 
 def _ndx_last(con):
@@ -86,7 +88,7 @@ def test_each_kind_of_change_is_applied_incrementally_and_equals_the_views(wareh
     _refresh_and_check(warehouse, con, 5)
 
     con = connect(warehouse)  # nothing changed: still a valid snapshot (the run log is replaced whole)
-    _refresh_and_check(warehouse, con, 6)
+    _refresh_and_check(warehouse, con, 6, ("native", "*"))
 
 
 def test_a_changed_catalogue_rebuilds_whole_and_deleted_sessions_go(warehouse):
@@ -104,18 +106,18 @@ def test_a_changed_catalogue_rebuilds_whole_and_deleted_sessions_go(warehouse):
     _refresh_and_check(warehouse, con, 2)
     con = connect(warehouse)
     con.execute("DELETE FROM raw.underlying_closes WHERE underlying = 'SPX' AND session = ?", [first])  # and its bars
-    _refresh_and_check(warehouse, con, 3)
+    _refresh_and_check(warehouse, con, 3, ("native", "*"))
 
 
 def test_every_nth_refresh_is_whole_and_a_snapshot_without_bookkeeping_is_rebuilt(warehouse, monkeypatch):
-    monkeypatch.setattr(pub, "REBUILD_EVERY", 3)
+    monkeypatch.setattr(pub, "REBUILD_EVERY", 2)
     con = connect(warehouse)
     try:
         seen = []
-        for _ in range(5):
+        for _ in range(3):
             refresh_snapshot(con, warehouse)
             seen.append(_refreshes(warehouse))
-        assert seen == [0, 1, 2, 0, 1]
+        assert seen == [0, 1, 0]
         # a snapshot written by an earlier version (no bookkeeping schema) or a damaged file: rebuilt whole
         snap = duckdb.connect(str(snapshot_path(warehouse)))
         snap.execute(f"DROP SCHEMA {pub.STATE_SCHEMA} CASCADE")

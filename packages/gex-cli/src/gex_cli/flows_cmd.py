@@ -281,7 +281,8 @@ def publish(
     exports: ExportsOption = None,
     lock_wait: Annotated[float, _lock_wait_option(0)] = 0.0,
     force: Annotated[bool, typer.Option("--force", help="Rewrite every computed session's exports (and hedging advice), "
-                                                       "not only those computed since their last export.")] = False,
+                                                       "not only the out-of-date ones, and rebuild the published "
+                                                       "snapshot whole.")] = False,
 ) -> None:
     """Publish flow: write the published views of every session computed since its last export to Parquet.
 

@@ -29,13 +29,13 @@ def publish(
 ) -> ExportResult:
     """Export the published views of every stale session (and of ``sessions``; of every computed session
     with ``force``) to ``exports`` (default: ``$GEX_EXPORTS``, else ``exports/`` beside the warehouse file),
-    then refresh the published snapshot."""
+    then refresh the published snapshot (incrementally; rebuilt whole with ``force``)."""
     logger = get_run_logger()
     target = warehouse_file(warehouse)
     with hold_warehouse(target, lock_wait_seconds) as con:
         result = export_views(target, exports, sessions, force)
         levels_and_alerts(target, exports, list(result.sessions))  # <exports>/levels and $GEX_ALERT_URLS
-        snap = refresh_snapshot(con, target)  # what readers open while a writer holds the warehouse
+        snap = refresh_snapshot(con, target, full=force)  # what readers open while a writer holds the warehouse
     logger.info("published snapshot: %d tables, %d rows in %.2f s -> %s", len(snap.tables), snap.rows, snap.seconds, snap.path)
     logger.info("exported %d views x %d sessions (%d (underlying, session) pairs changed): %d files, %d rows -> %s",
                 len(result.views), len(result.rewritten_sessions), len(result.sessions), result.files, result.rows,

@@ -19,7 +19,9 @@ fingerprint of earlier versions) and, for some views, on inputs that arrive or c
     see :attr:`ExportPlan.advice_keys`);
 ``advice``
     the session's rows of ``mart.hedge_advice`` (recomputed by the publish, from the realised vol and the
-    settings, after the session was computed).
+    settings, after the session was computed);
+``runs``
+    the session's rows of ``mart.runs`` (every attempt is logged, a failed one without any other row).
 
 Which view reads which input is found from the catalogue (:func:`view_inputs`: the view definitions, followed
 transitively), so a new view is classified without code changes. A changed chain component makes the pair
@@ -46,10 +48,10 @@ CLOSES_BEHIND_BARS = 23
 #: Bars after a session its rows may read: 21 forward returns need the session's close and 21 more, plus one.
 CLOSES_AHEAD_BARS = 23
 
-CHAIN, CLOSES_BEHIND, CLOSES_AHEAD, LATEST, HEDGE, ADVICE = (
-    "chain", "closes_behind", "closes_ahead", "latest", "hedge", "advice")
+CHAIN, CLOSES_BEHIND, CLOSES_AHEAD, LATEST, HEDGE, ADVICE, RUNS = (
+    "chain", "closes_behind", "closes_ahead", "latest", "hedge", "advice", "runs")
 #: The input components, in the order they are written into ``mart.export_state.fingerprint``.
-INPUTS = (CLOSES_BEHIND, CLOSES_AHEAD, LATEST, HEDGE, ADVICE)
+INPUTS = (CLOSES_BEHIND, CLOSES_AHEAD, LATEST, HEDGE, ADVICE, RUNS)
 
 #: Relations whose inputs are known; the walk over the catalogue stops at them. ``raw.underlying_closes`` read
 #: by anything else is taken as both windows (the safe side).
@@ -60,6 +62,7 @@ KNOWN_INPUTS: dict[str, frozenset[str]] = {
     "raw.underlying_closes": frozenset({CLOSES_BEHIND, CLOSES_AHEAD}),
     # recomputed by the publish from the session's realised vol and the settings (gex_warehouse.advice)
     "mart.hedge_advice": frozenset({ADVICE}),
+    "mart.runs": frozenset({RUNS}),
     "core.settings": frozenset({HEDGE}),
     "core.hedge_templates": frozenset({HEDGE}),
 }
@@ -120,8 +123,8 @@ class Fingerprint:
 def _fingerprint_sql() -> str:
     """A query of every (underlying, session)'s components now: ``underlying, session, chain, closes_behind,
     closes_ahead, latest, hedge, advice, encoded`` (``encoded`` = :meth:`Fingerprint.encode`). The pairs are the
-    computed ones and those with only a daily bar (``vol_context`` shows a bar without a chain; their chain
-    component is empty).
+    computed ones and those with only a daily bar (``vol_context`` shows a bar without a chain) or a logged
+    attempt (a failed one); their chain component is empty.
 
     Each daily bar is hashed (all its sources' rows); a session's window of bars is summed over bar indices
     (the bar count up to the session), so a bar added or changed anywhere in the window changes it and bars
@@ -157,7 +160,8 @@ def _fingerprint_sql() -> str:
             SELECT k.underlying, k.session, coalesce(b.h, 0) AS h,
                    sum(CAST(b.h IS NOT NULL AS BIGINT)) OVER (PARTITION BY k.underlying ORDER BY k.session
                                                               ROWS UNBOUNDED PRECEDING) AS bar_index
-            FROM (SELECT underlying, session FROM chain UNION SELECT underlying, session FROM bars) AS k
+            FROM (SELECT underlying, session FROM chain UNION SELECT underlying, session FROM bars
+                  UNION SELECT underlying, session FROM mart.runs) AS k
             LEFT JOIN bars AS b USING (underlying, session)
         ),
         windows AS (
@@ -181,14 +185,20 @@ def _fingerprint_sql() -> str:
             FROM mart.hedge_advice AS a
             GROUP BY underlying, session
         ),
+        runs AS (
+            SELECT underlying, session, CAST(sum(hash(r)) AS VARCHAR) AS {RUNS}
+            FROM mart.runs AS r
+            GROUP BY underlying, session
+        ),
         components AS (
             SELECT w.underlying, w.session, coalesce(c.chain, '') AS chain, w.{CLOSES_BEHIND}, w.{CLOSES_AHEAD},
                    coalesce(l.latest, '') AS {LATEST}, (SELECT {HEDGE} FROM hedge) AS {HEDGE},
-                   coalesce(a.{ADVICE}, '') AS {ADVICE}
+                   coalesce(a.{ADVICE}, '') AS {ADVICE}, coalesce(r.{RUNS}, '') AS {RUNS}
             FROM windows AS w
             LEFT JOIN chain AS c USING (underlying, session)
             LEFT JOIN latest AS l USING (underlying, session)
             LEFT JOIN advice AS a USING (underlying, session)
+            LEFT JOIN runs AS r USING (underlying, session)
         )
         SELECT *, {encoded} AS encoded FROM components
     """
@@ -277,7 +287,8 @@ def plan_export(con: duckdb.DuckDBPyConnection, sessions: Iterable[tuple[str, dt
         now = _fingerprint(row)
         old = None if row[-1] is None else Fingerprint.decode(row[-1])
         what = now.changed_since(old)
-        if not now.chain and CHAIN in what:  # a bar without a computed session: only the views reading bars show it
+        if not now.chain and CHAIN in what:  # a bar or a failed run without a computed session: only the views
+            # reading those show it
             what = frozenset(INPUTS)
             if old is not None and old.chain:  # ... but it was computed when recorded: its rows go everywhere
                 uncomputed.append(key)

@@ -6,11 +6,13 @@ so a backfill holding ``warehouse/gex.duckdb`` for minutes would lock out ``gex 
 
     warehouse/gex.duckdb            the warehouse (one writer)
     warehouse/gex.published.duckdb  one TABLE per published view of the warehouse's main schema (same names,
-                                    same table and column comments) + snapshot_info
+                                    same table and column comments) + snapshot_info; meta.snapshot_state
+                                    and meta.snapshot_meta: what it holds (for the next refresh)
 
-The writer rebuilds it (:func:`refresh_snapshot`, from ``gex publish``, ``gex compute`` and, throttled,
-during a backfill): it ATTACHes a temporary file in the same folder to its own connection, copies every
-published view in **one read transaction** (so the tables are mutually consistent), detaches, fsyncs and
+The writer refreshes it (:func:`refresh_snapshot`, from ``gex publish``, ``gex compute`` and, throttled,
+during a backfill): it ATTACHes a temporary file in the same folder to its own connection (a copy of the last
+snapshot, in which only the out-of-date sessions of each view are replaced; or, for a whole rebuild, an empty
+file), fills it in **one read transaction** (so the tables are mutually consistent), detaches, fsyncs and
 ``os.replace``-s it onto the snapshot path. The rename is atomic: a reader that has the old snapshot open
 keeps reading the old file (its inode lives until closed); a reader that opens afterwards sees the new one;
 nobody ever sees half a file, and no reader waits for the writer (no lock is shared).
