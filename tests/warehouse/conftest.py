@@ -26,3 +26,14 @@ def con(warehouse_file) -> duckdb.DuckDBPyConnection:
     connection = connect(warehouse_file)
     yield connection
     connection.close()
+
+
+@pytest.fixture
+def published_con(tmp_path, tmp_path_factory) -> duckdb.DuckDBPyConnection:
+    """A writer connection to a copy of the published-contract market (``tests/warehouse/published_market.py``)."""
+    from tests.warehouse.published_market import built_warehouse, copy_of
+
+    path = copy_of(built_warehouse(str(tmp_path_factory.getbasetemp() / "published")), tmp_path / "w.duckdb")
+    connection = connect(path)
+    yield connection
+    connection.close()

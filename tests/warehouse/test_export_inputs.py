@@ -46,11 +46,8 @@ def published(exported, tmp_path):
 
 
 @pytest.fixture
-def con(tmp_path, tmp_path_factory):
-    path = copy_of(built_warehouse(str(tmp_path_factory.getbasetemp() / "published")), tmp_path / "w.duckdb")
-    connection = connect(path)
-    yield connection
-    connection.close()
+def con(published_con):
+    return published_con
 
 
 def _same_rows(con, root, view: str) -> None:

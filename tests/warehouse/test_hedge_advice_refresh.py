@@ -10,17 +10,12 @@ from gex.advisor import advise
 from gex.advisor.inputs import CostModel
 from gex_warehouse import export as ex
 from gex_warehouse.advice import hedge_settings, refresh_hedge_advice
-from gex_warehouse.connect import connect
 
-from tests.warehouse.published_market import built_warehouse, copy_of
 
 
 @pytest.fixture
-def con(tmp_path, tmp_path_factory):
-    path = copy_of(built_warehouse(str(tmp_path_factory.getbasetemp() / "published")), tmp_path / "w.duckdb")
-    connection = connect(path)
-    yield connection
-    connection.close()
+def con(published_con):
+    return published_con
 
 
 def test_settings_default_to_the_two_standard_templates_and_5_bp(con):

@@ -557,7 +557,13 @@ def write_results(con: duckdb.DuckDBPyConnection, results: list[tuple[MartFrames
     con.execute("BEGIN TRANSACTION")
     try:
         if computed:
-            con.execute("CREATE OR REPLACE TEMP TABLE _write_keys AS SELECT * FROM keys")
+            # registered under an explicit name: a replacement scan of the Python variable would resolve to a
+            # table of that name first, if one existed
+            con.register("_write_keys_frame", keys)
+            try:
+                con.execute("CREATE OR REPLACE TEMP TABLE _write_keys AS SELECT * FROM _write_keys_frame")
+            finally:
+                con.unregister("_write_keys_frame")
             for i, table in enumerate(MART_TABLES):
                 # table names come from MART_TABLES (constants), never from data
                 con.execute(f"DELETE FROM {table} AS t USING _write_keys AS k WHERE t.session = k.session "

@@ -31,6 +31,7 @@ import re
 import shutil
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from os import PathLike
 from pathlib import Path
@@ -248,11 +249,9 @@ def _build_whole(cur: duckdb.DuckDBPyConnection, alias: str, source: str, views:
     # Every preset's rows are copied (the views filter by the session variable `preset`); in the snapshot
     # each published name is a view over its table in schema `data` with the same filter, so readers get
     # native rows unless they ask (`gex sql --preset`, SET VARIABLE preset = '...').
-    cur.execute("SET VARIABLE preset = '*'")
     cur.execute(f"CREATE SCHEMA {alias}.{DATA_SCHEMA}")
     cur.execute(f"CREATE SCHEMA {alias}.{STATE_SCHEMA}")
-    cur.execute("BEGIN TRANSACTION")  # one read snapshot of the warehouse for every view
-    try:
+    with _every_preset_in_one_transaction(cur):
         plan = plan_export(cur, force=True)  # in the same read snapshot as the rows
         for view in views:
             table = f"{alias}.{DATA_SCHEMA}.{_ident(view)}"
@@ -286,13 +285,23 @@ def _build_whole(cur: duckdb.DuckDBPyConnection, alias: str, source: str, views:
         cur.execute(f"CREATE TABLE {alias}.{STATE_SCHEMA}.{STATE_TABLE} (underlying VARCHAR NOT NULL, "
                     "session DATE NOT NULL, fingerprint VARCHAR NOT NULL)")
         _record(cur, alias, plan)
+    return counts
+
+
+@contextlib.contextmanager
+def _every_preset_in_one_transaction(cur: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """Every preset's rows (the views filter by the session variable ``preset``) read in one transaction, so
+    the snapshot's tables are one consistent read of the warehouse; committed, or rolled back on any exit."""
+    cur.execute("SET VARIABLE preset = '*'")
+    cur.execute("BEGIN TRANSACTION")
+    try:
+        yield
         cur.execute("COMMIT")
     except BaseException:
         cur.execute("ROLLBACK")
         raise
     finally:
         cur.execute("RESET VARIABLE preset")
-    return counts
 
 
 def _record(cur: duckdb.DuckDBPyConnection, alias: str, plan: ExportPlan) -> None:
@@ -321,9 +330,7 @@ def _apply_changes(cur: duckdb.DuckDBPyConnection, alias: str, source: str, view
     generated = dt.datetime.now(dt.timezone.utc)
     state = f"{alias}.{STATE_SCHEMA}.{STATE_TABLE}"
     counts: dict[str, int] = {}
-    cur.execute("SET VARIABLE preset = '*'")
-    cur.execute("BEGIN TRANSACTION")  # one read snapshot of the warehouse for every view
-    try:
+    with _every_preset_in_one_transaction(cur):
         plan = plan_export(cur, state=state)
         inputs = view_inputs(cur)
         for view in views:
@@ -348,12 +355,6 @@ def _apply_changes(cur: duckdb.DuckDBPyConnection, alias: str, source: str, view
         cur.executemany(f"UPDATE {info} SET row_count = ?, generated_at = ?, warehouse = ? WHERE table_name = ?",
                         [[n, generated, str(Path(warehouse_path(warehouse)).resolve()), view]
                          for view, n in counts.items()])
-        cur.execute("COMMIT")
-    except BaseException:
-        cur.execute("ROLLBACK")
-        raise
-    finally:
-        cur.execute("RESET VARIABLE preset")
     return counts
 
 
