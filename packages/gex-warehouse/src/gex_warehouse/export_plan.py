@@ -40,6 +40,8 @@ from dataclasses import dataclass, field
 
 import duckdb
 
+from gex_warehouse.digest import VOLATILE_COLUMNS
+
 #: Version of the folder layout, part of every chain component: 1 was ``<view>/underlying=U/session=D/``, 2 is
 #: ``<view>/session=D/``. Changing it makes every exported session stale, so one export moves them all.
 EXPORT_LAYOUT = 2
@@ -185,9 +187,9 @@ def _fingerprint_sql() -> str:
             FROM mart.hedge_advice AS a
             GROUP BY underlying, session
         ),
-        runs AS (
+        runs AS (  -- the log's ids and times left out: two equal runs give equal fingerprints (a new row still counts)
             SELECT underlying, session, CAST(sum(hash(r)) AS VARCHAR) AS {RUNS}
-            FROM mart.runs AS r
+            FROM (SELECT * EXCLUDE ({", ".join(VOLATILE_COLUMNS["mart.runs"])}) FROM mart.runs) AS r
             GROUP BY underlying, session
         ),
         components AS (
