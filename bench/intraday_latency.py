@@ -125,6 +125,7 @@ def library_cycles(root: Path, server: ReplayServer, snaps: list[ChainSnapshot])
     from gex_warehouse import levels_feed as lf
     from gex_warehouse.advice import refresh_hedge_advice
     from gex_warehouse.connect import connect
+    from gex_warehouse.export_plan import plan_export
     from gex_warehouse.load import ingest_file
     from gex_warehouse.published import refresh_snapshot
 
@@ -154,7 +155,7 @@ def library_cycles(root: Path, server: ReplayServer, snaps: list[ChainSnapshot])
         seconds = {b: t[b] - t[a] for a, b in zip(steps, steps[1:])}
         seconds["latency"] = t[steps[-1]] - t["start"]
         t0 = time.perf_counter()  # the optional per-cycle Parquet exports (gex intraday --parquet), apart
-        refresh_hedge_advice(con, ex.rewrite_plan(con, keys))
+        refresh_hedge_advice(con, plan_export(con, keys).advice_keys)  # as pipelines.tasks.export_views
         ex.export(con, root / "lib-exports", keys)
         seconds["parquet exports (optional)"] = time.perf_counter() - t0
         if k:

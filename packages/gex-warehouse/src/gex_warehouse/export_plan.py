@@ -27,8 +27,11 @@ Which view reads which input is found from the catalogue (:func:`view_inputs`: t
 transitively), so a new view is classified without code changes. A changed chain component makes the pair
 and every later session of its underlying stale in every view (some views look back or forward over the
 underlying's computed sessions); a changed input component makes the pair's session stale in the views that
-read that input only. Measured on a whole-market night this is what keeps the nightly export to the new
-session's files plus a few small views' recent sessions.
+read that input only. So a night's export is the new session's files plus the recent sessions of the few small
+views that read the closes (not measured at whole-market scale; the tests check which files are rewritten).
+
+The bar and row hashes use DuckDB's ``hash()``: a DuckDB release that changes it changes every input component
+once, which rewrites the input-reading views of every session once (correct, only slower).
 """
 
 from __future__ import annotations
