@@ -100,10 +100,14 @@ _SETTLEMENT = pl.Enum(["AM", "PM"])
 
 
 @settings(max_examples=150, deadline=None)
-@given(n=st.integers(1, 60), seed=st.integers(0, 2**32 - 1), with_nulls=st.booleans(), empty=st.booleans())
-def test_aggregate_equals_its_reference_bit_for_bit(n, seed, with_nulls, empty):
-    # the Series-based group sums (gex._aggregate) against the frame-query reference, on every key set the
-    # marts use, including an Enum key, repeated strikes across roots and null open interest
+@given(n=st.integers(1, 60), seed=st.integers(0, 2**32 - 1), with_nulls=st.booleans(), empty=st.booleans(),
+       odd_keys=st.sampled_from(["none", "roots", "null_root", "nan_strike", "enum_right"]))
+def test_aggregate_equals_its_reference_bit_for_bit(n, seed, with_nulls, empty, odd_keys):
+    # the numpy group sums (gex._aggregate) against the frame-query reference, on every key set the marts use,
+    # including an Enum key, repeated strikes across roots, null open interest, and the keys the numpy order
+    # must get right or hand to the reference: many roots (non-ASCII, prefixes of each other), a null root, a
+    # NaN strike, the chain's Enum right
+    from gex.chain import RIGHTS
     from gex.gex import _aggregate, _aggregate_reference, dte_bucket_expr
 
     rng = np.random.default_rng(seed)
@@ -111,6 +115,15 @@ def test_aggregate_equals_its_reference_bit_for_bit(n, seed, with_nulls, empty):
         settlement=pl.Series(rng.choice(["AM", "PM"], n), dtype=_SETTLEMENT),
         dte_bucket=dte_bucket_expr(),
     )
+    if odd_keys == "roots":
+        frame = frame.with_columns(root=pl.Series(rng.choice(["SPX", "SPXW", "SP", "Z", "a", "É", "", "SPX1"], n)))
+    elif odd_keys == "null_root":
+        frame = frame.with_columns(root=pl.when(pl.Series(rng.random(n) < 0.3)).then(None).otherwise(pl.col("root")))
+    elif odd_keys == "nan_strike":
+        frame = frame.with_columns(strike=pl.when(pl.Series(rng.random(n) < 0.3)).then(float("nan"))
+                                   .otherwise(pl.col("strike")))
+    elif odd_keys == "enum_right":
+        frame = frame.with_columns(pl.col("right").cast(RIGHTS))
     if with_nulls:
         frame = frame.with_columns(open_interest=pl.when(pl.Series(rng.random(n) < 0.3)).then(None)
                                    .otherwise(pl.col("open_interest")))
@@ -120,3 +133,25 @@ def test_aggregate_equals_its_reference_bit_for_bit(n, seed, with_nulls, empty):
         fast, reference = _aggregate(frame, keys), _aggregate_reference(frame, keys)
         assert fast.schema == reference.schema
         assert fast.equals(reference), keys
+
+
+@settings(max_examples=100, deadline=None)
+@given(n=st.integers(1, 60), seed=st.integers(0, 2**32 - 1), null_dates=st.booleans(), empty=st.booleans())
+def test_dte_buckets_equal_their_reference_bit_for_bit(n, seed, null_dates, empty):
+    # numpy bucketing (per_dte_bucket_gex) against the polars join of the reference, with expired contracts
+    # (in no bucket), every boundary, empty buckets and missing dates
+    from gex.gex import per_dte_bucket_gex_reference
+
+    rng = np.random.default_rng(seed)
+    days = rng.choice([-3, -1, 0, 1, 7, 8, 30, 31, 400], n)
+    frame = contract_exposures(_contracts(n, seed=seed % 1000), 4700.0, "classic").with_columns(
+        expiration=pl.Series([SESSION + dt.timedelta(days=int(d)) for d in days], dtype=pl.Date))
+    if null_dates:
+        frame = frame.with_columns(
+            expiration=pl.when(pl.Series(rng.random(n) < 0.3)).then(None).otherwise(pl.col("expiration")),
+            session=pl.when(pl.Series(rng.random(n) < 0.1)).then(None).otherwise(pl.col("session")))
+    if empty:
+        frame = frame.head(0)
+    fast, reference = per_dte_bucket_gex(frame), per_dte_bucket_gex_reference(frame)
+    assert fast.schema == reference.schema
+    assert fast.equals(reference)

@@ -706,8 +706,13 @@ def _insert_runs(con: duckdb.DuckDBPyConnection, runs: list[RunRecord]) -> list[
             con.execute(_RUN_INSERT, row).fetchall()
         return ids
     # many: one insert from a frame (executemany runs one statement per row)
-    frame = pl.DataFrame(rows, schema=_RUN_SCHEMA, orient="row")  # noqa: F841 - read by DuckDB's replacement scan
-    con.execute(f"INSERT INTO mart.runs ({', '.join(_RUN_SCHEMA)}) SELECT * FROM frame")
+    # registered under an explicit name, not read by a replacement scan of a local variable (which resolves a
+    # table of the same name first, and needs the caller's frame to be the connection's own object)
+    con.register("_runs_frame", pl.DataFrame(rows, schema=_RUN_SCHEMA, orient="row"))
+    try:
+        con.execute(f"INSERT INTO mart.runs ({', '.join(_RUN_SCHEMA)}) SELECT * FROM _runs_frame")
+    finally:
+        con.unregister("_runs_frame")
     return ids
 
 
