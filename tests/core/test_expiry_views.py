@@ -273,9 +273,12 @@ def test_invariants_partition_subset_and_never_adding_contracts(snapshot):
 
 def _same_views(a) -> None:
     """The views computed from arrays (expiry_views) equal the plain per-filter path, bit for bit."""
-    from gex.expiry_views import expiry_view_reference, filter_context
+    from gex.expiry_views import FilterContext, expiry_view_reference, filter_context
 
     ctx = filter_context(a)
+    rows = a.contracts if a.spot_contracts is None else pl.concat(
+        [f.select("expiration", "settlement", "settlement_ts", "root") for f in (a.contracts, a.spot_contracts)])
+    assert ctx == FilterContext.of_reference(rows, a.underlying, a.valuation_ts)
     fast = expiry_views(a)
     plain = [expiry_view_reference(a, name, ctx) for name in EXPIRY_FILTERS]
     assert [repr(v.to_dict(with_profile=True)) for v in fast] == [repr(v.to_dict(with_profile=True)) for v in plain]

@@ -174,7 +174,31 @@ class FilterContext:
     @classmethod
     def of(cls, frame: pl.DataFrame, underlying: str, valuation_ts: dt.datetime) -> FilterContext:
         """Resolve the context from the contracts of ``frame`` (``expiration``, ``settlement``,
-        ``settlement_ts``, ``root``)."""
+        ``settlement_ts``, ``root``).
+
+        From numpy arrays (the two filters and two minimums of :meth:`of_reference` were ~0.4 ms of polars
+        queries on every chain); equal to it (tested). A null settlement instant or expiration never counts.
+        """
+        settle = frame.get_column("settlement_ts")
+        if getattr(settle.dtype, "time_zone", None) not in (None, "UTC"):
+            settle = settle.dt.convert_time_zone("UTC")
+        settles = settle.dt.cast_time_unit("us").to_numpy()  # datetime64[us] in UTC; null: NaT
+        cutoff = np.datetime64(valuation_ts.astimezone(dt.timezone.utc).replace(tzinfo=None), "us")
+        unexpired = settles > cutoff  # NaT compares false
+        days = frame.get_column("expiration").to_physical().cast(pl.Float64).to_numpy()  # null: NaN
+        dated = unexpired & ~np.isnan(days)
+        monthly = dated & monthly_mask_array(frame, underlying)  # row by row, so the same on any subset
+        return cls(
+            underlying=underlying,
+            valuation_ts=valuation_ts,
+            zero_dte_cutoff=next_close(valuation_ts),
+            next_expiration=_EPOCH + dt.timedelta(days=int(days[dated].min())) if dated.any() else None,
+            next_monthly=_EPOCH + dt.timedelta(days=int(days[monthly].min())) if monthly.any() else None,
+        )
+
+    @classmethod
+    def of_reference(cls, frame: pl.DataFrame, underlying: str, valuation_ts: dt.datetime) -> FilterContext:
+        """:meth:`of` as polars statements (the tests check the two equal)."""
         unexpired = frame.filter(pl.col("settlement_ts") > pl.lit(valuation_ts))
         monthly = unexpired.filter(monthly_mask(unexpired, underlying))
         return cls(
@@ -302,11 +326,11 @@ def _gross(frame: pl.DataFrame) -> float:
 
 def filter_context(a: Analysis) -> FilterContext:
     """The :class:`FilterContext` of an analysis (from every row it valued or totalled)."""
+    if a.spot_contracts is None:
+        return FilterContext.of(a.contracts, a.underlying, a.valuation_ts)
     cols = ["expiration", "settlement", "settlement_ts", "root"]
-    frames = [a.contracts.select(cols)]
-    if a.spot_contracts is not None:
-        frames.append(a.spot_contracts.select(cols))
-    return FilterContext.of(pl.concat(frames), a.underlying, a.valuation_ts)
+    rows = pl.concat([a.contracts.select(cols), a.spot_contracts.select(cols)])
+    return FilterContext.of(rows, a.underlying, a.valuation_ts)
 
 
 def expiry_view(a: Analysis, name: str, context: FilterContext | None = None) -> ExpiryView:
@@ -341,7 +365,6 @@ class _Rows:
 
     @classmethod
     def of(cls, frame: pl.DataFrame, ctx: FilterContext, names: list[str], *, model: bool) -> _Rows:
-        n = frame.height
         strike = frame["strike"].to_numpy().astype(np.float64)
         masks = ctx.masks(frame, names)
         inputs: tuple[np.ndarray, ...] = ()
