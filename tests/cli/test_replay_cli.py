@@ -95,13 +95,25 @@ def test_no_warehouse_is_a_one_line_error(tmp_path):
     assert done.returncode == 1 and "no warehouse" in one_line_error(done)
 
 
+def _signal_masks(pid: int) -> dict[str, str]:
+    """The kernel's ignored / caught / blocked signal masks of a process (hex, /proc/<pid>/status)."""
+    with open(f"/proc/{pid}/status") as status:
+        return {k: v.strip() for k, v in (line.split(":", 1) for line in status) if k in ("SigIgn", "SigCgt", "SigBlk")}
+
+
 def test_ctrl_c_in_a_terminal_exits_130_quietly(warehouse):
     """On a terminal the frames come one per --speed seconds; Ctrl-C during the wait ends the replay quietly."""
     path, _, _ = warehouse
     parent, child = pty.openpty()
+    # a terminal's shell starts a foreground job with Ctrl-C at its default disposition; a process inherits an
+    # ignored SIGINT (and Python then never turns it into KeyboardInterrupt), so the child is given the default
+    # whatever this test process has (CI twice saw the replay sleep on through the signal; this process's own
+    # disposition at the time is in the failure message below)
+    disposition = signal.getsignal(signal.SIGINT)
     process = subprocess.Popen([sys.executable, "-m", "gex_cli", "replay", "SPX", str(SESSION), "-w", str(path),
                                 "--speed", "60"], stdin=child, stdout=child, stderr=child, close_fds=True,
-                               env={**os.environ, "TERM": "xterm", "COLUMNS": "100", "LINES": "60"})
+                               env={**os.environ, "TERM": "xterm", "COLUMNS": "100", "LINES": "60"},
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     os.close(child)
     seen = b""
     try:
@@ -111,10 +123,11 @@ def test_ctrl_c_in_a_terminal_exits_130_quietly(warehouse):
             if ready:
                 seen += os.read(parent, 65536)
         assert b"snapshot 1/3" in seen, seen[-2000:]
+        masks = _signal_masks(process.pid)
         process.send_signal(signal.SIGINT)
         # keep reading while it exits, as a terminal does: the frame being drawn and the live display's last
         # refresh are still written after the signal, and a pseudo-terminal nobody reads blocks the writer once
-        # its few kB of buffer are full (under load this test once waited 60 s on exactly that)
+        # its few kB of buffer are full
         stop_by = time.monotonic() + 60
         while process.poll() is None and time.monotonic() < stop_by:
             ready, _, _ = select.select([parent], [], [], 0.2)
@@ -123,7 +136,9 @@ def test_ctrl_c_in_a_terminal_exits_130_quietly(warehouse):
                     seen += os.read(parent, 65536)
                 except OSError:
                     break
-        process.wait(timeout=5)
+        assert process.poll() is not None, (
+            f"no exit 60 s after SIGINT; this process's SIGINT handler at the start: {disposition!r}; the replay's "
+            f"signal masks before the signal: {masks}; its output: {seen[-1500:]!r}")
         while True:
             ready, _, _ = select.select([parent], [], [], 0.5)
             if not ready:
