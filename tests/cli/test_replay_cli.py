@@ -134,8 +134,12 @@ def test_ctrl_c_in_a_terminal_exits_130_quietly(warehouse):
             if ready:
                 try:
                     seen += os.read(parent, 65536)
-                except OSError:
+                except OSError:  # EIO: the replay closed the terminal on its way out
                     break
+        try:
+            process.wait(timeout=max(0.1, stop_by - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            pass
         assert process.poll() is not None, (
             f"no exit 60 s after SIGINT; this process's SIGINT handler at the start: {disposition!r}; the replay's "
             f"signal masks before the signal: {masks}; its output: {seen[-1500:]!r}")
