@@ -165,8 +165,17 @@ def test_worker_processes_compute_the_same_bytes_as_this_process(universe, tmp_p
     inline = _copy(universe, tmp_path / "inline", "gex.duckdb")
     pooled = _copy(universe, tmp_path / "pooled", "gex.duckdb")
     _batched(inline, ["native"], workers=1)
-    got = _batched(pooled, ["native"], workers=2)
+    con = connect(pooled)
+    try:
+        con.execute("SET threads = 3")
+        seen: list[str] = []  # DuckDB's threads while the workers run: one (gex_service.compute._single_threaded)
+        got = svc.compute(con, svc.plan(con, presets=["native"]), workers=2, on_outcome=lambda _: seen.append(
+            con.execute("SELECT current_setting('threads')").fetchall()[0][0]))
+        after = con.execute("SELECT current_setting('threads')").fetchall()[0][0]
+    finally:
+        con.close()
     assert {o.status for o in got} == {"ok"} and len(got) == 12
+    assert set(seen) == {1} and after == 3  # the connection's own setting is back
     assert _marts(pooled) == _marts(inline)
 
 
