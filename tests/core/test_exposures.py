@@ -101,12 +101,12 @@ _SETTLEMENT = pl.Enum(["AM", "PM"])
 
 @settings(max_examples=150, deadline=None)
 @given(n=st.integers(1, 60), seed=st.integers(0, 2**32 - 1), with_nulls=st.booleans(), empty=st.booleans(),
-       odd_keys=st.sampled_from(["none", "roots", "null_root", "nan_strike", "enum_right"]))
+       odd_keys=st.sampled_from(["none", "roots", "null_root", "nan_strike", "signed_zero_strike", "enum_right"]))
 def test_aggregate_equals_its_reference_bit_for_bit(n, seed, with_nulls, empty, odd_keys):
     # the numpy group sums (gex._aggregate) against the frame-query reference, on every key set the marts use,
     # including an Enum key, repeated strikes across roots, null open interest, and the keys the numpy order
     # must get right or hand to the reference: many roots (non-ASCII, prefixes of each other), a null root, a
-    # NaN strike, the chain's Enum right
+    # NaN strike, zero strikes of both signs, the chain's Enum right
     from gex.chain import RIGHTS
     from gex.gex import _aggregate, _aggregate_reference, dte_bucket_expr
 
@@ -122,6 +122,8 @@ def test_aggregate_equals_its_reference_bit_for_bit(n, seed, with_nulls, empty, 
     elif odd_keys == "nan_strike":
         frame = frame.with_columns(strike=pl.when(pl.Series(rng.random(n) < 0.3)).then(float("nan"))
                                    .otherwise(pl.col("strike")))
+    elif odd_keys == "signed_zero_strike":
+        frame = frame.with_columns(strike=pl.Series(rng.choice([0.0, -0.0, 4500.0], n)))
     elif odd_keys == "enum_right":
         frame = frame.with_columns(pl.col("right").cast(RIGHTS))
     if with_nulls:

@@ -85,7 +85,8 @@ def _key_codes(column: pl.Series) -> np.ndarray | None:
     when only the reference can say (nulls, NaN, a dtype not listed here).
 
     Enum: its physical code (an Enum sorts in category order); String: its rank among the distinct values
-    (code-point order, which is UTF-8 byte order, polars' string order); Date and numbers: their values.
+    (code-point order, which is UTF-8 byte order, polars' string order); Date and numbers: their values
+    (floats without NaN or zeros).
     """
     if column.null_count():
         return None
@@ -96,7 +97,8 @@ def _key_codes(column: pl.Series) -> np.ndarray | None:
         return np.unique(column.to_numpy(), return_inverse=True)[1].reshape(-1)
     if dtype.is_float():
         values = column.to_numpy()
-        return None if np.isnan(values).any() else values
+        # NaN and signed zeros: numpy and polars may order them differently (strikes are positive anyway)
+        return None if (np.isnan(values) | (values == 0.0)).any() else values
     if dtype.is_integer():
         return column.to_numpy()
     return None
