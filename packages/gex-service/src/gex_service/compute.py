@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -431,17 +431,20 @@ def _single_threaded(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
 
     Why: the writer's statements are small (a batch's reads and appends), so DuckDB's thread pool gains nothing
     on them and only competes with the workers. Measured on a 5,000-underlying session (this function with 2
-    workers, 2 cores, 2 runs each): 77.6 and 81.2 s against 84.8 and 94.8 s with DuckDB's default of one thread
-    per core; the same rows (``docs/performance.md``)."""
-    threads = con.execute("SELECT current_setting('threads')").fetchall()[0]
+    workers, 2 cores, 2 runs each in the order default, one, one, default): 77.6 and 81.2 s against 84.8 and 94.8 s
+    with DuckDB's default of one thread per core; the same rows (``docs/performance.md``)."""
+    (threads,), = con.execute("SELECT current_setting('threads')").fetchall()
+    restore = f"SET threads = {int(threads)}"
     con.execute("SET threads = 1")
     try:
         yield
-    finally:
-        try:
-            con.execute(f"SET threads = {int(threads[0])}")
-        except duckdb.Error:
-            pass  # a connection broken by the error on its way out: nothing to restore it for
+    except BaseException:
+        # the run failed or was stopped and the command is leaving with that error: a restore that fails on the
+        # broken connection must not replace it (the setting only matters to a connection that goes on)
+        with suppress(duckdb.Error):
+            con.execute(restore)
+        raise
+    con.execute(restore)
 
 
 class WorkerDiedError(RuntimeError):

@@ -176,8 +176,8 @@ class FilterContext:
         """Resolve the context from the contracts of ``frame`` (``expiration``, ``settlement``,
         ``settlement_ts``, ``root``).
 
-        From numpy arrays (the two filters and two minimums of :meth:`of_reference` were ~0.4 ms of polars
-        queries on every chain); equal to it (tested). A null settlement instant or expiration never counts.
+        From numpy arrays (the two filters and two minimums of :meth:`of_reference` cost ~1.7 ms a typical chain,
+        this ~0.7 ms); equal to it (tested). A null settlement instant or expiration never counts.
         """
         settle = frame.get_column("settlement_ts")
         if getattr(settle.dtype, "time_zone", None) not in (None, "UTC"):
