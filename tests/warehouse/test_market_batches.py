@@ -16,6 +16,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from gex.chain import ChainSchemaError
 from gex_market.universe import generate_universe
 from gex_service import compute as svc
 from gex_warehouse import compute as c
@@ -207,18 +208,65 @@ def test_the_session_macro_and_the_snapshot_macro_are_one_rule(universe, tmp_pat
 
 
 def test_a_snapshot_whose_rows_do_not_make_a_chain_fails_alone_in_a_batch_read(universe, tmp_path, monkeypatch):
+    """The batch is assembled at once (``_assemble_many``); when ``conform`` rejects one chain's rows (the
+    warehouse's CHECK constraints keep such rows out, so the rejection is simulated), that fails, and then each
+    chain is assembled alone: only the bad one fails, with the schema error, the others equal a clean read."""
     path = _copy(universe, tmp_path, "gex.duckdb")
-    real = c._assemble
+    real = c.conform
 
-    def bad_rows(underlying, session, head, contracts):
-        if underlying == "SPY":
-            raise ValueError("chain frame has a column of the wrong type")
-        return real(underlying, session, head, contracts)
+    def rejects_spy(frame: pl.DataFrame) -> pl.DataFrame:
+        if "SPY" in frame["underlying"].to_list():
+            raise ChainSchemaError("chain frame has a column of the wrong type: right 'X'")
+        return real(frame)
 
-    monkeypatch.setattr(c, "_assemble", bad_rows)
-    got = _batched(path, ["native"], batch=12)
-    assert [(o.underlying, o.status) for o in got if o.status != "ok"] == [("SPY", "failed")]
-    assert sum(o.status == "ok" for o in got) == 11
+    con = connect(path)
+    try:
+        keys = c.loaded_snapshots(con)
+        clean = c.read_chains(con, keys)
+        monkeypatch.setattr(c, "conform", rejects_spy)
+        got = c.read_chains(con, keys)
+        spy = next(k for k in keys if k[0] == "SPY")
+        assert isinstance(got[spy], ChainSchemaError)
+        assert all(_frames_equal(got[k], clean[k]) for k in keys if k != spy)  # type: ignore[arg-type]
+    finally:
+        con.close()
+    outcomes = _batched(path, ["native"], batch=12)
+    assert [(o.underlying, o.status) for o in outcomes if o.status != "ok"] == [("SPY", "failed")]
+    assert sum(o.status == "ok" for o in outcomes) == 11
+
+
+def test_assembling_many_chains_at_once_equals_each_alone_with_the_feed_on_some():
+    """``_assemble_many``'s open-interest choice per underlying (a window) against ``_assemble`` on each
+    underlying's rows: one chain on the OCC feed of the session's morning with a contract absent from it, one
+    on an older publication (stale: the chain's own figures), one without any feed row."""
+    session = dt.date(2025, 1, 2)
+    ts = dt.datetime(2025, 1, 2, 21, 0, tzinfo=dt.timezone.utc)
+    rows = []
+    for u, publish, n in (("AAA", session, 4), ("BBB", dt.date(2024, 12, 30), 3), ("CCC", None, 2)):
+        for i in range(n):
+            feed = None if (u == "AAA" and i == 1) or publish is None else 1000 + i
+            rows.append({
+                "underlying": u, "session": session, "snapshot_ts": ts, "valuation_ts": ts, "symbol": f"{u}{i}",
+                "root": u, "expiration": dt.date(2025, 1, 17), "settlement": "PM",
+                "settlement_ts": dt.datetime(2025, 1, 17, 21, 0, tzinfo=dt.timezone.utc), "strike": 100.0 + i,
+                "right": "CP"[i % 2], "bid": 1.0, "ask": 1.2, "last": 1.1, "volume": 5, "vendor_iv": 0.2,
+                "vendor_delta": None, "vendor_gamma": None, "vendor_vega": None, "vendor_theta": None,
+                "underlying_price": 100.0, "multiplier": 100.0, "source_line": i + 1,
+                "chain_open_interest": 10 + i, "chain_oi_date": dt.date(2025, 1, 1),
+                "feed_open_interest": feed, "feed_oi_date": None if feed is None else dt.date(2024, 12, 31),
+                "feed_publish_date": None if feed is None else publish,
+            })
+    contracts = pl.DataFrame(rows, infer_schema_length=None)
+    head = (100.0, ts, ts, session, "datashop", "name", "load-1")
+    many = c._assemble_many(session, dict.fromkeys(("AAA", "BBB", "CCC"), head), contracts)
+    assert sorted(many) == ["AAA", "BBB", "CCC"]
+    for u, (snapshot, source, load_id) in many.items():
+        one, one_source, one_load = c._assemble(u, session, head, contracts.filter(pl.col("underlying") == u))
+        assert snapshot.frame.equals(one.frame) and snapshot.frame.schema == one.frame.schema, u
+        assert (source, load_id, snapshot.warnings) == (one_source, one_load, one.warnings), u
+    assert [many[u][1] for u in ("AAA", "BBB", "CCC")] == [c.OI_FEED, c.OI_CHAIN, c.OI_CHAIN]
+    assert "(1 contracts absent from it" in many["AAA"][0].warnings[0]
+    assert many["AAA"][0].frame["open_interest"].to_list() == [1000, 11, 1002, 1003]
 
 
 class _DeadWorker:
