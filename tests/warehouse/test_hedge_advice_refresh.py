@@ -65,3 +65,29 @@ def test_exports_carry_the_advice(con, tmp_path):
     exported = duckdb.sql(f"SELECT count(*) FROM read_parquet('{tmp_path}/exports/hedge_advice/**/*.parquet', "
                           "hive_partitioning = true)").fetchall()
     assert exported == con.execute("SELECT count(*) FROM main.hedge_advice").fetchall()
+
+
+def test_advice_spread_over_worker_processes_writes_the_same_rows(con, monkeypatch):
+    """A large set goes through ``map_chunks`` (``gex publish``: ``gex_service.pool.chunk_mapper``, spawned
+    worker processes) in chunks; the table it leaves equals the one computed in this process, row for row."""
+    from gex_service.pool import chunk_mapper
+    from gex_warehouse import advice
+    from gex_warehouse.digest import table_digest
+
+    keys = ex.rewrite_plan(con)
+    assert refresh_hedge_advice(con, keys) == 110
+    serial = table_digest(con, "mart.hedge_advice")
+    con.execute("DELETE FROM mart.hedge_advice")
+    monkeypatch.setattr(advice, "ADVICE_PARALLEL_MIN", 10)
+    monkeypatch.setattr(advice, "ADVICE_CHUNK", 7)  # 55 sessions: 8 chunks, the last one short
+    calls = []
+    with chunk_mapper(2) as map_chunks:
+        def counting(fn, chunks):
+            calls.append(len(chunks))
+            return map_chunks(fn, chunks)
+
+        assert refresh_hedge_advice(con, keys, counting) == 110
+    assert calls == [8]
+    assert table_digest(con, "mart.hedge_advice") == serial
+    monkeypatch.setattr(advice, "ADVICE_PARALLEL_MIN", 56)  # below the threshold: this process, no mapper call
+    assert refresh_hedge_advice(con, keys, counting) == 110 and calls == [8]

@@ -22,6 +22,7 @@ from gex.conventions import Conventions
 from gex_service import alerts as al
 from gex_service import compute as svc
 from gex_service.compute import SessionOutcome
+from gex_service.pool import chunk_mapper, cores
 from gex_warehouse import compute as c
 from gex_warehouse import export as ex
 from gex_warehouse.advice import refresh_hedge_advice
@@ -333,7 +334,8 @@ def export_views(warehouse_file: str, exports: str | None, keys: list[tuple[str,
     root = ex.exports_path(exports, warehouse_file)
     runtime.tally.step("exports")
     with warehouse(warehouse_file) as con:
-        refresh_hedge_advice(con, plan_export(con, keys, force=force).advice_keys)
+        with chunk_mapper(cores()) as map_chunks:  # worker processes only for a large set, stopped right after
+            refresh_hedge_advice(con, plan_export(con, keys, force=force).advice_keys, map_chunks)
         result = ex.export(con, root, keys, force=force)  # planned again: the new advice is an input of its own
         runtime.tally.step("exports", finished=True)
     return result

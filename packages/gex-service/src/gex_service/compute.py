@@ -12,12 +12,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import multiprocessing
-import os
-import signal
 import time
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
 from dataclasses import dataclass
@@ -27,6 +23,8 @@ import duckdb
 from gex.conventions import Conventions
 from gex.conventions import preset as get_preset
 from gex_warehouse import compute as c
+
+from gex_service.pool import cores, spawned_pool
 
 
 @dataclass(frozen=True)
@@ -313,26 +311,13 @@ def write_with(con: duckdb.DuckDBPyConnection) -> Callable[[c.MartFrames | None,
     return write
 
 
-def _quiet_worker() -> None:
-    """Analysis worker processes leave Ctrl-C to the command (it stops the run and says what resumes)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
 @contextmanager
 def process_pool(workers: int) -> Iterator[Callable[[c.ChainInput, Conventions], _Result]]:
-    """An ``analyse`` step for :func:`run` that spreads the pure analysis over ``workers`` processes.
-
-    Why processes: a whole-market session is thousands of small chains whose analysis is mostly Python and
-    polars per-call overhead, which threads do not run in parallel. Workers are spawned (not forked: the
-    parent holds DuckDB's threads), ignore Ctrl-C (the parent stops the run) and are shut down on exit, so
-    none outlives the command. Results are the same bytes as inline: the analysis is deterministic.
-    """
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_quiet_worker) as pool:
-        try:
-            yield lambda chain, conventions: pool.submit(c.compute_chain, chain, conventions)
-        finally:
-            pool.shutdown(wait=True, cancel_futures=True)
+    """An ``analyse`` step for :func:`run` that spreads the pure analysis over ``workers`` processes
+    (:func:`gex_service.pool.spawned_pool`: spawned, Ctrl-C left to the command, none outlives it). Results
+    are the same bytes as inline: the analysis is deterministic."""
+    with spawned_pool(workers) as pool:
+        yield lambda chain, conventions: pool.submit(c.compute_chain, chain, conventions)
 
 
 #: Most snapshots read and written per transaction by :func:`compute` (memory is that many chains at once,
@@ -357,7 +342,7 @@ def workers_for(jobs: int, requested: int | None) -> int:
     (>= :data:`PROCESS_POOL_MIN_JOBS`) and 1 (inline) otherwise."""
     if requested is not None:
         return max(1, requested)
-    return max(1, os.cpu_count() or 1) if jobs >= PROCESS_POOL_MIN_JOBS else 1
+    return cores() if jobs >= PROCESS_POOL_MIN_JOBS else 1
 
 
 def read_batch(con: duckdb.DuckDBPyConnection,

@@ -10,8 +10,9 @@ the exports move together. Units: see ``sql/mart/0130_hedge_advice.sql``.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import duckdb
 import polars as pl
@@ -65,19 +66,49 @@ def _inputs(con: duckdb.DuckDBPyConnection, keys: list[tuple[str, dt.date]]) -> 
     return frame
 
 
-def refresh_hedge_advice(con: duckdb.DuckDBPyConnection, keys: Iterable[tuple[str, dt.date]]) -> int:
-    """Recompute ``mart.hedge_advice`` for the computed (underlying, session) ``keys`` in one transaction;
-    returns the rows written. A session without an ATM IV gets no rows (the advisor needs a vol)."""
-    wanted = sorted(set(keys))
-    settings = hedge_settings(con)
+#: Sessions per chunk when the advice is spread over worker processes (~1.5 ms per template and session: a
+#: chunk is ~0.6 s with the two default templates, so Ctrl-C, which lets running chunks finish, stops quickly).
+ADVICE_CHUNK = 200
+#: Below this many sessions the advice is computed in this process (spawning a worker costs ~2 s: it imports
+#: the advisor and loads its compiled kernels).
+ADVICE_PARALLEL_MIN = 1000
+
+#: ``map_chunks(fn, chunks)`` -> ``[fn(chunk) for chunk in chunks]`` in order, perhaps in other processes
+#: (``gex_service.pool.chunk_mapper``).
+ChunkMap = Callable[[Callable[[Any], Any], Sequence[Any]], list[Any]]
+
+
+def _records(args: tuple[list[dict[str, Any]], HedgeSettings]) -> list[dict[str, object]]:
+    """The ``mart.hedge_advice`` records of input rows (:func:`_inputs`' rows), in row and template order;
+    pure (runs in a worker process when the set is large)."""
+    rows, settings = args
     records: list[dict[str, object]] = []
-    for row in _inputs(con, wanted).iter_rows(named=True):
+    for row in rows:
         for record in advice_records(
             row["session"], row["underlying"], row, row["atm_iv_30d"], row["rv_21d"],
             templates=settings.templates, costs=settings.costs, risk_aversion=settings.risk_aversion,
         ):
             record["preset"] = row["preset"]
             records.append(record)
+    return records
+
+
+def refresh_hedge_advice(con: duckdb.DuckDBPyConnection, keys: Iterable[tuple[str, dt.date]],
+                         map_chunks: ChunkMap | None = None) -> int:
+    """Recompute ``mart.hedge_advice`` for the computed (underlying, session) ``keys`` in one transaction;
+    returns the rows written. A session without an ATM IV gets no rows (the advisor needs a vol).
+
+    With ``map_chunks`` and at least :data:`ADVICE_PARALLEL_MIN` input rows, the advice is computed in chunks
+    of :data:`ADVICE_CHUNK` through it (worker processes: a whole-market night is ~10,000 advice rows, ~15 s in
+    one process); the rows written are the same, in the same order."""
+    wanted = sorted(set(keys))
+    settings = hedge_settings(con)
+    rows = list(_inputs(con, wanted).iter_rows(named=True))
+    if map_chunks is not None and len(rows) >= ADVICE_PARALLEL_MIN:
+        chunks = [(rows[i:i + ADVICE_CHUNK], settings) for i in range(0, len(rows), ADVICE_CHUNK)]
+        records = [r for part in map_chunks(_records, chunks) for r in part]
+    else:
+        records = _records((rows, settings))
     # one frame and one DELETE for the whole set (a whole-market night refreshes thousands of sessions: one
     # frame and one DELETE per session cost ~2 ms each)
     advice = pl.DataFrame(records, schema={**HEDGE_ADVICE_SCHEMA, "preset": pl.String})

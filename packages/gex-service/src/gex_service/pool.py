@@ -1,0 +1,59 @@
+"""Worker processes for the pure, CPU-bound steps of a large run (the analysis of thousands of chains in
+``gex compute``, the hedging advice of thousands of sessions in ``gex publish``).
+
+Why processes: those steps are mostly Python and polars per-call overhead, which threads do not run in
+parallel. Workers are spawned (not forked: the parent holds DuckDB's and Prefect's threads), spawned only when
+the first task is submitted (a pool that is never used costs nothing), ignore Ctrl-C (the parent stops the run
+and says what resumes) and are shut down when the ``with`` block ends, queued tasks cancelled, so none
+outlives the command. Results are the bytes an inline call gives: the steps are deterministic.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
+from typing import TypeVar
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+#: ``map_chunks(fn, chunks)`` -> ``[fn(chunk) for chunk in chunks]``, in order (:func:`chunk_mapper`).
+ChunkMap = Callable[[Callable[[T], R], Sequence[T]], list[R]]
+
+
+def _quiet_worker() -> None:
+    """Worker processes leave Ctrl-C to the command (it stops the run and says what resumes)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def cores() -> int:
+    """Cores this process may run on (the affinity mask: a container's CPU set, not the host's count)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+@contextmanager
+def spawned_pool(workers: int) -> Iterator[ProcessPoolExecutor]:
+    """A process pool of ``workers`` spawned processes (see the module docstring)."""
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=max(1, workers), mp_context=context, initializer=_quiet_worker) as pool:
+        try:
+            yield pool
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+@contextmanager
+def chunk_mapper(workers: int) -> Iterator[ChunkMap]:
+    """A :data:`ChunkMap` over ``workers`` spawned processes (none spawned until it is first called). ``fn``
+    must be importable (a module-level function) and the chunks and results picklable. The first chunk that
+    raises re-raises its exception here after the pool has stopped; keep chunks short (about a second), so
+    that Ctrl-C, which waits for the chunks already running, stops within seconds."""
+    with spawned_pool(workers) as pool:
+        yield lambda fn, chunks: list(pool.map(fn, chunks))
