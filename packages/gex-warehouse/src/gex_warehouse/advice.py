@@ -69,9 +69,10 @@ def _inputs(con: duckdb.DuckDBPyConnection, keys: list[tuple[str, dt.date]]) -> 
 #: Sessions per chunk when the advice is spread over worker processes (~1.5 ms per template and session: a
 #: chunk is ~0.6 s with the two default templates, so Ctrl-C, which lets running chunks finish, stops quickly).
 ADVICE_CHUNK = 200
-#: Below this many sessions the advice is computed in this process (spawning a worker costs ~2 s: it imports
-#: the advisor and loads its compiled kernels).
-ADVICE_PARALLEL_MIN = 1000
+#: Below this many sessions the advice is computed in this process: starting the workers costs ~2.5-3 s (each
+#: imports the advisor and loads its compiled kernels), so on 2 cores the pool breaks even at ~2,200 sessions
+#: (measured: 1,000 sessions 3.3 s here against 4.5 s in the pool; 3,000: 7.2 against 6.1 s; 5,000: 16 against 12 s).
+ADVICE_PARALLEL_MIN = 2500
 
 #: ``map_chunks(fn, chunks)`` -> ``[fn(chunk) for chunk in chunks]`` in order, perhaps in other processes
 #: (``gex_service.pool.chunk_mapper``).
@@ -98,7 +99,7 @@ def refresh_hedge_advice(con: duckdb.DuckDBPyConnection, keys: Iterable[tuple[st
     """Recompute ``mart.hedge_advice`` for the computed (underlying, session) ``keys`` in one transaction;
     returns the rows written. A session without an ATM IV gets no rows (the advisor needs a vol).
 
-    With ``map_chunks`` and at least :data:`ADVICE_PARALLEL_MIN` input rows, the advice is computed in chunks
+    With ``map_chunks`` and at least :data:`ADVICE_PARALLEL_MIN` input rows (sessions x presets), the advice is computed in chunks
     of :data:`ADVICE_CHUNK` through it (worker processes: a whole-market night is ~10,000 advice rows, ~15 s in
     one process); the rows written are the same, in the same order."""
     wanted = sorted(set(keys))
