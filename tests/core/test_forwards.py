@@ -123,3 +123,43 @@ def test_parity_forwards_equal_the_polars_statement_on_a_real_chain():
     frame = pl.concat([a.contracts, a.excluded], how="diagonal_relaxed")
     assert not a.forwards.is_empty()
     _assert_same(frame.filter(pl.col("tenor_years").is_not_null()), snapshot.spot)
+
+
+@st.composite
+def _carry_case(draw):
+    """Contracts on a few expiries and both settlements (some keys null), and forwards of some of those keys
+    (some absent, yields null or NaN, a key repeated)."""
+    days = [dt.date(2024, 3, 15) + dt.timedelta(days=7 * e) for e in range(4)]
+    n = draw(st.integers(0, 30))
+    nullable = draw(st.booleans())
+    rows = [{"expiration": None if nullable and draw(st.integers(0, 9)) == 0 else draw(st.sampled_from(days)),
+             "settlement": draw(st.sampled_from(["AM", "PM"])), "strike": float(i)} for i in range(n)]
+    frame = pl.DataFrame(rows, schema={"expiration": pl.Date, "settlement": pl.String, "strike": pl.Float64},
+                         orient="row").with_columns(pl.col("settlement").cast(_SETTLEMENT))
+    keys = draw(st.lists(st.tuples(st.sampled_from(days), st.sampled_from(["AM", "PM"])), max_size=6,
+                         unique=not draw(st.integers(0, 4)) == 0))
+    yields = [draw(st.one_of(st.floats(-0.05, 0.1, allow_nan=False), st.none(), st.just(float("nan")))) for _ in keys]
+    fwd = pl.DataFrame({"expiration": [k[0] for k in keys], "settlement": [k[1] for k in keys],
+                        "parity_dividend_yield": yields},
+                       schema={"expiration": pl.Date, "settlement": _SETTLEMENT, "parity_dividend_yield": pl.Float64})
+    return frame, fwd, draw(st.sampled_from([0.0, 0.013]))
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_carry_case())
+def test_parity_yields_equal_the_join(case):
+    """``analysis.parity_yields`` (arrays) against the join it replaces, bit for bit (NaN yields kept, null
+    ones filled); cases the arrays cannot match as the join does (null keys, a repeated forward key) say so."""
+    from gex.analysis import attach_parity_yields_reference, parity_yields
+
+    frame, fwd, default = case
+    ref = attach_parity_yields_reference(frame, fwd, default)
+    fast = parity_yields(frame, fwd, default)
+    repeated = fwd.select("expiration", "settlement").is_duplicated().any()
+    if frame["expiration"].null_count() or repeated:
+        assert fast is None
+        return
+    assert fast is not None
+    got = frame.with_columns(fast)
+    assert got.schema == ref.schema and got.equals(ref), (got, ref)
+    assert np.array_equal(got["dividend_yield"].to_numpy(), ref["dividend_yield"].to_numpy(), equal_nan=True)

@@ -295,11 +295,51 @@ def attach_carry(frame: pl.DataFrame, spot: float, conv: Conventions) -> tuple[p
                                      "parity_dividend_yield": pl.Float64, "parity_pairs": pl.UInt32})
         return frame.with_columns(dividend_yield=pl.lit(conv.dividend_yield, dtype=pl.Float64)), empty
     fwd = parity_forwards(frame.filter(pl.col("exclude_reason").is_null()), spot)
+    carry = parity_yields(frame, fwd, conv.dividend_yield)
+    if carry is None:  # a key the arrays cannot match as the join does: the statement itself
+        return attach_parity_yields_reference(frame, fwd, conv.dividend_yield), fwd
+    return frame.with_columns(carry), fwd
+
+
+def attach_parity_yields_reference(frame: pl.DataFrame, fwd: pl.DataFrame, default: float) -> pl.DataFrame:
+    """``frame`` with ``dividend_yield``: its (expiration, settlement)'s ``parity_dividend_yield`` of ``fwd``
+    (:func:`gex.forwards.parity_forwards`), else ``default`` (decimal per year). The polars statement
+    :func:`parity_yields` is tested equal to, bit for bit."""
     frame = frame.join(fwd.select("expiration", "settlement", "parity_dividend_yield"), on=["expiration", "settlement"], how="left")
-    frame = frame.with_columns(dividend_yield=pl.col("parity_dividend_yield").fill_null(conv.dividend_yield)).drop(
+    return frame.with_columns(dividend_yield=pl.col("parity_dividend_yield").fill_null(default)).drop(
         "parity_dividend_yield"
     )
-    return frame, fwd
+
+
+def parity_yields(frame: pl.DataFrame, fwd: pl.DataFrame, default: float) -> pl.Series | None:
+    """The ``dividend_yield`` column :func:`attach_parity_yields_reference` adds (shape ``(frame.height,)``),
+    matched on arrays: a sorted lookup of each contract's (expiration, settlement) among ``fwd``'s. Why: the
+    join, fill and drop are ~0.8 ms of a chain's ~30 ms, against ~0.1 ms here. ``None`` (the caller runs the
+    reference) when a key is null, the settlements are not one Enum, or ``fwd`` repeats a key (the join would
+    repeat contracts)."""
+    exp, settle = frame["expiration"], frame["settlement"]
+    f_exp, f_settle = fwd["expiration"], fwd["settlement"]
+    if not (isinstance(settle.dtype, pl.Enum) and settle.dtype == f_settle.dtype and exp.dtype == f_exp.dtype == pl.Date):
+        return None
+    if exp.null_count() or settle.null_count() or f_exp.null_count() or f_settle.null_count():
+        return None
+    width = len(settle.dtype.categories) + 1
+    key = exp.to_numpy().astype(np.int64) * width + settle.to_physical().to_numpy().astype(np.int64)
+    f_key = f_exp.to_numpy().astype(np.int64) * width + f_settle.to_physical().to_numpy().astype(np.int64)
+    order = np.argsort(f_key, kind="stable")
+    sorted_keys = f_key[order]
+    if sorted_keys.size > 1 and not np.all(sorted_keys[1:] != sorted_keys[:-1]):
+        return None
+    values = fwd["parity_dividend_yield"]
+    found = np.full(key.size, default, dtype=np.float64)
+    if sorted_keys.size:
+        at = np.minimum(np.searchsorted(sorted_keys, key), sorted_keys.size - 1)
+        hit = sorted_keys[at] == key
+        f_values = values.to_numpy().astype(np.float64)[order][at]
+        if values.null_count():  # a null yield is filled with the default, a NaN is kept (as fill_null does)
+            hit &= ~values.is_null().to_numpy()[order][at]
+        found[hit] = f_values[hit]
+    return pl.Series("dividend_yield", found)
 
 
 # ---------------------------------------------------------------------------------------------
