@@ -91,3 +91,26 @@ def test_advice_spread_over_worker_processes_writes_the_same_rows(con, monkeypat
     assert table_digest(con, "mart.hedge_advice") == serial
     monkeypatch.setattr(advice, "ADVICE_PARALLEL_MIN", 56)  # below the threshold: this process, no mapper call
     assert refresh_hedge_advice(con, keys, counting) == 110 and calls == [8]
+
+
+def test_a_mapper_that_maps_nothing_starts_no_process():
+    """``chunk_mapper`` makes its pool on the first call: a small publish (the advice in this process) starts
+    no worker and not multiprocessing's resource tracker (which a pool's queues start: checked in a fresh
+    interpreter, the tracker being one per process); a used pool's workers end with the block."""
+    import multiprocessing
+    import subprocess
+    import sys
+
+    from gex_service.pool import chunk_mapper
+
+    probe = ("from multiprocessing import resource_tracker as rt\n"
+             "from gex_service.pool import chunk_mapper\n"
+             "with chunk_mapper(2):\n"
+             "    print(rt._resource_tracker._pid)\n")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True)
+    assert out.stdout.strip() == "None", out.stdout + out.stderr
+    before = {p.pid for p in multiprocessing.active_children()}
+    with chunk_mapper(2) as map_chunks:
+        assert map_chunks(abs, [-1, 2, -3]) == [1, 2, 3]
+        assert len({p.pid for p in multiprocessing.active_children()} - before) >= 1
+    assert {p.pid for p in multiprocessing.active_children()} == before  # shut down with the block

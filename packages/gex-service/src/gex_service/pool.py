@@ -15,7 +15,7 @@ import os
 import signal
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -51,9 +51,17 @@ def spawned_pool(workers: int) -> Iterator[ProcessPoolExecutor]:
 
 @contextmanager
 def chunk_mapper(workers: int) -> Iterator[ChunkMap]:
-    """A :data:`ChunkMap` over ``workers`` spawned processes (none spawned until it is first called). ``fn``
-    must be importable (a module-level function) and the chunks and results picklable. The first chunk that
-    raises re-raises its exception here after the pool has stopped; keep chunks short (about a second), so
-    that Ctrl-C, which waits for the chunks already running, stops within seconds."""
-    with spawned_pool(workers) as pool:
-        yield lambda fn, chunks: list(pool.map(fn, chunks))
+    """A :data:`ChunkMap` over ``workers`` spawned processes. The pool is made on the first call (a caller
+    that maps nothing starts nothing: not even multiprocessing's resource tracker, which a pool's queues
+    start) and shut down when the block ends. ``fn`` must be importable (a module-level function) and the
+    chunks and results picklable. A chunk that raises re-raises its exception from the call; keep chunks
+    short (about a second), so that Ctrl-C, which waits for the chunks already running, stops within seconds."""
+    with ExitStack() as stack:
+        pools: list[ProcessPoolExecutor] = []
+
+        def map_chunks(fn: Callable[[T], R], chunks: Sequence[T]) -> list[R]:
+            if not pools:
+                pools.append(stack.enter_context(spawned_pool(workers)))
+            return list(pools[0].map(fn, chunks))
+
+        yield map_chunks
