@@ -114,3 +114,24 @@ def test_a_mapper_that_maps_nothing_starts_no_process():
         assert map_chunks(abs, [-1, 2, -3]) == [1, 2, 3]
         assert len({p.pid for p in multiprocessing.active_children()} - before) >= 1
     assert {p.pid for p in multiprocessing.active_children()} == before  # shut down with the block
+
+
+def _dies_in_a_worker(x: int) -> int:
+    """``abs``, except that a worker process running it dies (as one killed out of memory)."""
+    import multiprocessing
+    import os
+
+    if multiprocessing.parent_process() is not None:
+        os._exit(9)
+    return abs(x)
+
+
+def test_a_dead_worker_leaves_the_chunks_to_this_process(caplog):
+    """A worker that dies breaks the pool: ``chunk_mapper`` says so and computes the chunks here, the same
+    results (a publish ends complete instead of failing on a dead helper); later calls stay here."""
+    from gex_service.pool import chunk_mapper
+
+    with chunk_mapper(2) as map_chunks:
+        assert map_chunks(_dies_in_a_worker, [-1, 2, -3]) == [1, 2, 3]
+        assert map_chunks(_dies_in_a_worker, [-4]) == [4]
+    assert "a worker process died" in caplog.text

@@ -251,7 +251,7 @@ def _assemble_many(session: dt.date, heads: dict[str, tuple[object, ...]],
     for (underlying,), part in parts.items():
         from_feed, fallback = summary[underlying]
         out[underlying] = _snapshot_of(underlying, session, heads[underlying], part,
-                                       OI_FEED if from_feed else OI_CHAIN, fallback if from_feed else 0)
+                                       OI_FEED if from_feed else OI_CHAIN, fallback)  # 0 off the feed
     return out
 
 
