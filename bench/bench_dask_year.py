@@ -242,7 +242,7 @@ def wire_bytes(root: Path) -> list[tuple[str, int, int, int, int]]:
     from gex_warehouse import compute as c
     from gex_warehouse.connect import connect
     from gex_warehouse.load import expand_paths, ingest_file
-    from pipelines.tasks import slim
+    from gex_warehouse.mart_batch import slim
 
     rows = []
     for contracts in (4600, 270):  # generate_market's targets that give ~6,000- and ~400-contract chains

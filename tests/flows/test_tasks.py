@@ -103,7 +103,7 @@ def test_grouped_analysis_submits_groups_and_a_bad_chain_fails_alone(warehouse, 
     monkeypatch.setattr(t, "analyse_sessions", Tasks)
     chain = t.read_chain.fn(str(warehouse), "SPX", SESSIONS[0])
     bad = dataclasses.replace(chain, snapshot=dataclasses.replace(chain.snapshot, spot=-1.0))
-    analyse = t.GroupedAnalysis(2)
+    analyse = t.grouped_analysis(2)
     futures = [analyse(chain, preset("native")), analyse(bad, preset("native")), analyse(chain, preset("gflows"))]
     assert submitted == [2]  # the first two, full; the third waits in the buffer
     with pytest.raises(ValueError, match="spot must be a positive number"):

@@ -5,21 +5,28 @@ writes batches of jobs in one transaction (``write_results``) and may analyse in
 (``process_pool``), writing one batch while the next is analysed; the flows do the same from 200 jobs
 (``tests/flows/test_dask.py``) and read and write per snapshot below that. Both paths must leave identical marts.
 Checked on a small generated universe (many underlyings in one DataShop file) and on the compute tests'
-market (one underlying, OCC open-interest feed loaded).
+market (one underlying, OCC open-interest feed loaded). The workers send their results back in packed chunks
+(``gex_warehouse.mart_batch``): each snapshot unpacks to its own marts, through pickle, a bad chain failing alone
+inside its chunk, chunks spanning two batches.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import pickle
 import shutil
+from contextlib import contextmanager
 from pathlib import Path
 
 import polars as pl
 import pytest
 from gex.chain import ChainSchemaError
+from gex.conventions import preset
 from gex_market.universe import generate_universe
 from gex_service import compute as svc
 from gex_warehouse import compute as c
+from gex_warehouse import mart_batch as mb
 from gex_warehouse.connect import connect
 from gex_warehouse.digest import table_digest
 
@@ -169,14 +176,18 @@ def test_worker_processes_compute_the_same_bytes_as_this_process(universe, tmp_p
     con = connect(pooled)
     try:
         con.execute("SET threads = 3")
-        seen: list[str] = []  # DuckDB's threads while the workers run: one (gex_service.compute._single_threaded)
+        settings = "SELECT current_setting('threads'), current_setting('checkpoint_threshold')"
+        before = con.execute(settings).fetchall()[0]
+        # while the workers run: DuckDB on one thread (gex_service.compute._single_threaded), a checkpoint only
+        # every 256 MiB of WAL (_fewer_checkpoints)
+        seen: list[tuple] = []
         got = svc.compute(con, svc.plan(con, presets=["native"]), workers=2, on_outcome=lambda _: seen.append(
-            con.execute("SELECT current_setting('threads')").fetchall()[0][0]))
-        after = con.execute("SELECT current_setting('threads')").fetchall()[0][0]
+            con.execute(settings).fetchall()[0]))
+        after = con.execute(settings).fetchall()[0]
     finally:
         con.close()
     assert {o.status for o in got} == {"ok"} and len(got) == 12
-    assert set(seen) == {1} and after == 3  # the connection's own setting is back
+    assert set(seen) == {(1, "256.0 MiB")} and after == before == (3, "16.0 MiB")  # the connection's own settings are back
     assert _marts(pooled) == _marts(inline)
 
 
@@ -287,7 +298,7 @@ def pool_dying_after(monkeypatch):
         after = 4
 
     @contextmanager
-    def dying_pool(workers):
+    def dying_pool(workers, batch=1):
         calls = {"n": 0}
 
         def analyse(chain, conventions):
@@ -329,3 +340,175 @@ def test_gex_compute_says_a_worker_died_in_one_line_and_exits_1(universe, tmp_pa
     assert "Traceback" not in result.output and "internal error" not in result.output
     assert "gex: error: an analysis worker process died" in result.output
     assert "run the command again" in result.output
+
+
+# --- analyses sent back in packed chunks (gex_warehouse.mart_batch) ----------------------------------------
+
+
+def _chains(path: Path) -> dict[str, c.ChainInput]:
+    con = connect(path, read_only=True)
+    try:
+        keys = con.execute("SELECT underlying, session, valuation_ts FROM raw.chain_snapshots ORDER BY ALL").fetchall()
+        return {k[0]: chain for k, chain in c.read_chains(con, [tuple(k) for k in keys]).items()}
+    finally:
+        con.close()
+
+
+def test_a_packed_chunk_unpacks_to_each_chains_own_marts(universe):
+    chains = _chains(universe)
+    names = sorted(chains)
+    bad = dataclasses.replace(chains[names[1]], snapshot=dataclasses.replace(chains[names[1]].snapshot, spot=-1.0))
+    items = [(chains[names[0]], preset("native")), (bad, preset("native")), (chains[names[2]], preset("gflows")),
+             *((chains[n], preset("native")) for n in names[3:])]
+    packed = mb.analyse_packed(items)
+    sent = pickle.dumps(packed, protocol=5)
+    got = mb.unpack(pickle.loads(sent))
+    assert len(got) == len(items)
+    assert isinstance(got[1], ValueError) and "spot must be a positive number" in str(got[1])
+    for (chain, conventions), result in zip(items, got):
+        if chain is bad:
+            continue
+        alone = c.compute_chain(chain, conventions)
+        assert all(result.tables()[t].equals(frame) for t, frame in alone.tables().items()), chain.snapshot.underlying
+        assert (result.underlying, result.session, result.preset, result.valuation_ts) == \
+            (alone.underlying, alone.session, alone.preset, alone.valuation_ts)
+        a, b = result.analysis, alone.analysis
+        assert (a.spot, a.total_gex, a.gamma_flip, a.regime, a.warnings, a.coverage) == \
+            (b.spot, b.total_gex, b.gamma_flip, b.regime, b.warnings, b.coverage)
+        for name in mb.ANALYSIS_FRAMES:  # emptied, schema kept
+            assert getattr(a, name).height == 0 and getattr(a, name).schema == getattr(b, name).schema
+
+
+def test_a_table_without_rows_in_the_whole_chunk_unpacks_empty_with_its_schema(universe):
+    chains = _chains(universe)
+    chain = chains["SPX"]  # European, cash-settled: no early-exercise rows
+    alone = c.compute_chain(chain, preset("native"))
+    assert alone.early_exercise.height == 0
+    [got] = mb.unpack(mb.analyse_packed([(chain, preset("native"))]))
+    assert got.early_exercise.height == 0 and got.early_exercise.schema == alone.early_exercise.schema
+    assert all(got.tables()[t].equals(frame) for t, frame in alone.tables().items())
+
+
+@pytest.fixture
+def inline_pool(monkeypatch):
+    """``gex_service.compute.spawned_pool`` running each submitted chunk at once in this process (the chunking,
+    packing and unpacking of ``process_pool`` without processes); records the chunk sizes."""
+    sizes: list[int] = []
+
+    class Pool:
+        @staticmethod
+        def submit(fn, items):
+            sizes.append(len(items))
+            return svc._Done(fn, items)
+
+    @contextmanager
+    def pool(workers):
+        yield Pool
+
+    monkeypatch.setattr(svc, "spawned_pool", pool)
+    return sizes
+
+
+def test_gex_compute_in_chunks_spanning_batches_writes_the_marts_of_one_process(universe, tmp_path, inline_pool):
+    inline = _copy(universe, tmp_path / "inline", "gex.duckdb")
+    chunked = _copy(universe, tmp_path / "chunked", "gex.duckdb")
+    _batched(inline, ["native", "perfiliev"], workers=1)
+    # 24 jobs in batches of 9 (9, 9, 6); chunks of ceil(9 / (2 workers x 4)) = 2: a batch's last chain waits in
+    # the buffer and goes with the next batch's first, the last one is sent when waited on
+    got = _batched(chunked, ["native", "perfiliev"], workers=2, batch=9)
+    assert {o.status for o in got} == {"ok"} and len(got) == 24
+    assert inline_pool == [2] * 12
+    assert _marts(chunked) == _marts(inline)
+
+
+def test_a_chain_failing_in_a_chunk_fails_alone_and_the_run_goes_on(universe, tmp_path, inline_pool, monkeypatch):
+    path = _copy(universe, tmp_path, "gex.duckdb")
+    real = c.compute_chain
+
+    def broken(chain: c.ChainInput, conventions):
+        if chain.snapshot.underlying == "SPX":
+            raise KeyError("no quotes")
+        return real(chain, conventions)
+
+    monkeypatch.setattr(mb, "compute_chain", broken)  # what a chunk runs
+    got = _batched(path, ["native"], workers=2, batch=12)
+    assert [(o.underlying, o.status) for o in got if o.status != "ok"] == [("SPX", "failed")]
+    assert sum(o.status == "ok" for o in got) == 11
+
+
+# --- the writer's DuckDB settings and a commit that fails -------------------------------------------------------
+
+
+@pytest.mark.parametrize(("limit", "mib"), [("512MB", 61), ("2GB", 230), ("8GB", 256), ("100MB", 16)])
+def test_the_checkpoint_threshold_is_a_share_of_the_memory_limit(limit, mib):
+    import duckdb
+
+    con = duckdb.connect(config={"memory_limit": limit})
+    try:
+        # an eighth of the limit, at most 256 MiB, never below DuckDB's own 16 MiB
+        assert svc.checkpoint_threshold_mib(con) == mib
+        with svc._fewer_checkpoints(con):
+            inside = con.execute("SELECT current_setting('checkpoint_threshold')").fetchall()[0][0]
+        assert inside == (f"{mib}.0 MiB" if mib > 16 else "16.0 MiB")
+        assert con.execute("SELECT current_setting('checkpoint_threshold')").fetchall()[0][0] == "16.0 MiB"
+    finally:
+        con.close()
+
+
+class _CommitFails:
+    """A writer connection whose ``COMMIT`` fails as DuckDB's does when memory runs out: the transaction is
+    already rolled back when the error is raised."""
+
+    def __init__(self, con):
+        self._con = con
+
+    def execute(self, sql, *args):
+        if sql.strip().upper() == "COMMIT":
+            self._con.execute("ROLLBACK")
+            import duckdb
+
+            raise duckdb.OutOfMemoryException("Out of Memory Error: could not allocate block (simulated)")
+        return self._con.execute(sql, *args)
+
+    def __getattr__(self, name):
+        return getattr(self._con, name)
+
+
+def test_a_commit_that_fails_raises_its_own_error_and_writes_nothing(universe, tmp_path):
+    import duckdb
+
+    path = _copy(universe, tmp_path, "gex.duckdb")
+    con = connect(path)
+    try:
+        chains = c.read_chains(con, [tuple(k) for k in con.execute(
+            "SELECT underlying, session, valuation_ts FROM raw.chain_snapshots ORDER BY ALL LIMIT 2").fetchall()])
+        now = dt.datetime.now(dt.timezone.utc)
+        results = [(c.compute_chain(chain, preset("native")), c.RunRecord(
+            "compute", u, s, 1, 1, "ok", now, now, "{}", None, None, v)) for (u, s, v), chain in chains.items()]
+        # before: "cannot rollback - no transaction is active" hid the out-of-memory error
+        with pytest.raises(duckdb.OutOfMemoryException, match="simulated"):
+            c.write_results(_CommitFails(con), results)
+        with pytest.raises(duckdb.OutOfMemoryException, match="simulated"):
+            c.write_marts(_CommitFails(con), results[0][0])
+        assert con.execute("SELECT count(*) FROM mart.regime_daily").fetchall() == [(0,)]
+        assert con.execute("SELECT count(*) FROM mart.runs").fetchall() == [(0,)]
+        c.write_results(con, results)  # the connection goes on
+        assert con.execute("SELECT count(*) FROM mart.regime_daily").fetchall() == [(2,)]
+    finally:
+        con.close()
+
+
+def test_gex_says_out_of_memory_in_one_line_and_exits_1(monkeypatch, capsys):
+    import duckdb
+    from gex_cli import main
+
+    def app():
+        raise duckdb.OutOfMemoryException("Out of Memory Error: failed to allocate data of size 2.0 MiB (488.2 MiB/488.2 MiB used)")
+
+    monkeypatch.setattr(main, "app", app)
+    with pytest.raises(SystemExit) as info:
+        main.run()
+    assert info.value.code == 1
+    err = capsys.readouterr().err
+    assert err.startswith("gex: error: DuckDB ran out of memory (Out of Memory Error: failed to allocate") and \
+        "GEX_WAREHOUSE_MEMORY_LIMIT" in err and "internal error" not in err and err.count("\n") == 1

@@ -207,5 +207,13 @@ def run() -> None:
     except SystemExit:
         raise
     except Exception as exc:  # noqa: BLE001 - last-resort guard, reported as a bug
+        import duckdb
+
+        if isinstance(exc, duckdb.OutOfMemoryException):  # the machine's limit, not a bug: say what to change
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            typer.echo(f"gex: error: DuckDB ran out of memory ({first}); what was committed is kept: raise the "
+                       f"warehouse's limit (GEX_WAREHOUSE_MEMORY_LIMIT, e.g. 2GB) or free memory, and run the "
+                       f"command again", err=True)
+            sys.exit(EXIT_BAD_INPUT)
         typer.echo(f"gex: internal error: {type(exc).__name__}: {exc} (this is a bug; please report it)", err=True)
         sys.exit(EXIT_INTERNAL)

@@ -10,7 +10,6 @@ the single writer. Only :func:`analyse_session` (pure) is submitted to the task 
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -31,6 +30,7 @@ from gex_warehouse.config import ingest_memory_limit, warehouse_path
 from gex_warehouse.connect import WarehouseError
 from gex_warehouse.export_plan import plan_export
 from gex_warehouse import levels_feed as lf
+from gex_warehouse import mart_batch
 from gex_warehouse.load import LoadResult, expand_paths, ingest_file, unchanged_since_loaded
 from gex_warehouse.writer import hold, writer
 from prefect import task
@@ -152,76 +152,25 @@ def read_chain(warehouse_file: str, underlying: str, session: dt.date,
 @task(cache_policy=NO_CACHE)
 def analyse_session(chain: c.ChainInput, conventions: Conventions) -> c.MartFrames:
     """Pure: one chain -> its mart rows (safe to run in threads: numpy/numba release the GIL), without the
-    per-contract frame of the analysis (:func:`slim`)."""
-    return slim(c.compute_chain(chain, conventions))
+    analysis' own frames (:func:`gex_warehouse.mart_batch.slim`: the per-contract frame is most of the bytes)."""
+    return mart_batch.slim(c.compute_chain(chain, conventions))
 
 
 @task(cache_policy=NO_CACHE)
-def analyse_sessions(items: list[tuple[c.ChainInput, Conventions]]) -> list[c.MartFrames | ValueError | KeyError]:
-    """Pure: :func:`analyse_session` of several chains in one task run, each result in ``items`` order; a
-    chain whose data cannot be analysed gives its ``ValueError``/``KeyError`` in its place (that job fails
-    alone). Why: a task run costs ~1 s of Prefect and Dask bookkeeping whatever its work, more than the
-    analysis of a typical single-stock chain (``docs/distributed.md``)."""
-    out: list[c.MartFrames | ValueError | KeyError] = []
-    for chain, conventions in items:
-        try:
-            out.append(slim(c.compute_chain(chain, conventions)))
-        except (ValueError, KeyError) as exc:
-            out.append(exc)
-    return out
+def analyse_sessions(items: list[tuple[c.ChainInput, Conventions]]) -> mart_batch.PackedMarts:
+    """Pure: :func:`analyse_session` of several chains in one task run, packed
+    (:func:`gex_warehouse.mart_batch.analyse_packed`: one frame per mart table for the chunk; a chain whose
+    data cannot be analysed gives its ``ValueError``/``KeyError`` in its place, and that job fails alone).
+    Why: a task run costs ~1 s of Prefect and Dask bookkeeping whatever its work, more than the analysis of a
+    typical single-stock chain (``docs/distributed.md``), and one packed result crosses the network and is
+    unpickled by the writer much faster than a chunk's ~30 frames per chain."""
+    return mart_batch.analyse_packed(items)
 
 
-class GroupedAnalysis:
-    """``analyse(chain, conventions)`` for :func:`gex_service.compute.run` that submits :func:`analyse_sessions`
-    tasks of ``size`` chains: each call buffers one chain and returns its future; a full buffer is submitted,
-    and so is a partial one as soon as any of its futures is waited on (so nothing waits on an unsubmitted
-    chain)."""
-
-    def __init__(self, size: int) -> None:
-        self.size = max(1, size)
-        self._buffer: list[tuple[c.ChainInput, Conventions, _GroupedFuture]] = []
-
-    def __call__(self, chain: c.ChainInput, conventions: Conventions) -> _GroupedFuture:
-        future = _GroupedFuture(self)
-        self._buffer.append((chain, conventions, future))
-        if len(self._buffer) >= self.size:
-            self.flush()
-        return future
-
-    def flush(self) -> None:
-        """Submit the buffered chains as one task."""
-        if not self._buffer:
-            return
-        items, self._buffer = self._buffer, []
-        group = analyse_sessions.submit([(chain, conventions) for chain, conventions, _ in items])
-        for i, (_, _, future) in enumerate(items):
-            future.group, future.index = group, i
-
-
-class _GroupedFuture:
-    """One chain's result inside a :func:`analyse_sessions` task's (``result()`` as a Prefect future's)."""
-
-    def __init__(self, owner: GroupedAnalysis) -> None:
-        self.owner = owner
-        self.group: Any = None
-        self.index = 0
-
-    def result(self) -> c.MartFrames:
-        if self.group is None:
-            self.owner.flush()
-        got = self.group.result()[self.index]
-        if isinstance(got, Exception):
-            raise got
-        return got
-
-
-def slim(frames: c.MartFrames) -> c.MartFrames:
-    """``frames`` with ``analysis.contracts`` (every contract with its greeks and exposures) emptied, its
-    schema kept: the marts are already shaped from it and nothing after the analysis reads it (the writer
-    takes the mart tables, the run log the analysis' scalars and warnings), while it is ~90% of the pickled
-    result a Dask worker sends back (2.5 MB of 2.7 MB for a 6,000-contract chain; ``docs/distributed.md``)
-    and of the memory a batch in flight holds."""
-    return dataclasses.replace(frames, analysis=dataclasses.replace(frames.analysis, contracts=frames.analysis.contracts.clear()))
+def grouped_analysis(size: int) -> svc.GroupedAnalysis:
+    """The whole-market flow path's ``analyse`` step: chains buffered into :func:`analyse_sessions` tasks of
+    ``size`` (:class:`gex_service.compute.GroupedAnalysis`)."""
+    return svc.GroupedAnalysis(size, lambda items: analyse_sessions.submit(items))
 
 
 @task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2, retry_condition_fn=_transient)
@@ -294,7 +243,7 @@ def run_sessions(
         todo,
         read_many=lambda keys: read_chains(warehouse_file, keys),
         write_many=lambda results: write_sessions(warehouse_file, results),
-        analyse=GroupedAnalysis(-(-batch // max(1, workers))), flow=flow, flow_run_id=flow_run_id,
+        analyse=grouped_analysis(-(-batch // max(1, workers))), flow=flow, flow_run_id=flow_run_id,
         batch=batch, on_outcome=progress, should_stop=stop,
     )
 

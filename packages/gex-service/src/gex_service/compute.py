@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures.process import BrokenProcessPool
@@ -23,6 +24,7 @@ import duckdb
 from gex.conventions import Conventions
 from gex.conventions import preset as get_preset
 from gex_warehouse import compute as c
+from gex_warehouse import mart_batch
 
 from gex_service.pool import cores, spawned_pool
 
@@ -311,13 +313,84 @@ def write_with(con: duckdb.DuckDBPyConnection) -> Callable[[c.MartFrames | None,
     return write
 
 
+class GroupedAnalysis:
+    """``analyse(chain, conventions)`` for :func:`run` that sends chains to the workers in chunks of ``size``:
+    each call buffers one chain and returns its future; a full buffer goes to ``submit`` (which runs
+    :func:`gex_warehouse.mart_batch.analyse_packed` on the chunk somewhere and returns a future of its
+    :class:`~gex_warehouse.mart_batch.PackedMarts`), and so does a partial one as soon as any of its futures is
+    waited on (nothing waits on an unsubmitted chain).
+
+    Why chunks: a result crosses processes once per chunk, packed (one frame per mart table), instead of ~30
+    frames per chain (``gex_warehouse.mart_batch``); and a Prefect task costs ~1 s of bookkeeping whatever its
+    work, more than the analysis of a typical single-stock chain (``docs/distributed.md``)."""
+
+    def __init__(self, size: int, submit: Callable[[list[tuple[c.ChainInput, Conventions]]], Any]) -> None:
+        self.size = max(1, size)
+        self._submit = submit
+        self._buffer: list[tuple[c.ChainInput, Conventions, _GroupedFuture]] = []
+
+    def __call__(self, chain: c.ChainInput, conventions: Conventions) -> _GroupedFuture:
+        future = _GroupedFuture(self)
+        self._buffer.append((chain, conventions, future))
+        if len(self._buffer) >= self.size:
+            self.flush()
+        return future
+
+    def flush(self) -> None:
+        """Submit the buffered chains as one chunk."""
+        if not self._buffer:
+            return
+        items, self._buffer = self._buffer, []
+        group = _Group(self._submit([(chain, conventions) for chain, conventions, _ in items]))
+        for i, (_, _, future) in enumerate(items):
+            future.group, future.index = group, i
+
+
+class _Group:
+    """One submitted chunk: its future, unpacked once when first waited on."""
+
+    def __init__(self, future: Any) -> None:
+        self.future = future
+        self._outcomes: list[mart_batch.Outcome] | None = None
+
+    def outcomes(self) -> list[mart_batch.Outcome]:
+        if self._outcomes is None:
+            self._outcomes = mart_batch.unpack(self.future.result())
+        return self._outcomes
+
+
+class _GroupedFuture:
+    """One chain's result inside its chunk's (``result()`` as a future's: the marts, or the chain's error)."""
+
+    def __init__(self, owner: GroupedAnalysis) -> None:
+        self.owner = owner
+        self.group: _Group | None = None
+        self.index = 0
+
+    def result(self) -> c.MartFrames:
+        if self.group is None:
+            self.owner.flush()
+        assert self.group is not None
+        got = self.group.outcomes()[self.index]
+        if isinstance(got, Exception):
+            raise got
+        return got
+
+
+#: Chunks per worker in each batch :func:`process_pool` analyses: chains differ ~400x in size (an index's
+#: 20,000 contracts, a small stock's 50), so more chunks than workers keep every worker busy to the batch's end.
+CHUNKS_PER_WORKER = 4
+
+
 @contextmanager
-def process_pool(workers: int) -> Iterator[Callable[[c.ChainInput, Conventions], _Result]]:
+def process_pool(workers: int, batch: int = 1) -> Iterator[Callable[[c.ChainInput, Conventions], _Result]]:
     """An ``analyse`` step for :func:`run` that spreads the pure analysis over ``workers`` processes
-    (:func:`gex_service.pool.spawned_pool`: spawned, Ctrl-C left to the command, none outlives it). Results
-    are the same bytes as inline: the analysis is deterministic."""
+    (:func:`gex_service.pool.spawned_pool`: spawned, Ctrl-C left to the command, none outlives it), in chunks
+    (:class:`GroupedAnalysis`) of about ``batch / (workers x CHUNKS_PER_WORKER)`` chains. Results are the same
+    rows as inline: the analysis is deterministic."""
     with spawned_pool(workers) as pool:
-        yield lambda chain, conventions: pool.submit(c.compute_chain, chain, conventions)
+        yield GroupedAnalysis(-(-batch // (workers * CHUNKS_PER_WORKER)),
+                              lambda items: pool.submit(mart_batch.analyse_packed, items))
 
 
 #: Most snapshots read and written per transaction by :func:`compute` (memory is that many chains at once,
@@ -392,6 +465,15 @@ def compute(
             return rows
 
     batch = batch or batch_for(len(jobs))
+    with _fewer_checkpoints(con):
+        return _run_on(con, jobs, read_many, write_many, flow=flow, workers=workers, batch=batch,
+                       on_outcome=on_outcome, should_stop=should_stop)
+
+
+def _run_on(con: duckdb.DuckDBPyConnection, jobs: list[Job], read_many: ReadMany, write_many: WriteMany, *, flow: str,
+            workers: int, batch: int, on_outcome: Callable[[SessionOutcome], None] | None,
+            should_stop: Callable[[], bool] | None) -> list[SessionOutcome]:
+    """:func:`compute`'s run: inline, or over a process pool (see there)."""
     if workers <= 1:
         return run(jobs, read_many=read_many, write_many=write_many, flow=flow, batch=batch,
                    on_outcome=on_outcome, should_stop=should_stop)
@@ -403,7 +485,7 @@ def compute(
             on_outcome(outcome)
 
     try:
-        with process_pool(workers) as analyse, _single_threaded(con):
+        with process_pool(workers, batch) as analyse, _single_threaded(con):
             return run(jobs, read_many=read_many, write_many=write_many, analyse=analyse, flow=flow, batch=batch,
                        on_outcome=record, should_stop=should_stop)
     except BrokenProcessPool as exc:
@@ -418,9 +500,60 @@ def _single_threaded(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
     on them and only competes with the workers. Measured on a 5,000-underlying session (this function with 2
     workers, 2 cores, 2 runs each in the order default, one, one, default): 77.6 and 81.2 s against 84.8 and 94.8 s
     with DuckDB's default of one thread per core; the same rows (``docs/performance.md``)."""
-    (threads,), = con.execute("SELECT current_setting('threads')").fetchall()
-    restore = f"SET threads = {int(threads)}"
-    con.execute("SET threads = 1")
+    with _setting(con, "threads", "1"):
+        yield
+
+
+#: The most WAL DuckDB gathers before it checkpoints while :func:`compute` writes (DuckDB's default: 16 MiB), MiB.
+WRITER_CHECKPOINT_MAX_MIB = 256
+#: ... and at most this share of the connection's ``memory_limit``: committed rows wait in memory for the
+#: checkpoint, and DuckDB fails a ``COMMIT`` that would exceed the limit (seen: 256 MiB under ``gex compute``'s
+#: default 512 MB failed the 5,000-underlying session's commits; 64 MiB passed).
+WRITER_CHECKPOINT_MEMORY_SHARE = 1 / 8
+
+
+@contextmanager
+def _fewer_checkpoints(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """DuckDB's checkpoint threshold raised while a run writes (:func:`checkpoint_threshold_mib`), its setting
+    restored after (a database-wide setting: the run holds the warehouse for writing alone).
+
+    Why: with the default threshold every batch's commit of a whole-market run also checkpoints (a batch's marts
+    are more than 16 MiB of WAL), rewriting each table's last, partly filled row group each time. Measured on the
+    1,000-underlying session (20 batches, 2 workers, 2 cores): the commits took 7.5 and 6.5 s with 16 MiB against
+    3.4 and 3.2 s with 256 MiB (plus ~0.9 s for the one checkpoint at the end); the writer process's CPU 15.0 s
+    with 16 MiB against 13.1 s with 64 MiB. Crash safety is DuckDB's WAL either way: a commit is durable when it
+    returns."""
+    mib = checkpoint_threshold_mib(con)
+    if mib <= 16:
+        yield
+        return
+    with _setting(con, "checkpoint_threshold", f"{mib}MiB"):
+        yield
+
+
+_SIZE = re.compile(r"^\s*([0-9.]+)\s*(bytes|[KMGTP]i?B)\s*$", re.IGNORECASE)
+_UNIT = {"bytes": 1, "kb": 1e3, "mb": 1e6, "gb": 1e9, "tb": 1e12, "pb": 1e15,
+         "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40, "pib": 2**50}
+
+
+def checkpoint_threshold_mib(con: duckdb.DuckDBPyConnection) -> int:
+    """The checkpoint threshold for a run on ``con``, MiB: :data:`WRITER_CHECKPOINT_MAX_MIB`, at most
+    :data:`WRITER_CHECKPOINT_MEMORY_SHARE` of its ``memory_limit`` (16, DuckDB's default, when the limit is
+    unreadable)."""
+    (limit,), = con.execute("SELECT current_setting('memory_limit')").fetchall()
+    match = _SIZE.match(str(limit))
+    if match is None:
+        return 16
+    limit_bytes = float(match.group(1)) * _UNIT[match.group(2).lower()]
+    return max(16, min(WRITER_CHECKPOINT_MAX_MIB, int(limit_bytes * WRITER_CHECKPOINT_MEMORY_SHARE / 2**20)))
+
+
+@contextmanager
+def _setting(con: duckdb.DuckDBPyConnection, name: str, value: str) -> Iterator[None]:
+    """DuckDB setting ``name`` (a constant of this module, never data) at ``value`` while the block runs."""
+    (old,), = con.execute("SELECT current_setting($name)", {"name": name}).fetchall()
+    restore = f"SET {name} = '{old}'"
+    con.execute(f"SET {name} = '{value}'")
     try:
         yield
     except BaseException:

@@ -20,6 +20,7 @@ from gex.advisor import HEDGE_ADVICE_SCHEMA, advice_records
 from gex.advisor.inputs import CostModel
 
 from gex_warehouse.compute import DAILY_REGIME
+from gex_warehouse.connect import rollback
 
 
 @dataclass(frozen=True)
@@ -127,6 +128,6 @@ def refresh_hedge_advice(con: duckdb.DuckDBPyConnection, keys: Iterable[tuple[st
             con.from_arrow(advice.select(columns).rechunk().to_arrow()).insert_into("mart.hedge_advice")
         con.execute("COMMIT")
     except BaseException:
-        con.execute("ROLLBACK")
+        rollback(con)
         raise
     return advice.height

@@ -30,6 +30,7 @@ from gex.chain import CHAIN_COLUMNS, ChainSnapshot, conform
 from gex.conventions import Conventions
 from gex.expected_move import expected_move_table
 
+from gex_warehouse.connect import rollback
 from gex_warehouse.early_exercise_marts import early_exercise_frames
 from gex_warehouse.expiry_marts import expiry_mart_frames
 from gex_warehouse.load import pause_for_tests
@@ -578,7 +579,7 @@ def write_marts(con: duckdb.DuckDBPyConnection, frames: MartFrames) -> int:
                     "AND preset = ?", key)
         con.execute("COMMIT")
     except BaseException:
-        con.execute("ROLLBACK")
+        rollback(con)
         raise
     return frames.rows
 
@@ -637,7 +638,7 @@ def write_results(con: duckdb.DuckDBPyConnection, results: list[tuple[MartFrames
         _insert_runs(con, [run for _, run in results])
         con.execute("COMMIT")
     except BaseException:
-        con.execute("ROLLBACK")
+        rollback(con)
         raise
     return [f.rows if f is not None else 0 for f, _ in results]
 

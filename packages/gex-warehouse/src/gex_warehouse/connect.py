@@ -228,6 +228,16 @@ def _open(target: Path, *, read_only: bool, migrate: bool, memory_limit: str | N
     return con
 
 
+def rollback(con: duckdb.DuckDBPyConnection) -> None:
+    """``ROLLBACK`` the transaction a failed block opened, for its ``except`` clause: none open is no error. A
+    ``COMMIT`` that failed (out of memory, disk full) has already ended the transaction; a second error from the
+    rollback would hide the one that says what went wrong."""
+    try:
+        con.execute("ROLLBACK")
+    except duckdb.Error:
+        pass
+
+
 def storage_version(con: duckdb.DuckDBPyConnection) -> str:
     """Storage format of the connection's database file, e.g. ``"v1.4.0+"``."""
     row = con.execute(

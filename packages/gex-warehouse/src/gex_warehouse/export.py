@@ -55,6 +55,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from gex_warehouse.config import warehouse_path
+from gex_warehouse.connect import rollback
 from gex_warehouse.export_plan import EXPORT_LAYOUT as EXPORT_LAYOUT  # re-exported
 from gex_warehouse.export_plan import ExportPlan, plan_export, view_inputs
 from gex_warehouse.paths import UnsafePathError as UnsafePathError  # re-exported: callers catch it from here
@@ -300,7 +301,7 @@ def export(
             con.unregister("_export_state_rows")
         con.execute("COMMIT")
     except BaseException:
-        con.execute("ROLLBACK")
+        rollback(con)
         raise
     return ExportResult(out, tuple(views), plan.pairs, files, rows, tuple(days))
 

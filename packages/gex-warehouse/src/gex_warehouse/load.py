@@ -45,6 +45,7 @@ from gex_sources import ChainBatch
 
 from gex_warehouse import sources
 from gex_warehouse.config import ENV_TEST_SLEEP, STREAMING_INGEST_MEMORY
+from gex_warehouse.connect import rollback
 from gex_warehouse.validate import EXPIRED, Validated, validate, validate_reference
 
 #: Progress callback: (what is happening, contract records processed so far in this file).
@@ -632,10 +633,7 @@ def ingest_file(
             _manifest_row(con, result, sha256=sha256, size=size, started=started)
             con.execute("COMMIT")
         except BaseException:
-            try:
-                con.execute("ROLLBACK")
-            except duckdb.Error:  # a failed COMMIT has already rolled back: keep the original error
-                pass
+            rollback(con)  # a failed COMMIT has already rolled back: keep the original error
             raise
     except sources.SourceError as exc:
         result = LoadResult(file, "failed", load_id=load_id, format=result.format, kind=result.kind, message=str(exc))

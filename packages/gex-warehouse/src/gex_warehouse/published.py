@@ -41,7 +41,7 @@ import pyarrow as pa
 
 from gex_warehouse.compute import code_version
 from gex_warehouse.config import STORAGE_VERSION, warehouse_path
-from gex_warehouse.connect import WarehouseError, WarehouseLockedError, check_warehouse_file
+from gex_warehouse.connect import WarehouseError, WarehouseLockedError, check_warehouse_file, rollback
 from gex_warehouse.export import PARTITION_COLUMN, exports_path, published_views
 from gex_warehouse.export_plan import ExportPlan, plan_export, view_inputs
 from gex_warehouse.readonly import open_sandboxed
@@ -298,7 +298,7 @@ def _every_preset_in_one_transaction(cur: duckdb.DuckDBPyConnection) -> Iterator
         yield
         cur.execute("COMMIT")
     except BaseException:
-        cur.execute("ROLLBACK")
+        rollback(cur)
         raise
     finally:
         cur.execute("RESET VARIABLE preset")
