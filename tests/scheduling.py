@@ -58,6 +58,7 @@ COST_S: dict[str, float] = {  # measured 2026-12-06, `-n 2 --durations=0` on 2 c
     "tests/flows/test_serve.py": 72.0,
     "tests/report/test_intraday_serve.py": 59.0,
     "tests/fetch/test_end_to_end.py": 51.0,
+    "tests/warehouse/test_market_batches.py": 60.0,  # 2026-12-07: ~40 s alone with -n 2 after the packing tests
     "tests/warehouse/test_upgrade_history.py": 48.0,
     "tests/warehouse/test_compute.py": 46.0,
     "tests/cli/test_intraday_cli.py": 45.0,

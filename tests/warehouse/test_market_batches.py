@@ -412,12 +412,12 @@ def inline_pool(monkeypatch):
 def test_gex_compute_in_chunks_spanning_batches_writes_the_marts_of_one_process(universe, tmp_path, inline_pool):
     inline = _copy(universe, tmp_path / "inline", "gex.duckdb")
     chunked = _copy(universe, tmp_path / "chunked", "gex.duckdb")
-    _batched(inline, ["native", "perfiliev"], workers=1)
-    # 24 jobs in batches of 9 (9, 9, 6); chunks of ceil(9 / (2 workers x 4)) = 2: a batch's last chain waits in
-    # the buffer and goes with the next batch's first, the last one is sent when waited on
-    got = _batched(chunked, ["native", "perfiliev"], workers=2, batch=9)
-    assert {o.status for o in got} == {"ok"} and len(got) == 24
-    assert inline_pool == [2] * 12
+    _batched(inline, ["native"], workers=1)
+    # 12 jobs in batches of 9 and 3; chunks of ceil(9 / (2 workers x 4)) = 2: the first batch's last chain waits
+    # in the buffer and goes with the second batch's first
+    got = _batched(chunked, ["native"], workers=2, batch=9)
+    assert {o.status for o in got} == {"ok"} and len(got) == 12
+    assert inline_pool == [2] * 6
     assert _marts(chunked) == _marts(inline)
 
 
