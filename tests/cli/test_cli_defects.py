@@ -50,6 +50,20 @@ def test_an_existing_file_that_is_not_duckdb_is_refused_and_left_alone(tmp_path,
             connect(path, read_only=read_only)
 
 
+def test_a_warehouse_named_like_a_schema_is_refused_in_one_line(tmp_path):
+    """DuckDB names the database after its file: ``raw.duckdb`` made ``raw.chain_snapshots`` ambiguous and the
+    first migration failed as an internal error. ``main`` and other names work."""
+    path = tmp_path / "raw.duckdb"
+    message = one_line(gex("ingest", str(tmp_path / "none.csv"), "-w", str(path)), 1)
+    assert "'raw' is also the name of one of the warehouse's schemas" in message and "gex.duckdb" in message
+    assert not path.exists()
+    for name in ("core.duckdb", "MART.duckdb", "meta"):
+        for read_only in (False, True):
+            with pytest.raises(WarehouseError, match="give another name"):
+                connect(tmp_path / name, read_only=read_only)
+    connect(tmp_path / "main.duckdb").close()  # not a schema of ours: fine
+
+
 def test_a_folder_or_a_path_under_a_file_is_refused(tmp_path):
     landing = tmp_path / "rates.csv"
     landing.write_text("date,tenor_days,rate\n2025-01-02,30,0.04\n")

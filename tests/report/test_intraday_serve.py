@@ -208,8 +208,12 @@ def test_report_intraday_writes_the_static_page(published, tmp_path):
 
 def test_report_serve_answers_then_ctrl_c_exits_130_quietly(published):
     warehouse, _, _ = published
+    # a terminal's shell starts a foreground job with Ctrl-C at its default disposition; a test process started
+    # in the background by a non-interactive shell has SIGINT ignored, which its children inherit (and Python
+    # then never raises KeyboardInterrupt): the child gets the default, as in tests/cli/test_replay_cli.py
     process = subprocess.Popen([sys.executable, "-m", "gex_cli", "report", "--serve", "--port", "0", "-w", str(warehouse)],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         line = process.stderr.readline()
         url = re.search(r"http://127\.0\.0\.1:\d+/", line)

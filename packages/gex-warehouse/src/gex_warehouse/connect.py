@@ -94,9 +94,16 @@ def _looks_like(head: bytes) -> str:
     return "CSV" if "," in sample or "\t" in sample else "text"
 
 
+#: File names (without the extension, any case) a warehouse cannot have: DuckDB names the database after the file,
+#: and a database named like one of the warehouse's schemas makes ``raw.chain_snapshots`` ambiguous (the
+#: migrations fail with "Ambiguous reference to catalog or schema").
+CLASHING_FILE_NAMES = frozenset({"raw", "core", "mart", "meta"})
+
+
 def check_warehouse_file(path: Path) -> None:
     """Refuse a ``path`` that exists and is not a DuckDB database (DuckDB would open some files, e.g. a CSV,
-    as an in-memory database that persists nothing), or whose folder is not a folder.
+    as an in-memory database that persists nothing), whose folder is not a folder, or whose name clashes with a
+    schema (:data:`CLASHING_FILE_NAMES`).
 
     An empty file is accepted: DuckDB initialises it as a new database.
 
@@ -105,6 +112,10 @@ def check_warehouse_file(path: Path) -> None:
     WarehouseError
         One line naming the path and what to give instead.
     """
+    if path.stem.lower() in CLASHING_FILE_NAMES:
+        raise WarehouseError(f"cannot use the warehouse {path}: DuckDB names a database after its file, and "
+                             f"{path.stem!r} is also the name of one of the warehouse's schemas, which makes every "
+                             f"query of it ambiguous; give another name, e.g. {path.with_name('gex.duckdb')}")
     for parent in path.parents:
         if parent.exists():
             if not parent.is_dir():
