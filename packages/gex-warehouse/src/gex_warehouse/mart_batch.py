@@ -36,17 +36,9 @@ def slim(frames: MartFrames, empties: dict[tuple[str, tuple], pl.DataFrame] | No
     The per-contract frame alone is ~90% of a chain's pickled result (2.5 MB of 2.7 MB for a 6,000-contract
     chain). ``empties``: a cache shared by the snapshots of one payload, so that equal empty frames are one
     object, which pickle then writes once (a chunk's analyses share their schemas)."""
+    shared = {} if empties is None else empties
     analysis = frames.analysis
-    cleared: dict[str, pl.DataFrame] = {}
-    for name in ANALYSIS_FRAMES:
-        frame: pl.DataFrame = getattr(analysis, name)
-        key = (name, tuple(frame.schema.items()))
-        empty = empties.get(key) if empties is not None else None
-        if empty is None:
-            empty = frame.clear()
-            if empties is not None:
-                empties[key] = empty
-        cleared[name] = empty
+    cleared = {name: _empty_like(getattr(analysis, name), name, shared) for name in ANALYSIS_FRAMES}
     return dataclasses.replace(frames, analysis=dataclasses.replace(analysis, **cleared))
 
 
@@ -86,8 +78,9 @@ def pack(outcomes: Sequence[Outcome]) -> PackedMarts:
     return PackedMarts(packed, tuple(heights), tuple(heads))
 
 
-def _empty_like(frame: pl.DataFrame, table: str, empties: dict[tuple[str, tuple], pl.DataFrame]) -> pl.DataFrame:
-    key = (table, tuple(frame.schema.items()))
+def _empty_like(frame: pl.DataFrame, name: str, empties: dict[tuple[str, tuple], pl.DataFrame]) -> pl.DataFrame:
+    """``frame`` without rows, one object per (``name``, schema) in ``empties``."""
+    key = (name, tuple(frame.schema.items()))
     empty = empties.get(key)
     if empty is None:
         empty = empties[key] = frame.clear()
@@ -99,7 +92,7 @@ def unpack(packed: PackedMarts) -> list[Outcome]:
     offsets = dict.fromkeys(MART_TABLES, 0)
     out: list[Outcome] = []
     for head, heights in zip(packed.heads, packed.heights):
-        if heights is None or isinstance(head, Exception):
+        if isinstance(head, Exception) or heights is None:
             out.append(head)
             continue
         sliced = {}
@@ -110,18 +103,14 @@ def unpack(packed: PackedMarts) -> list[Outcome]:
     return out
 
 
-def analyse_chunk(items: Sequence[tuple[ChainInput, Conventions]]) -> list[Outcome]:
-    """Pure: each chain's :func:`slim` marts (:func:`~gex_warehouse.compute.compute_chain`), in ``items``
-    order; a chain whose data cannot be analysed gives its ``ValueError``/``KeyError`` in its place."""
+def analyse_packed(items: Sequence[tuple[ChainInput, Conventions]]) -> PackedMarts:
+    """Pure: each chain's marts (:func:`~gex_warehouse.compute.compute_chain`), in ``items`` order, as one
+    :class:`PackedMarts` (what a worker sends back); a chain whose data cannot be analysed gives its
+    ``ValueError``/``KeyError`` in its place (:func:`pack` slims the others)."""
     out: list[Outcome] = []
     for chain, conventions in items:
         try:
-            out.append(slim(compute_chain(chain, conventions)))
+            out.append(compute_chain(chain, conventions))
         except (ValueError, KeyError) as exc:
             out.append(exc)
-    return out
-
-
-def analyse_packed(items: Sequence[tuple[ChainInput, Conventions]]) -> PackedMarts:
-    """Pure: :func:`analyse_chunk` as one :class:`PackedMarts` (what a worker sends back)."""
-    return pack(analyse_chunk(items))
+    return pack(out)
