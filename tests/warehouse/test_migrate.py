@@ -139,3 +139,59 @@ def test_write_marts_refuses_rows_whose_columns_differ_from_the_table(con):
     with pytest.raises(c.MartShapeError, match="mart.gex_by_dte.*new_key"):
         c.write_marts(con, frames)
     assert rows(con, "SELECT count(*) FROM mart.regime_daily") == [(0,)]  # nothing half-written
+
+
+def test_every_mart_table_has_its_key_not_null_and_only_regime_daily_an_index(con):
+    """Migration 0010: the detail marts keep their keys (gex_warehouse.compute.MART_KEYS, NOT NULL) without a
+    PRIMARY KEY index; mart.regime_daily, one row per snapshot, keeps its index."""
+    from gex_warehouse import compute as c
+
+    assert set(c.MART_KEYS) == set(c.MART_TABLES)
+    indexed = {f"mart.{t}": cols for t, cols in rows(
+        con, "SELECT table_name, constraint_column_names FROM duckdb_constraints() "
+             "WHERE schema_name = 'mart' AND constraint_type = 'PRIMARY KEY'")}
+    assert {t for t in c.MART_TABLES if t in indexed} == {"mart.regime_daily"}
+    assert indexed["mart.regime_daily"] == ["session", "underlying", "valuation_ts", "preset"]
+    for table, key in c.MART_KEYS.items():
+        schema, name = table.split(".")
+        nullable = dict(rows(con, "SELECT column_name, is_nullable FROM duckdb_columns() "
+                                  "WHERE schema_name = ? AND table_name = ?", [schema, name]))
+        assert {k: nullable[k] for k in key} == {k: False for k in key}, table
+
+
+@pytest.mark.parametrize("table", ["mart.gex_profile_by_expiries", "mart.gex_by_strike", "mart.regime_daily"])
+def test_rows_repeating_a_mart_key_are_refused_before_anything_is_written(con, table):
+    import dataclasses
+
+    from gex_warehouse import compute as c
+
+    from tests.warehouse.helpers import snapshot
+
+    frames = c.compute_session(snapshot(), NATIVE, 0.0)
+    attribute = table.split(".", 1)[1]
+    frame = getattr(frames, attribute)
+    doubled = dataclasses.replace(frames, **{attribute: frame.vstack(frame.tail(1))})
+    with pytest.raises(c.MartKeyError, match=f"{table}: 2 computed rows share their key with another row, e.g. "
+                                             "session=.*; nothing was written"):
+        c.write_marts(con, doubled)
+    assert rows(con, "SELECT count(*) FROM mart.regime_daily") == [(0,)]
+    c.write_marts(con, frames)  # the same snapshot without the repeat writes, and again: replaced, not doubled
+    c.write_marts(con, frames)
+    assert rows(con, f"SELECT count(*) FROM {table}") == [(frame.height,)]
+
+
+def test_a_batch_holding_one_snapshot_twice_is_refused_whole(con):
+    """The batch path (write_results) checks the rows of every table of the batch together."""
+    import datetime as dt
+
+    from gex_warehouse import compute as c
+
+    from tests.warehouse.helpers import snapshot
+
+    frames = c.compute_session(snapshot(), NATIVE, 0.0)
+    now = dt.datetime(2025, 1, 3, 22, tzinfo=dt.timezone.utc)
+    run = c.RunRecord("compute", frames.underlying, frames.session, 1, frames.rows, "ok", now, now, "native")
+    with pytest.raises(c.MartKeyError, match="mart.gex_by_strike: .* share their key"):
+        c.write_results(con, [(frames, run), (frames, run)])
+    assert rows(con, "SELECT (SELECT count(*) FROM mart.regime_daily), (SELECT count(*) FROM mart.runs)") == [(0, 0)]
+    assert c.write_results(con, [(frames, run)]) == [frames.rows]

@@ -49,6 +49,23 @@ MART_TABLES = (
     "mart.expected_move",
     "mart.early_exercise",
 )
+#: Each mart table's key: the snapshot (session, underlying, valuation_ts, preset) and what identifies a row in it.
+#: Only ``mart.regime_daily`` keeps it as a PRIMARY KEY; the detail tables dropped theirs (migration 0010: DuckDB's
+#: ART indexes were ~3/4 of the file), so :func:`check_unique_keys` checks every write against these instead.
+SNAPSHOT_KEY = ("session", "underlying", "valuation_ts", "preset")
+MART_KEYS: dict[str, tuple[str, ...]] = {
+    "mart.gex_by_strike": (*SNAPSHOT_KEY, "strike"),
+    "mart.gex_by_strike_root": (*SNAPSHOT_KEY, "root", "strike"),
+    "mart.gex_by_expiry": (*SNAPSHOT_KEY, "expiration", "settlement"),
+    "mart.gex_by_dte": (*SNAPSHOT_KEY, "dte_bucket"),
+    "mart.gex_profile": (*SNAPSHOT_KEY, "spot_level"),
+    "mart.flip_crossings": (*SNAPSHOT_KEY, "crossing"),
+    "mart.regime_daily": SNAPSHOT_KEY,
+    "mart.expiry_views": (*SNAPSHOT_KEY, "expiries"),
+    "mart.gex_profile_by_expiries": (*SNAPSHOT_KEY, "expiries", "spot_level"),
+    "mart.expected_move": (*SNAPSHOT_KEY, "method", "target_date", "settlement"),
+    "mart.early_exercise": (*SNAPSHOT_KEY, "symbol"),
+}
 #: The daily regime rows as a subquery: ``mart.regime_daily`` restricted to ``core.daily_snapshot`` (one row per
 #: underlying, session, preset: the end-of-day snapshot, else the latest intraday one). Everything daily reads it.
 DAILY_REGIME = (
@@ -552,6 +569,28 @@ def _check_shape(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame
     return columns
 
 
+class MartKeyError(RuntimeError):
+    """Rows about to be written repeat a key of their mart table (:data:`MART_KEYS`): a bug in the compute, caught
+    before anything is written (the detail tables have no PRIMARY KEY to refuse them)."""
+
+
+def check_unique_keys(table: str, rows: pl.DataFrame) -> None:
+    """Raise :class:`MartKeyError` when two of ``rows`` (rows of ``table``) share a key of :data:`MART_KEYS`.
+
+    Nulls compare equal here (a null key column is itself refused by the table's NOT NULL). Cost: the distinct
+    hashes of the keys (~20 ms for the 250,000 ``mart.gex_profile_by_expiries`` rows of a 250-underlying batch,
+    against ~30-70 ms for an exact duplicate test); the exact test runs only when two hashes are equal."""
+    key = list(MART_KEYS[table])
+    if rows.height < 2 or rows.select(pl.struct(key).hash().n_unique()).item() == rows.height:
+        return
+    repeated = rows.select(key).filter(pl.struct(key).is_duplicated())
+    if not repeated.height:  # equal hashes of different keys
+        return
+    first = repeated.row(0, named=True)
+    raise MartKeyError(f"{table}: {repeated.height} computed rows share their key with another row, e.g. "
+                       f"{', '.join(f'{k}={v}' for k, v in first.items())}; nothing was written")
+
+
 def write_marts(con: duckdb.DuckDBPyConnection, frames: MartFrames) -> int:
     """Replace the snapshot (``frames.underlying``, ``frames.session``, ``frames.valuation_ts``,
     ``frames.preset``) in every mart table, in one transaction, and clear its ``mart.pending_recompute`` row.
@@ -566,6 +605,8 @@ def write_marts(con: duckdb.DuckDBPyConnection, frames: MartFrames) -> int:
     """
     key = [frames.session, frames.underlying, frames.valuation_ts, frames.preset]
     shapes = {table: _check_shape(con, table, frame) for table, frame in frames.tables().items()}
+    for table, frame in frames.tables().items():
+        check_unique_keys(table, frame)
     con.execute("BEGIN TRANSACTION")
     try:
         for table, frame in frames.tables().items():
@@ -597,6 +638,8 @@ def write_results(con: duckdb.DuckDBPyConnection, results: list[tuple[MartFrames
     ------
     MartShapeError
         When a frame's columns and its table's differ (nothing is written).
+    MartKeyError
+        When the batch's rows of a table repeat a key (nothing is written).
     """
     computed = [f for f, _ in results if f is not None]
     by_table: dict[str, list[pl.DataFrame]] = {t: [] for t in MART_TABLES}
@@ -604,6 +647,16 @@ def write_results(con: duckdb.DuckDBPyConnection, results: list[tuple[MartFrames
         for table, frame in frames.tables().items():
             by_table[table].append(frame)
     shapes = {table: _check_shape(con, table, frames[0]) for table, frames in by_table.items() if frames}
+    batch_rows: dict[str, pl.DataFrame | None] = {}
+    for table in MART_TABLES:
+        frames = [f for f in by_table[table] if f.height]
+        # every frame of a table comes from compute_session with the same columns: one select after the concat
+        # (a select per frame was ~500 polars queries per batch); rechunked because DuckDB scans an Arrow table
+        # batch by batch: 250 one-chain chunks took ~70 ms a table, one ~5 ms
+        rows = pl.concat(frames, how="vertical_relaxed").select(shapes[table]).rechunk() if frames else None
+        if rows is not None:
+            check_unique_keys(table, rows)
+        batch_rows[table] = rows
     keys = pl.DataFrame(
         [(f.session, f.underlying, f.valuation_ts, f.preset) for f in computed],
         schema={"session": pl.Date, "underlying": pl.String, "valuation_ts": pl.Datetime("us", "UTC"), "preset": pl.String},
@@ -625,12 +678,8 @@ def write_results(con: duckdb.DuckDBPyConnection, results: list[tuple[MartFrames
                             "AND t.underlying = k.underlying AND t.valuation_ts = k.valuation_ts AND t.preset = k.preset")
                 if i == 0:
                     pause_for_tests()  # test hook (unset in normal use): lets a test kill the job mid-transaction
-                frames = [f for f in by_table[table] if f.height]
-                if frames:
-                    # every frame of a table comes from compute_session with the same columns: one select after
-                    # the concat (a select per frame was ~500 polars queries per batch); rechunked because DuckDB
-                    # scans an Arrow table batch by batch: 250 one-chain chunks took ~70 ms a table, one ~5 ms
-                    rows = pl.concat(frames, how="vertical_relaxed").select(shapes[table]).rechunk()
+                rows = batch_rows[table]
+                if rows is not None:
                     con.from_arrow(rows.to_arrow()).insert_into(table)
             con.execute("DELETE FROM mart.pending_recompute AS t USING _write_keys AS k WHERE t.session = k.session "
                         "AND t.underlying = k.underlying AND t.valuation_ts = k.valuation_ts AND t.preset = k.preset")
