@@ -64,6 +64,27 @@ def test_a_warehouse_named_like_a_schema_is_refused_in_one_line(tmp_path):
     connect(tmp_path / "main.duckdb").close()  # not a schema of ours: fine
 
 
+def test_a_warehouse_upgraded_by_a_newer_version_is_one_line_not_an_internal_error(tmp_path):
+    """A warehouse a newer gex migrated (another machine, a rolled-back install) was reported as "internal error:
+    MigrationError ... (this is a bug)", exit 3. It is the user's situation to fix: one line, exit 1, the warehouse
+    left as it was."""
+    from gex_warehouse.migrate import MigrationError
+
+    path = tmp_path / "gex.duckdb"
+    connect(path).close()
+    con = duckdb.connect(str(path))
+    con.execute("INSERT INTO meta.schema_migrations VALUES (9999, 'migrations/9999_from_the_future.sql', 'abc', now())")
+    con.close()
+    before = path.read_bytes()
+    for args in (["compute", "--all"], ["ingest", str(tmp_path / "none.csv")]):
+        message = one_line(gex(*args, "-w", str(path)), 1)
+        assert "cannot open the warehouse" in message and "has migration 9999" in message, message
+        assert "use that version (or newer)" in message and "internal error" not in message
+    with pytest.raises(MigrationError):  # still the MigrationError it was, for library callers
+        connect(path)
+    assert path.read_bytes() == before
+
+
 def test_a_folder_or_a_path_under_a_file_is_refused(tmp_path):
     landing = tmp_path / "rates.csv"
     landing.write_text("date,tenor_days,rate\n2025-01-02,30,0.04\n")

@@ -16,10 +16,17 @@ from pathlib import Path
 import duckdb
 
 from gex_warehouse.config import STORAGE_VERSION, warehouse_path
+from gex_warehouse.migrate import MigrationError
 
 
 class WarehouseError(RuntimeError):
     """The warehouse cannot be opened or used (message is meant for people, no traceback needed)."""
+
+
+class WarehouseUpgradeError(WarehouseError, MigrationError):
+    """A writer's open could not bring the warehouse to this version's schema: it was upgraded by a newer version,
+    an applied migration file changed, or a migration failed (and was rolled back). Both a :class:`WarehouseError`
+    (commands report it in one line, exit 1) and the :class:`~gex_warehouse.migrate.MigrationError` it wraps."""
 
 
 class WarehouseLockedError(WarehouseError):
@@ -233,6 +240,9 @@ def _open(target: Path, *, read_only: bool, migrate: bool, memory_limit: str | N
 
         try:
             apply_migrations(con)
+        except MigrationError as exc:
+            con.close()
+            raise WarehouseUpgradeError(f"cannot open the warehouse {target} for writing: {exc}") from None
         except BaseException:
             con.close()
             raise
