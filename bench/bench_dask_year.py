@@ -518,14 +518,12 @@ def render_size(m: dict[str, Any]) -> None:
         f"({market / MARKET_UNDERLYINGS:,.0f} contracts on average against {contracts_session / s2['jobs']:,.0f} here), "
         f"so the last column (the marts and exports scaled by chains, x{by_chain:.2f}) bounds the year from above.",
         "",
-        *([f"Parquet files: {s2['export_files']:,} after {len(steps)} session(s) ({s2['export_files'] / len(steps) / s2['jobs']:.0f} "
-           f"per chain and session: one per published view and (underlying, session) partition), i.e. ~"
-           f"{s2['export_files'] / len(steps) / s2['jobs'] * MARKET_UNDERLYINGS:,.0f} per whole-market session and "
-           f"{s2['export_files'] / len(steps) / s2['jobs'] * MARKET_UNDERLYINGS * YEAR / 1e6:,.0f} million a year: at "
-           "that count the file system's per-file cost, not the bytes, is the limit (coarser partitions would be "
-           "needed at market scale).", ""] if "export_files" in s2 else []),
-        "The published snapshot holds the same published rows as the exports (one DuckDB file, rebuilt on each "
-        f"publish; {mb(s2['snapshot'])} after {len(steps)} session(s) here), so it grows like the exports. Not measured: "
+        *([f"Parquet files: {s2['export_files']:,} after {len(steps)} session(s): one per published view and session "
+           f"(`underlying` a column), so {s2['export_files'] / len(steps):,.0f} per session whatever the number of "
+           f"underlyings, ~{s2['export_files'] / len(steps) * YEAR:,.0f} a year.", ""] if "export_files" in s2 else []),
+        "The published snapshot holds the same published rows as the exports (one DuckDB file, refreshed "
+        f"incrementally on each publish; {mb(s2['snapshot'])} after {len(steps)} session(s) here), so it grows like the "
+        "exports. Not measured: "
         "intraday snapshots (each kept snapshot of a chain adds about a session's raw and mart rows of that chain) "
         "and extra presets (each adds the marts' share again).",
     ]

@@ -206,26 +206,29 @@ def test_report_intraday_writes_the_static_page(published, tmp_path):
     assert bad.returncode == 2 and bad.stderr.startswith("gex: error: unknown --preset")
 
 
-def test_report_serve_answers_then_ctrl_c_exits_130_quietly(published):
+@pytest.mark.parametrize(("signum", "inherited", "code"), [
+    (signal.SIGINT, signal.SIG_IGN, 130),  # a background job of a script, some test runners: SIGINT ignored
+    (signal.SIGTERM, signal.SIG_DFL, 143),
+], ids=["ctrl-c-with-sigint-ignored-before", "sigterm"])
+def test_report_serve_answers_then_a_signal_stops_it_quietly(published, signum, inherited, code):
+    """The server installs its own SIGINT and SIGTERM handlers: with SIGINT inherited as ignored, Ctrl-C never
+    stopped it (Python leaves an ignored SIGINT ignored); SIGTERM ended it without closing the socket."""
     warehouse, _, _ = published
-    # a terminal's shell starts a foreground job with Ctrl-C at its default disposition; a test process started
-    # in the background by a non-interactive shell has SIGINT ignored, which its children inherit (and Python
-    # then never raises KeyboardInterrupt): the child gets the default, as in tests/cli/test_replay_cli.py
     process = subprocess.Popen([sys.executable, "-m", "gex_cli", "report", "--serve", "--port", "0", "-w", str(warehouse)],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, inherited))
     try:
         line = process.stderr.readline()
         url = re.search(r"http://127\.0\.0\.1:\d+/", line)
         assert url, line
-        code, body = get(url[0] + "api/snapshots")
-        assert code == 200 and len(json.loads(body)["series"]["key"]) == 4
-        process.send_signal(signal.SIGINT)
+        code_, body = get(url[0] + "api/snapshots")
+        assert code_ == 200 and len(json.loads(body)["series"]["key"]) == 4
+        process.send_signal(signum)
         out, err = process.communicate(timeout=60)
     finally:
         if process.poll() is None:
             process.kill()
-    assert process.returncode == 130, err[-2000:]
+    assert process.returncode == code, err[-2000:]
     assert "Traceback" not in err and err.strip() == ""
 
 

@@ -7,14 +7,18 @@ published snapshot, views missing, nothing to show, ``--out`` not writable, the 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import errno
 import math
+import signal
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import typer
 
-from gex_cli.errors import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_USAGE
+from gex_cli.errors import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_TERMINATED, EXIT_USAGE
 from gex_cli.errors import fail as _fail
 from gex_cli.options import PRESET_NAMES
 
@@ -87,8 +91,40 @@ def serve(warehouse: Path | None, underlying: str | None, day: dt.date | None, p
     typer.echo(f"serving the live intraday page on {server.url} (daily report: {server.url}daily) from {target}; "
                "Ctrl-C stops", err=True)
     try:
-        server.serve_forever()
-    except KeyboardInterrupt:
+        with _stopped_by_signals():
+            server.serve_forever()
+    except _Stopped as stop:
+        raise typer.Exit(EXIT_TERMINATED if stop.signum == signal.SIGTERM else EXIT_INTERRUPTED) from None
+    except KeyboardInterrupt:  # Ctrl-C in a thread other than the main one (tests), where no handler is installed
         raise typer.Exit(EXIT_INTERRUPTED) from None
     finally:
         server.server_close()
+
+
+class _Stopped(Exception):
+    """SIGINT or SIGTERM reached ``gex report --serve`` (``signum``)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+@contextlib.contextmanager
+def _stopped_by_signals() -> Iterator[None]:
+    """SIGINT and SIGTERM raise :class:`_Stopped` while the block runs (exit 130 or 143, quietly), as the other long
+    commands handle them (:mod:`gex_cli.interrupts`). Installed explicitly, not left to Python's default: a process
+    started with SIGINT ignored (a background job of a script, some test runners) keeps it ignored otherwise, and
+    Ctrl-C never stopped the server; SIGTERM ended it without closing the socket."""
+    if threading.current_thread() is not threading.main_thread():  # signals reach the main thread only
+        yield
+        return
+
+    def stop(signum: int, frame: object) -> None:
+        raise _Stopped(signum)
+
+    previous = {s: signal.signal(s, stop) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
