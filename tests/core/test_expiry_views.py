@@ -380,3 +380,35 @@ def test_monthly_mask_equals_its_reference(rows, underlying, enum):
     fast, reference = monthly_mask(frame, underlying), monthly_mask_reference(frame, underlying)
     assert fast.dtype == reference.dtype == pl.Boolean
     assert fast.to_list() == reference.to_list()
+
+
+@pytest.mark.parametrize("unit", ["us", "ns", "ms"])
+@pytest.mark.parametrize("zone", ["UTC", "America/New_York"])
+def test_masks_from_arrays_equal_the_query_with_nulls_units_and_zones(unit, zone):
+    """FilterContext.masks compares the columns' physical values in numpy; masks_reference is the polars query it
+    replaced. Nulls never match, an instant exactly at the cutoff is 0-DTE, any unit and time zone compare alike,
+    and a frame other than the one the context came from gets its own monthly mask."""
+    from gex.expiry_views import FilterContext
+
+    valuation = dt.datetime(2025, 3, 20, 21, 0, tzinfo=dt.timezone.utc)  # Thursday close, before a monthly Friday
+    ctx_frame = pl.DataFrame({
+        "expiration": [dt.date(2025, 3, 21), dt.date(2025, 3, 21), dt.date(2025, 4, 17), None, dt.date(2025, 3, 28)],
+        "settlement": ["AM", "PM", "AM", "PM", "PM"],
+        "settlement_ts": [dt.datetime(2025, 3, 21, 13, 30), dt.datetime(2025, 3, 21, 20, 0), dt.datetime(2025, 4, 17, 13, 30),
+                          None, dt.datetime(2025, 3, 28, 20, 0)],
+        "root": ["SPX", "SPXW", "SPX", "SPXW", None],
+    }).with_columns(pl.col("settlement_ts").dt.replace_time_zone("UTC").dt.cast_time_unit(unit)
+                    .dt.convert_time_zone(zone))
+    ctx = FilterContext.of(ctx_frame, "SPX", valuation)
+    assert ctx.next_expiration == dt.date(2025, 3, 21) and ctx.next_monthly == dt.date(2025, 3, 21)
+    at_cutoff = ctx_frame.with_columns(settlement_ts=pl.lit(ctx.zero_dte_cutoff).dt.cast_time_unit(unit)
+                                       .dt.convert_time_zone(zone))
+    names = [n for n in EXPIRY_FILTERS if n != "all"]
+    for frame in (ctx_frame, ctx_frame.clone(), ctx_frame.reverse(), at_cutoff, ctx_frame.head(0)):
+        # the query compares only a UTC column with the UTC cutoff (another zone is a SchemaError there); the same
+        # instants in another zone give the same masks here
+        in_utc = frame.with_columns(pl.col("settlement_ts").dt.convert_time_zone("UTC"))
+        fast, plain = ctx.masks(frame, names), ctx.masks_reference(in_utc, names)
+        assert {k: v.tolist() for k, v in fast.items()} == {k: v.tolist() for k, v in plain.items()}
+    assert ctx.masks(at_cutoff, ["0dte"])["0dte"].tolist() == [True, True, True, True, True]
+    assert ctx.masks(ctx_frame, ["0dte"])["0dte"].tolist() == [True, True, False, False, False]
