@@ -79,3 +79,19 @@ def test_every_snapshot_is_kept_and_the_published_view_shows_the_daily_one(con):
     pairs = con.execute("SELECT e.gross_gex_share, r.zero_dte_gamma_share FROM mart.expiry_views AS e JOIN mart.regime_daily "
                         "AS r USING (underlying, session, valuation_ts, preset) WHERE e.expiries = '0dte'").fetchall()
     assert len(pairs) == 2 and all(a == b for a, b in pairs)
+
+
+@pytest.mark.parametrize("seed", [11, 12, 13])
+def test_profile_rows_built_from_arrays_equal_the_concat_and_select(seed):
+    """expiry_mart_frames builds the mart.gex_profile_by_expiries rows from numpy arrays and repeated keys; the
+    reference is the concat and select it replaced: same schema, same values (the arrays are the views' own)."""
+    from gex.analysis import analyze
+    from gex_warehouse.expiry_marts import _profile_rows_reference, expiry_mart_frames
+
+    from tests.warehouse.helpers import snapshot
+
+    a = analyze(snapshot(seed=seed, max_contracts=400), NATIVE, rate=0.04)
+    _, fast = expiry_mart_frames(a)
+    reference = _profile_rows_reference(a)
+    assert fast.height > 0 and fast.schema == reference.schema
+    assert fast.equals(reference)
