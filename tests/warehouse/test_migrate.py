@@ -195,3 +195,82 @@ def test_a_batch_holding_one_snapshot_twice_is_refused_whole(con):
         c.write_results(con, [(frames, run), (frames, run)])
     assert rows(con, "SELECT (SELECT count(*) FROM mart.regime_daily), (SELECT count(*) FROM mart.runs)") == [(0, 0)]
     assert c.write_results(con, [(frames, run)]) == [frames.rows]
+
+
+def _schema_and_rows(path: Path) -> dict:
+    """Everything a new warehouse holds but its migration times: columns of tables and views (types, nullability,
+    defaults, comments), views, constraints, the migration and model logs, and every table's rows (digests). Not the
+    views' SQL text: DuckDB renders an EXCLUDE list in no fixed order, even between two builds the same way."""
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return {
+            "columns": rows(con, "SELECT schema_name, table_name, column_name, data_type, is_nullable, column_default, "
+                                 "comment FROM duckdb_columns() WHERE NOT internal ORDER BY ALL"),
+            "views": rows(con, "SELECT schema_name, view_name, comment FROM duckdb_views() WHERE NOT internal "
+                               "ORDER BY ALL"),
+            "tables": rows(con, "SELECT schema_name, table_name, comment FROM duckdb_tables() ORDER BY ALL"),
+            "constraints": rows(con, "SELECT schema_name, table_name, constraint_type, constraint_text FROM "
+                                     "duckdb_constraints() ORDER BY ALL"),
+            "migrations": rows(con, "SELECT version, file, sha256 FROM meta.schema_migrations ORDER BY version"),
+            "models": rows(con, "SELECT * FROM meta.models ORDER BY ALL"),
+            "digests": table_digests(con),
+        }
+    finally:
+        con.close()
+
+
+def test_a_new_warehouse_copied_from_the_template_equals_one_built_by_the_migrations(tmp_path, monkeypatch):
+    import datetime as dt
+
+    from gex_warehouse import template_cache
+
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path / "cache"))
+    started = dt.datetime.now(dt.timezone.utc)
+    connect(tmp_path / "first.duckdb").close()  # builds the template, then copies it
+    template = template_cache.template_file()
+    assert template is not None and template.is_file() and template.parent == tmp_path / "cache"
+    connect(tmp_path / "copied.duckdb").close()
+    with monkeypatch.context() as m:
+        m.setattr(template_cache, "create_from_template", lambda target: False)  # the normal path
+        connect(tmp_path / "built.duckdb").close()
+    built = _schema_and_rows(tmp_path / "built.duckdb")
+    assert _schema_and_rows(tmp_path / "copied.duckdb") == built == _schema_and_rows(tmp_path / "first.duckdb")
+    assert len(built["views"]) > 20 and any(c[-1] for c in built["columns"])  # views and comments are there
+    con = duckdb.connect(str(tmp_path / "copied.duckdb"), read_only=True)
+    try:  # the copy's log says when it was made, not when the template was
+        assert all(t >= started for (t,) in rows(con, "SELECT applied_at FROM meta.schema_migrations"))
+    finally:
+        con.close()
+    connect(tmp_path / "copied.duckdb", migrate=False).close()
+    # a file that already exists is never replaced by a copy
+    (tmp_path / "taken.duckdb").write_bytes(b"")
+    assert not template_cache.create_from_template(tmp_path / "taken.duckdb")
+    assert (tmp_path / "taken.duckdb").read_bytes() == b""
+
+
+def test_the_template_follows_the_sql_files_and_failures_fall_back_to_the_migrations(tmp_path, monkeypatch, sql_copy):
+    from gex_warehouse import template_cache
+
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path / "cache"))
+    before = template_cache.template_file()
+    connect(tmp_path / "a.duckdb").close()
+    assert before is not None and before.is_file()
+    # any change to a migration or a model names another template; building it removes the old one
+    model = next((sql_copy / "models" / "mart").glob("*.sql"))
+    model.write_text(model.read_text() + "\n-- edited\n")
+    monkeypatch.setattr(template_cache, "sql_dir", lambda: sql_copy)
+    after = template_cache.template_file()
+    assert after is not None and after != before
+    monkeypatch.undo()
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path / "cache"))
+    # a damaged template: the warehouse is created by the migrations and the template is dropped (rebuilt next time)
+    before.write_bytes(b"not a duckdb file")
+    connect(tmp_path / "b.duckdb").close()
+    assert not before.exists()
+    assert rows(duckdb.connect(str(tmp_path / "b.duckdb"), read_only=True),
+                "SELECT max(version) FROM meta.schema_migrations") == [(len(discover()),)]
+    # a cache folder that cannot be made (a file in its place): created by the migrations, nothing cached
+    (tmp_path / "blocked").write_text("a file")
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path / "blocked" / "cache"))
+    connect(tmp_path / "c.duckdb").close()
+    assert _schema_and_rows(tmp_path / "c.duckdb") == _schema_and_rows(tmp_path / "a.duckdb")

@@ -143,12 +143,24 @@ def check_warehouse_file(path: Path) -> None:
                              f"give a .duckdb path (a new one is created)")
 
 
-def _create(path: Path) -> None:
-    """Create an empty warehouse file in :data:`STORAGE_VERSION` format (readable by duckdb-cli 1.5)."""
+def _create(path: Path, *, migrated: bool) -> None:
+    """Create a new warehouse file in :data:`STORAGE_VERSION` format (readable by duckdb-cli 1.5): a copy of the
+    migrated empty template when ``migrated`` (:mod:`gex_warehouse.template_cache`; the caller's migration then
+    finds nothing to do), else (or without a usable template) an empty file."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise WarehouseError(f"cannot create the warehouse {path}: {exc.strerror or exc} ({path.parent})") from None
+    if migrated:
+        from gex_warehouse.template_cache import create_from_template
+
+        if create_from_template(path):
+            return
+    _create_empty(path)
+
+
+def _create_empty(path: Path) -> None:
+    """Create an empty DuckDB file in :data:`STORAGE_VERSION` format at ``path`` (its folder exists)."""
     con = duckdb.connect()
     try:
         con.execute(f"ATTACH ? AS new_warehouse (STORAGE_VERSION '{STORAGE_VERSION}')", [str(path)])
@@ -222,7 +234,7 @@ def _open(target: Path, *, read_only: bool, migrate: bool, memory_limit: str | N
     """One attempt of :func:`connect`."""
     try:
         if not read_only and not target.exists():
-            _create(target)
+            _create(target, migrated=migrate)
         config = {"memory_limit": memory_limit} if memory_limit else {}
         if not read_only:
             # Rows carry their own keys (and source_line); physical order means nothing here, and not
