@@ -28,15 +28,21 @@ from gex import calendar
 Table = tuple[np.ndarray, np.ndarray, np.ndarray]
 
 
+def cache_folder() -> Path:
+    """The folder of the project's on-disk caches (this table, the warehouse template of
+    :mod:`gex_warehouse.template_cache`): beside numba's compiled kernels, ``$NUMBA_CACHE_DIR``, else the core
+    package's ``__pycache__``."""
+    return (Path(os.environ["NUMBA_CACHE_DIR"]) if os.environ.get("NUMBA_CACHE_DIR")
+            else Path(gex.__file__).resolve().parent / "__pycache__")
+
+
 def cache_file() -> Path | None:
     """Where the copy is kept; ``None`` when the library versions cannot be read (then nothing is cached)."""
     try:
         versions = "-".join(metadata.version(name) for name in ("exchange_calendars", "pandas"))
     except metadata.PackageNotFoundError:
         return None
-    folder = (Path(os.environ["NUMBA_CACHE_DIR"]) if os.environ.get("NUMBA_CACHE_DIR")
-              else Path(gex.__file__).resolve().parent / "__pycache__")
-    return folder / f"xnys-sessions-v1-{calendar.CALENDAR_START}-{calendar.CALENDAR_END}-{versions}.npz"
+    return cache_folder() / f"xnys-sessions-v1-{calendar.CALENDAR_START}-{calendar.CALENDAR_END}-{versions}.npz"
 
 
 def _read(path: Path) -> Table | None:

@@ -17,6 +17,7 @@ import duckdb
 
 from gex_warehouse.config import STORAGE_VERSION, warehouse_path
 from gex_warehouse.migrate import MigrationError
+from gex_warehouse.migrate import migrate as apply_migrations
 
 
 class WarehouseError(RuntimeError):
@@ -248,8 +249,6 @@ def _open(target: Path, *, read_only: bool, migrate: bool, memory_limit: str | N
     except duckdb.Error as exc:
         raise WarehouseError(f"cannot open the warehouse {target}: {exc}") from None
     if not read_only and migrate:
-        from gex_warehouse.migrate import migrate as apply_migrations
-
         try:
             apply_migrations(con)
         except MigrationError as exc:

@@ -262,20 +262,10 @@ class FilterContext:
             monthly = cached[1] if cached is not None and cached[0] is frame else monthly_mask_array(frame, self.underlying)
         else:
             monthly = everything
-        base = {
-            "all": everything,
-            "0dte": zero,
-            "ex-0dte": ~zero,
-            "ex-next-expiry": ~on(self.next_expiration),
-            "monthly": monthly,
-            "ex-next-monthly": ~(monthly & on(self.next_monthly)),
-        }
-        return {name: base[name] for name in names}
+        return _filter_masks(names, zero, on(self.next_expiration), on(self.next_monthly), monthly)
 
     def masks_reference(self, frame: pl.DataFrame, names: list[str]) -> dict[str, np.ndarray]:
         """:meth:`masks` as one polars query (what it was; the tests check the two equal)."""
-        n = frame.height
-        everything = np.ones(n, dtype=bool)
         cols = frame.select(
             zero=(pl.col("settlement_ts") <= pl.lit(self.zero_dte_cutoff)).fill_null(False),
             next_expiry=(pl.col("expiration") == pl.lit(self.next_expiration)).fill_null(False)
@@ -283,22 +273,29 @@ class FilterContext:
             next_monthly_date=(pl.col("expiration") == pl.lit(self.next_monthly)).fill_null(False)
             if self.next_monthly is not None else pl.lit(False),
         )
-        zero = cols["zero"].to_numpy().astype(bool)
         monthly = (monthly_mask_array(frame, self.underlying)
-                   if {"monthly", "ex-next-monthly"} & set(names) else everything)
-        base = {
-            "all": everything,
-            "0dte": zero,
-            "ex-0dte": ~zero,
-            "ex-next-expiry": ~cols["next_expiry"].to_numpy().astype(bool),
-            "monthly": monthly,
-            "ex-next-monthly": ~(monthly & cols["next_monthly_date"].to_numpy().astype(bool)),
-        }
-        return {name: base[name] for name in names}
+                   if {"monthly", "ex-next-monthly"} & set(names) else np.ones(frame.height, dtype=bool))
+        return _filter_masks(names, *(cols[c].to_numpy().astype(bool) for c in ("zero", "next_expiry", "next_monthly_date")),
+                             monthly)
 
     def excluded_expiration(self, name: str) -> dt.date | None:
         """The expiration date a filter drops (``ex-next-expiry``, ``ex-next-monthly``), else ``None``."""
         return {"ex-next-expiry": self.next_expiration, "ex-next-monthly": self.next_monthly}.get(name)
+
+
+def _filter_masks(names: list[str], zero: np.ndarray, next_expiry: np.ndarray, next_monthly_date: np.ndarray,
+                  monthly: np.ndarray) -> dict[str, np.ndarray]:
+    """``{filter: rows it keeps}`` of ``names`` from the conditions (bool arrays, one per row): settling by the
+    0-DTE cutoff, on the next expiration date, on the next monthly date, standard monthly."""
+    base = {
+        "all": np.ones(zero.shape, dtype=bool),
+        "0dte": zero,
+        "ex-0dte": ~zero,
+        "ex-next-expiry": ~next_expiry,
+        "monthly": monthly,
+        "ex-next-monthly": ~(monthly & next_monthly_date),
+    }
+    return {name: base[name] for name in names}
 
 
 @dataclass(frozen=True)
