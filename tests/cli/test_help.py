@@ -13,7 +13,7 @@ COMMANDS = sorted(get_command(app).commands)  # type: ignore[attr-defined]
 
 def test_the_expected_commands_exist():
     assert set(COMMANDS) >= {"analyze", "sample", "ingest", "generate", "compute", "nightly", "backfill", "publish",
-                             "demo", "serve", "advise", "simulate", "report", "sql"}
+                             "demo", "serve", "advise", "simulate", "report", "sql", "compact"}
 
 
 @pytest.mark.parametrize("command", COMMANDS)

@@ -14,7 +14,7 @@ import typer
 
 from gex_cli import jsonout
 from gex_cli import advise_cmd, compute_cmd, demo_cmd, flows_cmd, generate_cmd, ingest_cmd, report_cmd, serve_cmd, sql_cmd, stats_cmd
-from gex_cli import fetch_cmd, intraday_cmd, replay_cmd, scan_cmd
+from gex_cli import compact_cmd, fetch_cmd, intraday_cmd, replay_cmd, scan_cmd
 from gex_cli.errors import EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_USAGE
 from gex_cli.errors import fail as _fail
 from gex_cli.options import PRESET_NAMES, expiry_filters
@@ -198,6 +198,7 @@ app.command("fetch")(fetch_cmd.fetch)
 app.command("stats")(stats_cmd.stats)
 app.command("replay")(replay_cmd.replay)
 app.command("scan")(scan_cmd.scan)
+app.command("compact")(compact_cmd.compact)
 
 
 def run() -> None:

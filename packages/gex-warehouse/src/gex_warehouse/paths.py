@@ -8,6 +8,7 @@ Parquet exports' folders (``<exports>/<view>/session=D/``) are checked the same 
 
 from __future__ import annotations
 
+import os
 from os import PathLike
 from pathlib import Path
 
@@ -56,3 +57,13 @@ def check_part(root: str | PathLike[str], part: str) -> None:
     """
     if not part or part in (".", "..") or "/" in part or "\\" in part or "\x00" in part:
         raise UnsafePathError(f"refusing to write outside {root}: path part {part!r} is not a single folder name")
+
+
+def fsync(path: str | PathLike[str]) -> None:
+    """Flush a file, or a folder's entries (after a rename in it), to the disk: what makes an ``os.replace`` of a
+    finished file durable across a power cut."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -44,6 +44,7 @@ from gex_warehouse.config import STORAGE_VERSION, warehouse_path
 from gex_warehouse.connect import WarehouseError, WarehouseLockedError, check_warehouse_file, rollback
 from gex_warehouse.export import PARTITION_COLUMN, exports_path, published_views
 from gex_warehouse.export_plan import ExportPlan, plan_export, view_inputs
+from gex_warehouse.paths import fsync
 from gex_warehouse.readonly import open_sandboxed
 
 #: Suffix replacing ``.duckdb``: ``gex.duckdb`` -> ``gex.published.duckdb``.
@@ -99,14 +100,6 @@ def _schema_level(con: duckdb.DuckDBPyConnection) -> int | None:
     except duckdb.Error:
         return None
     return max(done) if done else None
-
-
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 #: Schema of the snapshot's own bookkeeping: what it holds (:data:`STATE_TABLE`) and how it was built
@@ -166,9 +159,9 @@ def refresh_snapshot(con: duckdb.DuckDBPyConnection, warehouse: str | PathLike[s
         cur.execute(f"CHECKPOINT {alias}")
         cur.execute(f"DETACH {alias}")
         attached = False
-        _fsync(temporary)
+        fsync(temporary)
         os.replace(temporary, target)  # atomic: readers see the old file or the new one, never a mix
-        _fsync(target.parent)
+        fsync(target.parent)
     except (duckdb.Error, OSError) as exc:
         message = " ".join(str(exc).split())
         raise SnapshotError(f"could not write the published snapshot {target}: {message}") from None
