@@ -1,4 +1,5 @@
-"""`gex analyze FILE --chart out.html|out.png`: charts of one chain file, no warehouse (subprocess, as a user)."""
+"""`gex analyze FILE --chart out.html|out.png`: charts of one chain file, no warehouse (the command in this
+process, :mod:`tests.gex_runner`; the HTML chart also from a real ``gex`` process)."""
 
 from __future__ import annotations
 
@@ -6,17 +7,17 @@ import base64
 import gzip
 import json
 import re
-import subprocess
-import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
 import numpy as np
 import pytest
+from tests.gex_runner import Done, gex_in_process, gex_process
 
 
-def gex(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "gex_cli", *args], capture_output=True, text=True, timeout=300)
+def gex(*args: str) -> Done:
+    """``gex *args`` in this process (:mod:`tests.gex_runner`); ``gex_process`` runs a real one."""
+    return gex_in_process(*args)
 
 
 @pytest.fixture(scope="module")
@@ -81,9 +82,10 @@ def _columns(doc: object) -> list[dict[str, np.ndarray]]:
     return found
 
 
-def test_html_chart_is_self_contained_and_carries_the_data(sample_chain, tmp_path):
+@pytest.mark.parametrize("run", [gex, gex_process], ids=["in-process", "process"])
+def test_html_chart_is_self_contained_and_carries_the_data(sample_chain, tmp_path, run):
     out = tmp_path / "chart.html"
-    done = gex("analyze", str(sample_chain), "--json", "--chart", str(out))
+    done = run("analyze", str(sample_chain), "--json", "--chart", str(out))
     assert done.returncode == 0, done.stderr
     summary = json.loads(done.stdout)  # stdout stays pure JSON; the "wrote" line goes to stderr
     assert "wrote the chart" in done.stderr

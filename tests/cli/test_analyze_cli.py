@@ -1,22 +1,23 @@
-"""`gex analyze` and `gex sample` as a user runs them (subprocess: real exit codes, real stderr)."""
+"""`gex analyze` and `gex sample` as a user runs them: exit codes, stdout and stderr (the command in this process,
+:mod:`tests.gex_runner`; the readable summary also from a real ``gex`` process)."""
 
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import shared_file
+from tests.gex_runner import Done, gex_in_process, gex_process
 
 REQUIRED_KEYS = {"as_of", "underlying", "spot", "total_gex", "call_gex", "put_gex", "gamma_flip", "flip_crossings",
                  "call_wall", "put_wall", "abs_gamma_strike", "regime", "preset", "contracts_used", "contracts_excluded"}
 
 
-def gex(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "gex_cli", *args], capture_output=True, text=True, timeout=300)
+def gex(*args: str) -> Done:
+    """``gex *args`` in this process (:mod:`tests.gex_runner`); ``gex_process`` runs a real one."""
+    return gex_in_process(*args)
 
 
 @pytest.fixture(scope="module")
@@ -40,8 +41,9 @@ def test_json_output_has_the_contract(sample_chain):
     assert out["conventions"]["day_count"] == "act365"
 
 
-def test_readable_summary(sample_chain):
-    done = gex("analyze", str(sample_chain), "--preset", "perfiliev")
+@pytest.mark.parametrize("run", [gex, gex_process], ids=["in-process", "process"])
+def test_readable_summary(sample_chain, run):
+    done = run("analyze", str(sample_chain), "--preset", "perfiliev")
     assert done.returncode == 0, done.stderr
     for text in ("as of session 2024-01-05", "Total GEX", "$bn per 1% move", "Gamma flip", "Call wall", "Put wall", "preset perfiliev"):
         assert text in done.stdout

@@ -1,4 +1,5 @@
-"""`gex analyze FILE --expiries ...` as a user runs it (subprocess: real exit codes, stdout and stderr)."""
+"""`gex analyze FILE --expiries ...` as a user runs it: exit codes, stdout and stderr (the command in this process,
+:mod:`tests.gex_runner`)."""
 
 from __future__ import annotations
 

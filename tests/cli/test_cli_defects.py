@@ -13,13 +13,16 @@ import duckdb
 import pytest
 from gex_warehouse.connect import WarehouseError, WarehouseLockedError, check_warehouse_file, connect
 
-
-def gex(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "gex_cli", *args], capture_output=True, text=True, timeout=300,
-                          env={**os.environ, "COLUMNS": "200", "GEX_PROGRESS": "0"}, cwd=cwd)
+from tests.gex_runner import Done, gex_in_process, gex_process
 
 
-def one_line(done: subprocess.CompletedProcess[str], code: int) -> str:
+def gex(*args: str, cwd: Path | None = None) -> Done:
+    """``gex *args`` in this process (:mod:`tests.gex_runner`); what only a process shows (the entry point's
+    internal-error guard, the publish flow) goes through ``gex_process``."""
+    return gex_in_process(*args, cwd=cwd)
+
+
+def one_line(done: Done, code: int) -> str:
     assert done.returncode == code, (done.stdout, done.stderr)
     message = done.stderr.strip()
     assert len(message.splitlines()) == 1 and message.startswith("gex: error: ") and "Traceback" not in message, message
@@ -77,7 +80,7 @@ def test_a_warehouse_upgraded_by_a_newer_version_is_one_line_not_an_internal_err
     con.close()
     before = path.read_bytes()
     for args in (["compute", "--all"], ["ingest", str(tmp_path / "none.csv")]):
-        message = one_line(gex(*args, "-w", str(path)), 1)
+        message = one_line(gex_process(*args, "-w", str(path)), 1)  # a process: the internal-error guard is real
         assert "cannot open the warehouse" in message and "has migration 9999" in message, message
         assert "use that version (or newer)" in message and "internal error" not in message
     with pytest.raises(MigrationError):  # still the MigrationError it was, for library callers
@@ -166,7 +169,7 @@ def test_a_spot_of_4697_24_stays_an_exact_double_from_file_to_export(tmp_path):
     path = tmp_path / "gex.duckdb"
     assert gex("ingest", str(landing), "-w", str(path)).returncode == 0
     assert gex("compute", "--all", "-w", str(path)).returncode == 0
-    done = gex("publish", "-w", str(path))
+    done = gex_process("publish", "-w", str(path))  # a flow on its temporary Prefect API: a process of its own
     assert done.returncode == 0, done.stderr
     con = duckdb.connect()
     try:

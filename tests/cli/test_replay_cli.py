@@ -15,6 +15,7 @@ import time
 import pytest
 
 from tests.report.intraday_fixture import SESSION, snapshot_rows, write_published
+from tests.gex_runner import Done, gex_in_process, gex_process
 
 
 @pytest.fixture
@@ -24,11 +25,13 @@ def warehouse(tmp_path):
     return tmp_path / "gex.duckdb", regime, strikes
 
 
-def gex(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "gex_cli", *args], capture_output=True, text=True, timeout=300)
+def gex(*args: str) -> Done:
+    """``gex *args`` in this process (:mod:`tests.gex_runner`); the JSON replay is also a real process, and
+    Ctrl-C below a real process in a pseudo-terminal."""
+    return gex_in_process(*args)
 
 
-def one_line_error(done: subprocess.CompletedProcess[str]) -> str:
+def one_line_error(done: Done) -> str:
     message = done.stderr.strip()
     assert "Traceback" not in message and len(message.splitlines()) == 1, message
     assert message.startswith("gex: error: ")
@@ -37,7 +40,7 @@ def one_line_error(done: subprocess.CompletedProcess[str]) -> str:
 
 def test_json_is_one_object_per_snapshot_with_the_strikes_nearest_spot(warehouse):
     path, regime, strikes = warehouse
-    done = gex("replay", "spx", str(SESSION), "-w", str(path), "--json", "--strikes", "5")
+    done = gex_process("replay", "spx", str(SESSION), "-w", str(path), "--json", "--strikes", "5")
     assert done.returncode == 0, done.stderr
     records = [json.loads(line) for line in done.stdout.splitlines()]
     assert [r["valuation_ts"] for r in records] == [r[3].isoformat() for r in regime]

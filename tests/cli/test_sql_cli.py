@@ -1,4 +1,5 @@
-"""`gex sql` as a user runs it (subprocess: real exit codes, real stderr) on a generated warehouse."""
+"""`gex sql` on a generated warehouse: exit codes, stdout and stderr as a user sees them. The command runs in this
+process (:mod:`tests.gex_runner`); the table output and a refusal also go through a real ``gex`` process."""
 
 from __future__ import annotations
 
@@ -6,7 +7,6 @@ import csv
 import hashlib
 import io
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -14,12 +14,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from tests.gex_runner import Done, gex_process
+from tests.gex_runner import gex_in_process as gex
 from tests.warehouse.published_market import QUERIES_DIR, built_warehouse, copy_of
-
-
-def gex(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "gex_cli", *args], capture_output=True, text=True, timeout=300,
-                          env={**os.environ, "COLUMNS": "200", **(env or {})})
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +32,7 @@ def expected(warehouse: Path, sql: str, params: list | None = None) -> list[tupl
         con.close()
 
 
-def one_line_error(done: subprocess.CompletedProcess[str], code: int) -> str:
+def one_line_error(done: Done, code: int) -> str:
     assert done.returncode == code, (done.stdout, done.stderr)
     message = done.stderr.strip()
     assert "Traceback" not in message and len(message.splitlines()) == 1, message
@@ -43,8 +40,9 @@ def one_line_error(done: subprocess.CompletedProcess[str], code: int) -> str:
     return message
 
 
-def test_table_output(warehouse):
-    done = gex("sql", "SELECT underlying, count(*) AS sessions FROM regime_daily GROUP BY 1 ORDER BY 1", "-w", str(warehouse))
+@pytest.mark.parametrize("run", [gex, gex_process], ids=["in-process", "process"])
+def test_table_output(warehouse, run):
+    done = run("sql", "SELECT underlying, count(*) AS sessions FROM regime_daily GROUP BY 1 ORDER BY 1", "-w", str(warehouse))
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     assert any("underlying" in line and "sessions" in line for line in lines)
@@ -122,6 +120,13 @@ def test_warehouse_from_the_environment_and_a_query_file(warehouse):
 def test_writes_are_refused_and_change_nothing(warehouse, statement):
     before = hashlib.sha256(warehouse.read_bytes()).hexdigest()
     message = one_line_error(gex("sql", statement, "-w", str(warehouse)), 1)
+    assert "read-only" in message
+    assert hashlib.sha256(warehouse.read_bytes()).hexdigest() == before
+
+
+def test_a_refusal_from_a_real_process_is_one_line_exit_1(warehouse):
+    before = hashlib.sha256(warehouse.read_bytes()).hexdigest()
+    message = one_line_error(gex_process("sql", "DELETE FROM mart.runs", "-w", str(warehouse)), 1)
     assert "read-only" in message
     assert hashlib.sha256(warehouse.read_bytes()).hexdigest() == before
 

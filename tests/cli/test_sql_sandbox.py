@@ -11,45 +11,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import subprocess
-import sys
-import traceback
 from pathlib import Path
-from typing import NamedTuple
 
 import duckdb
 import pytest
 from gex_warehouse.published import open_published, refresh_snapshot, snapshot_path
 from gex_warehouse.readonly import QueryRefused, check_query
-from typer.testing import CliRunner
 
+from tests.gex_runner import gex_in_process as gex
+from tests.gex_runner import gex_process
 from tests.warehouse.published_market import QUERIES_DIR, built_warehouse, copy_of
-
-
-def gex_process(*args: str) -> subprocess.CompletedProcess[str]:
-    """``gex *args`` as a user runs it: a new process."""
-    return subprocess.run([sys.executable, "-m", "gex_cli", *args], capture_output=True, text=True, timeout=300,
-                          env={**os.environ, "COLUMNS": "200"})
-
-
-class Done(NamedTuple):
-    """What :func:`gex` returns: the fields of :class:`subprocess.CompletedProcess` the tests read."""
-
-    returncode: int
-    stdout: str
-    stderr: str
-
-
-def gex(*args: str) -> Done:
-    """``gex *args`` in this process (the ``gex`` command's Typer app). An exception escaping the command is
-    a failure here (as a process, ``gex`` would report it as an internal error, exit 3)."""
-    from gex_cli.main import app
-
-    result = CliRunner().invoke(app, list(args), env={"COLUMNS": "200"})
-    if result.exception is not None and not isinstance(result.exception, SystemExit):
-        raise AssertionError("".join(traceback.format_exception(result.exception)))
-    return Done(result.exit_code, result.stdout, result.stderr)
 
 
 @pytest.fixture(scope="module")

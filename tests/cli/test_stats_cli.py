@@ -1,11 +1,10 @@
-"""`gex stats --external squeezemetrics` as a user runs it (subprocess: real exit codes, strict JSON)."""
+"""`gex stats --external squeezemetrics` as a user runs it: exit codes, strict JSON (the command in this process,
+:mod:`tests.gex_runner`; the readable table also from a real ``gex`` process)."""
 
 from __future__ import annotations
 
 import json
 import math
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -13,14 +12,16 @@ import pytest
 
 from gex import calendar
 from tests.conftest import shared_file
+from tests.gex_runner import Done, gex_in_process, gex_process
 
 DIX = "squeezemetrics/DIX_2011-05-02_to_2026-08-21__dougie-r2_rustskew.csv"
 KEYS = {"horizon_days", "quintile", "n", "forward_rv", "forward_rv_ci_low", "forward_rv_ci_high", "residual_rv",
         "residual_rv_ci_low", "residual_rv_ci_high", "small_sample", "block_length"}
 
 
-def gex(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "gex_cli", *args], capture_output=True, text=True, timeout=300)
+def gex(*args: str) -> Done:
+    """``gex *args`` in this process (:mod:`tests.gex_runner`); ``gex_process`` runs a real one."""
+    return gex_in_process(*args)
 
 
 def strict_json(text: str) -> object:
@@ -66,8 +67,9 @@ def test_json_one_object_per_horizon_and_quintile(dix_file):
     assert all(r["small_sample"] for r in h21)  # 76 days per quintile < 10 windows of 21 sessions
 
 
-def test_readable_table(dix_file):
-    done = gex("stats", "--external", "squeezemetrics", "--file", str(dix_file), "--n-boot", "200")
+@pytest.mark.parametrize("run", [gex, gex_process], ids=["in-process", "process"])
+def test_readable_table(dix_file, run):
+    done = run("stats", "--external", "squeezemetrics", "--file", str(dix_file), "--n-boot", "200")
     assert done.returncode == 0, done.stderr
     assert "5-session forward vol" in done.stdout and "Q1 - Q5 beyond trailing RV" in done.stdout
 

@@ -1,22 +1,23 @@
-"""`gex report` as a user runs it (subprocess: real exit codes, real stderr)."""
+"""`gex report` as a user runs it: exit codes and stderr (the command in this process, :mod:`tests.gex_runner`; the
+defaults also from a real ``gex`` process)."""
 
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 from gex_warehouse.connect import connect
 
 from tests.report.conftest import SESSIONS
+from tests.gex_runner import Done, gex_in_process, gex_process
 
 
-def gex(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "gex_cli", *args], capture_output=True, text=True, timeout=300, cwd=cwd)
+def gex(*args: str, cwd: Path | None = None) -> Done:
+    """``gex *args`` in this process (:mod:`tests.gex_runner`); the first test runs a real process."""
+    return gex_in_process(*args, cwd=cwd)
 
 
-def one_line_error(done: subprocess.CompletedProcess[str]) -> str:
+def one_line_error(done: Done) -> str:
     message = done.stderr.strip()
     assert "Traceback" not in message and len(message.splitlines()) == 1, message
     assert message.startswith("gex: error: ")
@@ -24,7 +25,7 @@ def one_line_error(done: subprocess.CompletedProcess[str]) -> str:
 
 
 def test_defaults_write_the_latest_session_under_warehouse(report_warehouse, tmp_path):
-    done = gex("report", "--warehouse", str(report_warehouse), cwd=tmp_path)
+    done = gex_process("report", "--warehouse", str(report_warehouse), cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     written = list((tmp_path / "warehouse").glob("report_SPX_*.html"))
     assert len(written) == 1
@@ -69,7 +70,8 @@ def test_bad_input_gives_one_line_errors(report_warehouse, tmp_path):
 def test_a_writer_holding_the_warehouse_is_explained(warehouse_copy, tmp_path):
     holder = connect(warehouse_copy)  # this test process writes: nobody else may open the file
     try:
-        done = gex("report", "-w", str(warehouse_copy), "--out", str(tmp_path / "r.html"))
+        # another process: DuckDB shares the file between this process's own connections
+        done = gex_process("report", "-w", str(warehouse_copy), "--out", str(tmp_path / "r.html"))
     finally:
         holder.close()
     assert done.returncode == 1

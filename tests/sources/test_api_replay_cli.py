@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -21,13 +19,15 @@ from gex_market.api_shapes import render_rate_responses, render_responses
 from gex_warehouse.connect import connect
 
 from tests.api_helpers import make_bundle, write
+from tests.gex_runner import Done, gex_in_process, gex_process
 
 SESSIONS = {"cboe": dt.date(2024, 7, 8), "tradier": dt.date(2024, 7, 9), "polygon": dt.date(2024, 7, 10),
             "schwab": dt.date(2024, 7, 11)}  # fmt: skip
 
 
-def gex(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "gex_cli", *args], capture_output=True, text=True, timeout=600)
+def gex(*args: str) -> Done:
+    """``gex *args`` in this process (:mod:`tests.gex_runner`); the first ingest is a real process."""
+    return gex_in_process(*args)
 
 
 def test_bundles_ingest_compute_equal_analyze(tmp_path: Path) -> None:
@@ -39,7 +39,7 @@ def test_bundles_ingest_compute_equal_analyze(tmp_path: Path) -> None:
         bundle = make_bundle(source, "SPX", render_responses(snap, source, page_size=150), snap.snapshot_ts, session=session)
         bundles[source] = write(landing, bundle, f"SPX_{session}.{source}.zip")
     wh = tmp_path / "gex.duckdb"
-    done = gex("ingest", str(landing), "--warehouse", str(wh))
+    done = gex_process("ingest", str(landing), "--warehouse", str(wh), timeout=600)
     assert done.returncode == 0, done.stderr + done.stdout
     done = gex("compute", "--all", "--warehouse", str(wh))
     assert done.returncode == 0, done.stderr + done.stdout

@@ -9,10 +9,7 @@ checks are not vacuous.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +23,7 @@ from gex_warehouse.connect import connect
 from gex_warehouse.digest import table_digests
 
 from tests.warehouse.helpers import ingest_template, rows
+from tests.gex_runner import Done, gex_in_process, gex_process
 
 MARTS = ("mart.gex_by_strike", "mart.gex_by_expiry", "mart.gex_by_dte", "mart.gex_profile", "mart.flip_crossings",
          "mart.regime_daily")
@@ -186,13 +184,13 @@ def test_every_mart_column_has_a_comment(con):
     assert rows(con, "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'mart' AND comment IS NULL") == [(0,)]
 
 
-def gex(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "gex_cli", *args], capture_output=True, text=True, timeout=300,
-                          env={**os.environ, "COLUMNS": "160"})
+def gex(*args: str) -> Done:
+    """``gex *args`` in this process (:mod:`tests.gex_runner`); the first compute is a real process."""
+    return gex_in_process(*args, env={"COLUMNS": "160"})
 
 
 def test_gex_compute_all_then_nothing_pending(wh):
-    done = gex("compute", "--all", "--warehouse", str(wh))
+    done = gex_process("compute", "--all", "--warehouse", str(wh), env={"COLUMNS": "160"})
     assert done.returncode == 0, done.stderr
     assert "4 sessions computed (0 failed)" in done.stdout
     assert "2025-01-02" in done.stdout and "SPX" in done.stdout
