@@ -490,7 +490,9 @@ def _valued_view(base: dict[str, object], spot: float, pf: ProfileFlip, levels: 
         call_wall=None if levels is None else levels.call_wall,
         put_wall=None if levels is None else levels.put_wall,
         abs_gamma_strike=None if levels is None else levels.abs_gamma_strike,
-        profile=pl.DataFrame({"spot_level": pf.levels, "gex_usd_per_1pct": pf.curve}, schema=PROFILE_SCHEMA),
+        # from Series, not a dict with a schema (~30 us less a view; five views a chain)
+        profile=pl.DataFrame([pl.Series(name, values, dtype=dtype) for (name, dtype), values
+                              in zip(PROFILE_SCHEMA.items(), (pf.levels, pf.curve))]),
     )
 
 
