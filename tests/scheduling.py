@@ -24,18 +24,13 @@ import pytest
 #: Files that share session-scoped fixtures too costly to build on both workers, by unit name.
 _SHARING: dict[str, tuple[str, ...]] = {
     # the Prefect test harness (a temporary API server, ~10-20 s to start), the generated landing folder and its
-    # warehouse (tests/flows/conftest.py), in two halves: the flow tests spend much of their time waiting on
-    # the API and on subprocesses (~35-60% of a core), and as one unit they were more than half the suite, the
-    # run's critical path (CI 2026-12-07: 1,050 s at 86% of 2 cores); each half builds the harness and the
-    # landing folder once (~30 s more work, run in parallel)
-    "flows+prefect": (  # with the uninterrupted reference runs of the interrupt and race tests
-        "tests/flows/test_alerts.py", "tests/flows/test_flow_safety.py", "tests/flows/test_interrupts.py",
+    # warehouse, and the uninterrupted reference runs of the interrupt and race tests (tests/flows/conftest.py)
+    "flows+prefect": (
+        "tests/flows/test_alerts.py", "tests/flows/test_dask.py", "tests/flows/test_demo.py",
+        "tests/flows/test_flow_safety.py", "tests/flows/test_flows.py", "tests/flows/test_interrupts.py",
+        "tests/flows/test_intraday_flow.py", "tests/flows/test_nightly_fetch.py",
         "tests/flows/test_nightly_poisoned.py", "tests/flows/test_readers_during_backfill.py",
-        "tests/flows/test_tasks.py",
-    ),
-    "flows+prefect-2": (
-        "tests/flows/test_dask.py", "tests/flows/test_demo.py", "tests/flows/test_flows.py",
-        "tests/flows/test_intraday_flow.py", "tests/flows/test_nightly_fetch.py", "tests/fetch/test_fetch_flow.py",
+        "tests/flows/test_tasks.py", "tests/fetch/test_fetch_flow.py",
     ),
     # tests/warehouse/published_market.built_warehouse: two generated markets (55 sessions) ingested and computed
     "published-market": (
@@ -57,8 +52,7 @@ GROUPS: dict[str, str] = {file: unit for unit, files in _SHARING.items() for fil
 
 #: Approximate seconds per unit (file or group) with ``-n 2`` on 2 cores; the order is what matters.
 COST_S: dict[str, float] = {  # measured 2026-12-06, `-n 2 --durations=0` on 2 cores under load ~15 (~2x CI)
-    "flows+prefect": 650.0,  # 2026-12-07: the 1,241 s group split in two halves
-    "flows+prefect-2": 600.0,
+    "flows+prefect": 1241.0,
     "published-market": 576.0,
     "report-market": 223.0,
     "tests/flows/test_serve.py": 72.0,
