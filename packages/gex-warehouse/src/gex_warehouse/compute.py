@@ -20,7 +20,6 @@ import functools
 import json
 import uuid
 from dataclasses import dataclass
-from importlib import metadata
 
 import duckdb
 import polars as pl
@@ -30,6 +29,7 @@ from gex.chain import CHAIN_COLUMNS, ChainSnapshot, conform
 from gex.conventions import Conventions
 from gex.expected_move import expected_move_table
 
+from gex_warehouse.config import code_version as code_version  # re-exported: the marts record it
 from gex_warehouse.connect import rollback
 from gex_warehouse.early_exercise_marts import early_exercise_frames
 from gex_warehouse.expiry_marts import expiry_mart_frames
@@ -76,19 +76,6 @@ DAILY_REGIME = (
 RATE_TENOR_DAYS = 30
 #: ``oi_source`` values: the OCC publication of the session's morning, or the chain file's own figures.
 OI_FEED, OI_CHAIN = "occ_feed", "chain"
-
-
-@functools.cache
-def code_version() -> str:
-    """Versions of the packages that compute marts, e.g. ``"gex 0.1.0; gex-warehouse 0.1.0"`` (stored with
-    every row so a result can be traced to the code; deterministic, so recomputing is byte-identical)."""
-    parts = []
-    for name in ("gex", "gex-warehouse"):
-        try:
-            parts.append(f"{name} {metadata.version(name)}")
-        except metadata.PackageNotFoundError:
-            parts.append(f"{name} unknown")
-    return "; ".join(parts)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -39,8 +39,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from gex_warehouse.compute import code_version
-from gex_warehouse.config import STORAGE_VERSION, warehouse_path
+from gex_warehouse.config import STORAGE_VERSION, code_version, warehouse_path
 from gex_warehouse.connect import WarehouseError, WarehouseLockedError, check_warehouse_file, rollback
 from gex_warehouse.export import PARTITION_COLUMN, exports_path, published_views
 from gex_warehouse.export_plan import ExportPlan, plan_export, view_inputs
