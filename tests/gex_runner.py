@@ -1,8 +1,8 @@
 """Run the ``gex`` command in the tests: in this process (the command's Typer app under Typer's runner) or as a
 real ``python -m gex_cli`` process, with one result type.
 
-Why both: a ``gex`` process costs ~2 s of CPU before its first line (Python, polars, DuckDB, numba's kernels),
-and the suite ran the command a few hundred times, a quarter of its CPU on 2 cores. The command in this process
+Why both: a ``gex`` process costs ~1.3-2 s of CPU before its first line (Python, polars, DuckDB and, for the
+writers, numba's kernels; ``gex sql`` measured), and the suite ran the command a few hundred times. The command in this process
 gives the same exit code, stdout and stderr for what these tests check (messages, tables, JSON, files); what
 only a process shows stays a process: the entry point's internal-error guard, signals and Ctrl-C, a second
 process holding the warehouse (DuckDB shares one file between the connections of one process, so a lock is

@@ -38,7 +38,7 @@ from pathlib import Path
 import duckdb
 
 from gex_warehouse.config import warehouse_path
-from gex_warehouse.connect import WarehouseError, WarehouseLockedError, connect, rollback
+from gex_warehouse.connect import WarehouseError, WarehouseLockedError, connect, quote_ident, rollback
 from gex_warehouse.load import checkpoint, pause_for_tests
 from gex_warehouse.paths import fsync
 
@@ -127,13 +127,9 @@ def _check_same_schema(con: duckdb.DuckDBPyConnection, source: str, copy: str, t
     return sorted({(schema, table) for schema, table, _, _ in have["columns"]})
 
 
-def _ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 def _fingerprint(con: duckdb.DuckDBPyConnection, database: str, schema: str, table: str) -> tuple[int, int]:
     """(rows, sum of the rows' hashes) of one table: equal for equal multisets of rows, whatever their order."""
-    name = f"{_ident(database)}.{_ident(schema)}.{_ident(table)}"
+    name = f"{quote_ident(database)}.{quote_ident(schema)}.{quote_ident(table)}"
     count, total = con.execute(f"SELECT count(*), coalesce(sum(hash(t)::HUGEINT), 0) FROM {name} AS t").fetchall()[0]
     return int(count), int(total)
 
@@ -235,8 +231,8 @@ def _copy_tables(con: duckdb.DuckDBPyConnection, source: str, alias: str, tables
     for done, (schema, table) in enumerate(tables, start=1):
         if should_stop is not None and should_stop():
             raise InterruptedError("compaction stopped before the copy was complete")
-        src = f"{_ident(source)}.{_ident(schema)}.{_ident(table)}"
-        dst = f"{alias}.{_ident(schema)}.{_ident(table)}"
+        src = f"{quote_ident(source)}.{quote_ident(schema)}.{quote_ident(table)}"
+        dst = f"{alias}.{quote_ident(schema)}.{quote_ident(table)}"
         with wrapper(con) if wrapper is not None else contextlib.nullcontext():
             con.execute("BEGIN TRANSACTION")
             try:

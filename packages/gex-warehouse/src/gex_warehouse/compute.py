@@ -29,8 +29,8 @@ from gex.chain import CHAIN_COLUMNS, ChainSnapshot, conform
 from gex.conventions import Conventions
 from gex.expected_move import expected_move_table
 
-from gex_warehouse.config import code_version as code_version  # re-exported: the marts record it
-from gex_warehouse.connect import rollback
+from gex_warehouse.config import code_version
+from gex_warehouse.connect import quote_ident, rollback
 from gex_warehouse.early_exercise_marts import early_exercise_frames
 from gex_warehouse.expiry_marts import expiry_mart_frames
 from gex_warehouse.load import pause_for_tests
@@ -325,7 +325,7 @@ def _frame(con: duckdb.DuckDBPyConnection, sql: str, params: list[object] | dict
 
 
 def _quoted(columns: list[str]) -> list[str]:
-    return [f'"{c}"' for c in columns]
+    return [quote_ident(c) for c in columns]
 
 
 def rate_for(con: duckdb.DuckDBPyConnection, session: dt.date) -> float:

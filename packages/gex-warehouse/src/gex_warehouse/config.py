@@ -70,7 +70,7 @@ def code_version() -> str:
     """Versions of the packages that compute marts, e.g. ``"gex 0.1.0; gex-warehouse 0.1.0"`` (stored with
     every row so a result can be traced to the code; deterministic, so recomputing is byte-identical). Here, not in
     :mod:`gex_warehouse.compute`, so that readers (the published snapshot's signature) do not import the analysis
-    and numba's kernels: ~0.5-0.8 s of every ``gex sql``, ``gex report`` or ``gex scan``."""
+    and numba's kernels (``gex sql``, ``gex report``, ``gex scan``; measured on ``gex sql``: ~0.5 s a run)."""
     parts = []
     for name in ("gex", "gex-warehouse"):
         try:

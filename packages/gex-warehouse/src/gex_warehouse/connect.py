@@ -108,6 +108,12 @@ def _looks_like(head: bytes) -> str:
 CLASHING_FILE_NAMES = frozenset({"raw", "core", "mart", "meta"})
 
 
+def quote_ident(name: str) -> str:
+    """``name`` as a double-quoted SQL identifier (inner quotes doubled), for the names DuckDB takes no bound
+    parameter for (schemas, tables, columns)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
 def check_warehouse_file(path: Path) -> None:
     """Refuse a ``path`` that exists and is not a DuckDB database (DuckDB would open some files, e.g. a CSV,
     as an in-memory database that persists nothing), whose folder is not a folder, or whose name clashes with a

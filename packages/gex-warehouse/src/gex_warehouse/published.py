@@ -40,7 +40,7 @@ import duckdb
 import pyarrow as pa
 
 from gex_warehouse.config import STORAGE_VERSION, code_version, warehouse_path
-from gex_warehouse.connect import WarehouseError, WarehouseLockedError, check_warehouse_file, rollback
+from gex_warehouse.connect import WarehouseError, WarehouseLockedError, check_warehouse_file, quote_ident, rollback
 from gex_warehouse.export import PARTITION_COLUMN, exports_path, published_views
 from gex_warehouse.export_plan import ExportPlan, plan_export, view_inputs
 from gex_warehouse.paths import fsync
@@ -80,10 +80,6 @@ def snapshot_path(warehouse: str | PathLike[str] | None = None) -> Path:
 
 #: Schema of the snapshot's tables (every preset); ``main`` holds views over them with the preset filter.
 DATA_SCHEMA = "data"
-
-
-def _ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def _literal(text: str) -> str:
@@ -246,21 +242,21 @@ def _build_whole(cur: duckdb.DuckDBPyConnection, alias: str, source: str, views:
     with _every_preset_in_one_transaction(cur):
         plan = plan_export(cur, force=True)  # in the same read snapshot as the rows
         for view in views:
-            table = f"{alias}.{DATA_SCHEMA}.{_ident(view)}"
-            cur.execute(f"CREATE TABLE {table} AS SELECT * FROM {_ident(source)}.main.{_ident(view)}")
+            table = f"{alias}.{DATA_SCHEMA}.{quote_ident(view)}"
+            cur.execute(f"CREATE TABLE {table} AS SELECT * FROM {quote_ident(source)}.main.{quote_ident(view)}")
             counts[view] = int(cur.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0])
             has_preset = "preset" in cur.table(table).columns
             # preset NULL: a row of no computation (vol_context's bar without a chain), shown under every preset
             # as the warehouse's view shows it
             where = (" WHERE preset IS NULL OR coalesce(getvariable('preset'), 'native') IN (preset, '*')"
                      if has_preset else "")
-            cur.execute(f"CREATE VIEW {alias}.main.{_ident(view)} AS SELECT * FROM {DATA_SCHEMA}.{_ident(view)}{where}")
+            cur.execute(f"CREATE VIEW {alias}.main.{quote_ident(view)} AS SELECT * FROM {DATA_SCHEMA}.{quote_ident(view)}{where}")
             if comments.get(view):
-                cur.execute(f"COMMENT ON VIEW {alias}.main.{_ident(view)} IS {_literal(comments[view])}")
+                cur.execute(f"COMMENT ON VIEW {alias}.main.{quote_ident(view)} IS {_literal(comments[view])}")
                 cur.execute(f"COMMENT ON TABLE {table} IS {_literal(comments[view])}")
         for view, column, comment in columns:
             if view in counts and comment:
-                cur.execute(f"COMMENT ON COLUMN {alias}.main.{_ident(view)}.{_ident(column)} IS {_literal(comment)}")
+                cur.execute(f"COMMENT ON COLUMN {alias}.main.{quote_ident(view)}.{quote_ident(column)} IS {_literal(comment)}")
         cur.execute(
             f"CREATE TABLE {alias}.main.{INFO_TABLE} (table_name VARCHAR NOT NULL, row_count BIGINT NOT NULL, "
             "generated_at TIMESTAMPTZ NOT NULL, warehouse VARCHAR NOT NULL, schema_version INTEGER)"
@@ -326,8 +322,8 @@ def _apply_changes(cur: duckdb.DuckDBPyConnection, alias: str, source: str, view
         plan = plan_export(cur, state=state)
         inputs = view_inputs(cur)
         for view in views:
-            table = f"{alias}.{DATA_SCHEMA}.{_ident(view)}"
-            published = f"{_ident(source)}.main.{_ident(view)}"
+            table = f"{alias}.{DATA_SCHEMA}.{quote_ident(view)}"
+            published = f"{quote_ident(source)}.main.{quote_ident(view)}"
             if PARTITION_COLUMN not in cur.table(table).columns:
                 cur.execute(f"DELETE FROM {table}")
                 cur.execute(f"INSERT INTO {table} SELECT * FROM {published}")

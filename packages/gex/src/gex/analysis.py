@@ -28,7 +28,7 @@ from gex.coverage import Coverage, chain_coverage
 from gex.expected_move import MOVE_SCHEMA, iv_implied_move, straddle_moves
 from gex.flip import GammaProfile, first_grid_crossing, solve_flip
 from gex.forwards import parity_forwards
-from gex.gex import contract_exposures, exposure_totals, per_dte_bucket_gex, per_expiry_gex, per_strike_gex
+from gex.gex import abs_sum, contract_exposures, exposure_totals, per_dte_bucket_gex, per_expiry_gex, per_strike_gex
 from gex.iv import IVReason, implied_vol
 from gex.levels import LEVEL_DEFINITIONS, Levels, Regime, key_levels, regime_of
 from gex.volatility import atm_iv_constant_maturity
@@ -550,16 +550,15 @@ def _grid_crossings(levels: np.ndarray, values: np.ndarray) -> tuple[float, ...]
 def zero_dte_sums(exposures: pl.DataFrame, cutoff: dt.datetime) -> tuple[float, float, float]:
     """``(gross |GEX|, gross |GEX| of the contracts settling by cutoff, their net GEX)``, dollars per 1% move.
 
-    Summed by polars' sum of one chunk, as :func:`zero_dte_sums_reference` sums (equal bit for bit, tested); the
-    selection and the absolute values with numpy (two queries with a datetime literal cost ~0.5 ms a chain)."""
+    Summed by polars' sum of one chunk (:func:`gex.gex.abs_sum`), as :func:`zero_dte_sums_reference` sums (equal bit
+    for bit, tested); the selection with numpy (two queries with a datetime literal cost ~0.5 ms a chain)."""
     gex = exposures.get_column("gex_usd_per_1pct")
     settle = utc_microseconds(exposures.get_column("settlement_ts"))
     if settle is None or cutoff.tzinfo is None or gex.dtype != pl.Float64 or gex.null_count() or gex.n_chunks() != 1:
         return zero_dte_sums_reference(exposures, cutoff)
     values = gex.to_numpy()
     front = values[settle <= epoch_microseconds(cutoff)]
-    return (float(pl.Series(np.abs(values)).sum()), float(pl.Series(np.abs(front)).sum()),
-            float(pl.Series(front, dtype=pl.Float64).sum()))
+    return abs_sum(values), abs_sum(front), float(pl.Series(front, dtype=pl.Float64).sum())
 
 
 def zero_dte_sums_reference(exposures: pl.DataFrame, cutoff: dt.datetime) -> tuple[float, float, float]:

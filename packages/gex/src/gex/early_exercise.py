@@ -34,6 +34,7 @@ from numpy.typing import ArrayLike
 from gex import greeks
 from gex.exercise_style import EUROPEAN, chain_style, exercise_style
 from gex.forwards import dividend_term_structure
+from gex.gex import gross_gex
 
 #: Reason codes of :func:`early_exercise_flags` (index = code).
 REASONS: tuple[str | None, ...] = (None, "deep_itm_put", "call_before_ex_dividend")
@@ -218,7 +219,7 @@ def screen_chain(contracts: pl.DataFrame, forwards: pl.DataFrame, spot: float) -
     # the distinct roots as a set (chain_style and the European filter ignore their order; unique() is a query)
     roots = list(set(contracts["root"].to_list())) if contracts.height else []
     style = chain_style(roots)
-    total = _gross(contracts["gex_usd_per_1pct"]) if contracts.height else 0.0
+    total = gross_gex(contracts["gex_usd_per_1pct"]) if contracts.height else 0.0
     european = [r for r in roots if exercise_style(r) == EUROPEAN]
     american = contracts.filter(~contracts["root"].is_in(european)) if european else contracts
     if american.is_empty():
@@ -297,14 +298,6 @@ def _screen_american(american: pl.DataFrame, forwards: pl.DataFrame, spot: float
     screen = early_exercise_flags(spot, k, r, t, is_call, price, dividend=last[per_contract],
                                   ex_dividend_years=ex[per_contract], dividend_pv=pv[per_contract])
     return screen, parity[per_contract], pv[per_contract], int((~parity).sum())
-
-
-def _gross(gex: pl.Series) -> float:
-    """``gex.abs().sum()`` (dollars per 1% move) with numpy's abs and polars' sum (the same summation, bit for bit,
-    for one chunk without nulls; ``abs()`` is a polars query, ~0.1 ms)."""
-    if gex.n_chunks() != 1 or gex.null_count() or gex.dtype != pl.Float64:
-        return float(gex.abs().sum())
-    return float(pl.Series(np.abs(gex.to_numpy())).sum())
 
 
 def _expiry_key(expiration: pl.Series, settlement: pl.Series) -> np.ndarray:

@@ -47,7 +47,7 @@ import polars as pl
 
 from gex.analysis import Analysis, ProfileFlip, next_close, profile_and_flip, profile_and_flip_arrays
 from gex.calendar import is_session, previous_session
-from gex.gex import exposure_totals, per_strike_gex
+from gex.gex import abs_sum, exposure_totals, per_strike_gex
 from gex.levels import Levels, Regime, key_levels, key_levels_arrays
 
 #: Filter names, in display order.
@@ -440,11 +440,6 @@ class _Rows:
         return levels
 
 
-def _gross_of(gex: np.ndarray) -> float:
-    """:func:`_gross` of GEX values (summed by polars, as the analysis sums its 0-DTE share)."""
-    return float(pl.Series(np.abs(gex), dtype=pl.Float64).sum())
-
-
 def _view(a: Analysis, name: str, ctx: FilterContext, model: _Rows, spot: _Rows | None, gross_all: float) -> ExpiryView:
     """The view of one filter from the extracted rows (``spot``: the vendor-gamma rows, ``None`` when the
     model's rows are also the spot rows)."""
@@ -452,7 +447,7 @@ def _view(a: Analysis, name: str, ctx: FilterContext, model: _Rows, spot: _Rows 
     spot_rows, spot_keep = (model, keep) if spot is None else (spot, spot.masks[name])
     call, put, net = spot_rows.totals(spot_keep)
     n_model, n_spot = int(keep.sum()), int(spot_keep.sum())
-    share = _gross_of(model.gex[keep]) / gross_all if gross_all > 0 else 0.0
+    share = abs_sum(model.gex[keep]) / gross_all if gross_all > 0 else 0.0
     base = dict(
         expiries=name,
         contracts=n_model,

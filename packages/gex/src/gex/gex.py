@@ -283,6 +283,20 @@ def per_dte_bucket_gex_reference(exposures: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def abs_sum(values: np.ndarray) -> float:
+    """Sum of ``|values|`` (shape ``(n,)``; GEX: dollars per 1% move) as polars sums one chunk: the bits of
+    ``series.abs().sum()`` for a one-chunk Float64 column without nulls, without its query (~0.1 ms a call)."""
+    return float(pl.Series(np.abs(values), dtype=pl.Float64).sum())
+
+
+def gross_gex(gex: pl.Series) -> float:
+    """``gex.abs().sum()``, dollars per 1% move: :func:`abs_sum` of the values when the column is one Float64 chunk
+    without nulls (the same summation, bit for bit), else the polars statement itself."""
+    if gex.n_chunks() != 1 or gex.null_count() or gex.dtype != pl.Float64:
+        return float(gex.abs().sum())
+    return abs_sum(gex.to_numpy())
+
+
 def exposure_totals(exposures: pl.DataFrame) -> dict[str, float]:
     """Chain totals: gross call, gross put and net GEX ($ per 1%), DEX ($), VEX ($/vol pt), CEX ($/day).
 
