@@ -313,6 +313,32 @@ def test_parallel_path_equals_serial_path(name):
     assert np.isnan(big[::97]).all() and np.isfinite(np.delete(big, np.s_[::97])).all()
 
 
+@settings(max_examples=60, deadline=None)
+@given(st.sampled_from([(), (1,), (3,), (1, 4), (2, 1), (2, 3)]), st.sampled_from([(), (3,), (2, 3), (4, 2, 3)]),
+       st.booleans(), st.integers(0, 2**31))
+def test_small_arguments_are_the_broadcast_values(arg_shape, other_shape, strided, seed):
+    """The serial path's arguments (:func:`gex.greeks._full_arg`: a view, a fill or a copy) are exactly
+    ``np.broadcast_to``'s values, C-contiguous float64; and a small call equals the kernel run on them."""
+    rng = np.random.default_rng(seed)
+    try:
+        shape = np.broadcast_shapes(arg_shape, other_shape)
+    except ValueError:
+        return
+    a = rng.uniform(50.0, 150.0, size=(2 * max(1, math.prod(arg_shape)),))
+    a = (a[::2] if strided else a[: max(1, math.prod(arg_shape))]).reshape(arg_shape)
+    n = math.prod(shape)
+    got = g._full_arg(np.asarray(a, dtype=np.float64), shape, n)
+    want = np.ascontiguousarray(np.broadcast_to(a, shape)).reshape(-1)
+    assert got.dtype == np.float64 and got.flags.c_contiguous and got.shape == (n,)
+    np.testing.assert_array_equal(got, want)
+    strike = rng.uniform(50.0, 150.0, size=other_shape)
+    out = np.empty(n)
+    _k.LOOPS["gamma"][0](want, np.ascontiguousarray(np.broadcast_to(strike, shape)).reshape(-1),
+                         np.full(n, 0.03), np.full(n, 0.2), np.full(n, 0.5), np.full(n, 0.0), out)
+    small = g.bs_gamma(a, strike, 0.03, 0.2, 0.5)
+    np.testing.assert_array_equal(np.reshape(small, -1), out)
+
+
 # --------------------------------------------------------------------------------------------------
 # properties (hypothesis)
 

@@ -334,3 +334,22 @@ def test_invalid_parameters_raise_one_line_errors(call, match):
     with pytest.raises(ValueError, match=match) as exc:
         call()
     assert "\n" not in str(exc.value)
+
+
+@pytest.mark.parametrize("value", [1.5, 0.0, -2.0, math.nan, math.inf, -math.inf, np.float64(3.0), np.array(0.0),
+                                   np.array(-1.0), np.int64(4)])
+@pytest.mark.parametrize("rule", [{}, {"positive": True}, {"nonnegative": True}])
+def test_scalar_checks_decide_as_the_array_checks(value, rule):
+    """``_check``'s scalar fast path accepts and refuses exactly what the array path does, with its message."""
+    def outcome(x):
+        try:
+            return ("ok", float(np.reshape(th._check("x", x, **rule), -1)[0]))
+        except ValueError as e:
+            return ("error", str(e).replace(repr(x), "X"))
+
+    scalar, array = outcome(value), outcome(np.array([value], dtype=float))
+    assert scalar[0] == array[0]
+    if scalar[0] == "ok":
+        assert scalar[1] == array[1] and np.ndim(th._check("x", value, **rule)) == 0
+    else:
+        assert scalar[1] == array[1]

@@ -67,12 +67,13 @@ def _inputs(con: duckdb.DuckDBPyConnection, keys: list[tuple[str, dt.date]]) -> 
     return frame
 
 
-#: Sessions per chunk when the advice is spread over worker processes (~1.5 ms per template and session: a
-#: chunk is ~0.6 s with the two default templates, so Ctrl-C, which lets running chunks finish, stops quickly).
+#: Sessions per chunk when the advice is spread over worker processes (~1-1.5 ms per template and session: a
+#: chunk is ~0.5 s with the two default templates, so Ctrl-C, which lets running chunks finish, stops quickly).
 ADVICE_CHUNK = 200
 #: Below this many sessions the advice is computed in this process: starting the workers costs ~2.5-3 s (each
-#: imports the advisor and loads its compiled kernels), so on 2 cores the pool breaks even at ~2,200 sessions
-#: (measured: 1,000 sessions 3.3 s here against 4.5 s in the pool; 3,000: 7.2 against 6.1 s; 5,000: 16 against 12 s).
+#: imports the advisor and loads its compiled kernels), so on 2 cores the pool breaks even at ~2,500 sessions
+#: (measured 2026-12-07 with the advisor's scalar fast paths, the whole refresh: 1,000 sessions 3.8-4.1 s here
+#: against 4.9-5.8 s in the pool; 2,500: 6.7-7.9 against 6.5-7.5 s; 5,000: 13.2-16.3 against 9.3-9.9 s).
 ADVICE_PARALLEL_MIN = 2500
 
 #: ``map_chunks(fn, chunks)`` -> ``[fn(chunk) for chunk in chunks]`` in order, perhaps in other processes

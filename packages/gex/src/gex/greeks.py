@@ -119,6 +119,17 @@ def _flat_arg(a: np.ndarray, shape: tuple[int, ...]) -> float | np.ndarray:
     return np.ascontiguousarray(np.broadcast_to(a, shape)).reshape(-1)
 
 
+def _full_arg(a: np.ndarray, shape: tuple[int, ...], n: int) -> np.ndarray:
+    """A serial kernel's argument: ``a`` broadcast to ``shape`` as a C-contiguous 1-D float64 array of ``n``
+    values (a view when it already is one; a scalar filled; the same values as ``np.broadcast_to``, with
+    less of numpy's dispatch, which is most of a small call such as the advisor's few legs)."""
+    if a.shape == shape and a.flags.c_contiguous:
+        return a.reshape(-1)
+    if a.size == 1:
+        return np.full(n, a.reshape(-1)[0])
+    return np.ascontiguousarray(np.broadcast_to(a, shape)).reshape(-1)
+
+
 def _broadcast(args: tuple[ArrayLike, ...]) -> tuple[list[np.ndarray], tuple[int, ...], int]:
     arrs = [np.asarray(a, dtype=np.float64) for a in args]
     shape = np.broadcast_shapes(*(a.shape for a in arrs))
@@ -138,7 +149,7 @@ def _run(name: str, args: tuple[ArrayLike, ...], kernel: str | None = None) -> F
         return out.reshape(shape)
     if n < PARALLEL_MIN_SIZE:
         # small inputs: materialise the broadcast so that a single (all-array) specialisation serves
-        serial(*(np.ascontiguousarray(np.broadcast_to(a, shape)).reshape(-1) for a in arrs), out)
+        serial(*(_full_arg(a, shape, n) for a in arrs), out)
     else:
         parallel(*(_flat_arg(a, shape) for a in arrs), out)
     return float(out[0]) if len(shape) == 0 else out.reshape(shape)

@@ -95,6 +95,15 @@ def _arr(x: Any) -> np.ndarray:
 
 def _check(name: str, x: Any, *, positive: bool = False, nonnegative: bool = False) -> np.ndarray:
     a = _arr(x)
+    if a.ndim == 0:  # a scalar (the advisor's case, ~20 checks a call): the same tests without numpy's reductions
+        v = float(a)
+        if not math.isfinite(v):
+            raise ValueError(f"{name} must be finite, got {x!r}")
+        if positive and v <= 0:
+            raise ValueError(f"{name} must be > 0, got {x!r}")
+        if nonnegative and v < 0:
+            raise ValueError(f"{name} must be >= 0, got {x!r}")
+        return a
     if not np.all(np.isfinite(a)):
         raise ValueError(f"{name} must be finite, got {x!r}")
     if positive and np.any(a <= 0):
