@@ -340,7 +340,7 @@ def test_invalid_parameters_raise_one_line_errors(call, match):
                                    np.array(-1.0), np.int64(4)])
 @pytest.mark.parametrize("rule", [{}, {"positive": True}, {"nonnegative": True}])
 def test_scalar_checks_decide_as_the_array_checks(value, rule):
-    """``_check``'s scalar fast path accepts and refuses exactly what the array path does, with its message."""
+    """``_check`` of a scalar accepts and refuses exactly what it does for the same value in an array, with its message."""
     def outcome(x):
         try:
             return ("ok", float(np.reshape(th._check("x", x, **rule), -1)[0]))

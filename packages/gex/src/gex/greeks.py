@@ -120,14 +120,11 @@ def _flat_arg(a: np.ndarray, shape: tuple[int, ...]) -> float | np.ndarray:
 
 
 def _full_arg(a: np.ndarray, shape: tuple[int, ...], n: int) -> np.ndarray:
-    """A serial kernel's argument: ``a`` broadcast to ``shape`` as a C-contiguous 1-D float64 array of ``n``
-    values (a view when it already is one; a scalar filled; the same values as ``np.broadcast_to``, with
-    less of numpy's dispatch, which is most of a small call such as the advisor's few legs)."""
-    if a.shape == shape and a.flags.c_contiguous:
-        return a.reshape(-1)
-    if a.size == 1:
-        return np.full(n, a.reshape(-1)[0])
-    return np.ascontiguousarray(np.broadcast_to(a, shape)).reshape(-1)
+    """A serial kernel's argument: :func:`_flat_arg` with a scalar filled to ``n`` values, so every argument is a
+    C-contiguous 1-D float64 array (the values of ``np.broadcast_to``, with less of numpy's dispatch, which is
+    most of a small call such as the advisor's few legs)."""
+    flat = _flat_arg(a, shape)
+    return np.full(n, flat) if isinstance(flat, float) else flat
 
 
 def _broadcast(args: tuple[ArrayLike, ...]) -> tuple[list[np.ndarray], tuple[int, ...], int]:

@@ -93,22 +93,18 @@ def _arr(x: Any) -> np.ndarray:
     return np.asarray(x, dtype=np.float64)
 
 
+def _holds(mask: np.ndarray) -> bool:
+    """``mask.all()``; a 0-d mask (a scalar: the advisor's case, ~20 checks a call) read without numpy's reduction."""
+    return bool(mask) if mask.ndim == 0 else bool(mask.all())
+
+
 def _check(name: str, x: Any, *, positive: bool = False, nonnegative: bool = False) -> np.ndarray:
     a = _arr(x)
-    if a.ndim == 0:  # a scalar (the advisor's case, ~20 checks a call): the same tests without numpy's reductions
-        v = float(a)
-        if not math.isfinite(v):
-            raise ValueError(f"{name} must be finite, got {x!r}")
-        if positive and v <= 0:
-            raise ValueError(f"{name} must be > 0, got {x!r}")
-        if nonnegative and v < 0:
-            raise ValueError(f"{name} must be >= 0, got {x!r}")
-        return a
-    if not np.all(np.isfinite(a)):
+    if not _holds(np.isfinite(a)):
         raise ValueError(f"{name} must be finite, got {x!r}")
-    if positive and np.any(a <= 0):
+    if positive and not _holds(a > 0):  # every value finite here: not > 0 is <= 0
         raise ValueError(f"{name} must be > 0, got {x!r}")
-    if nonnegative and np.any(a < 0):
+    if nonnegative and not _holds(a >= 0):
         raise ValueError(f"{name} must be >= 0, got {x!r}")
     return a
 
