@@ -412,3 +412,25 @@ def test_masks_from_arrays_equal_the_query_with_nulls_units_and_zones(unit, zone
         assert {k: v.tolist() for k, v in fast.items()} == {k: v.tolist() for k, v in plain.items()}
     assert ctx.masks(at_cutoff, ["0dte"])["0dte"].tolist() == [True, True, True, True, True]
     assert ctx.masks(ctx_frame, ["0dte"])["0dte"].tolist() == [True, True, False, False, False]
+
+
+@pytest.mark.parametrize("valuation", list(EXPECTED), ids=["intraday", "evening", "monthly-friday"])
+def test_filters_keeping_the_same_rows_are_valued_once(monkeypatch, valuation):
+    # expiry_views values each distinct set of rows once and gives the other filters keeping those rows that view
+    # under their own name (intraday on the 14th, ex-0dte and ex-next-expiry keep the same six contracts): each
+    # view still equals the plain path's, and the profile runs once per distinct non-empty set of rows
+    import gex.expiry_views as ev
+    from gex.expiry_views import FilterContext, expiry_view_reference
+
+    a = analyze(_chain(HAND, valuation), preset("native"), rate=0.0)
+    ctx = FilterContext.of(a.contracts, a.underlying, a.valuation_ts)
+    masks = ctx.masks(a.contracts, [n for n in EXPIRY_FILTERS if n != "all"])
+    distinct = {keep.tobytes() for keep in masks.values() if keep.any()}
+    assert len(distinct) < sum(keep.any() for keep in masks.values())  # the chain has filters that coincide
+    calls = []
+    real = ev.profile_and_flip_arrays
+    monkeypatch.setattr(ev, "profile_and_flip_arrays", lambda *args: calls.append(args) or real(*args))
+    views = expiry_views(a, context=ctx)
+    assert len(calls) == len(distinct)
+    plain = [expiry_view_reference(a, name, ctx) for name in EXPIRY_FILTERS]
+    assert [repr(v.to_dict(with_profile=True)) for v in views] == [repr(v.to_dict(with_profile=True)) for v in plain]

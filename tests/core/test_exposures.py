@@ -157,3 +157,25 @@ def test_dte_buckets_equal_their_reference_bit_for_bit(n, seed, null_dates, empt
     fast, reference = per_dte_bucket_gex(frame), per_dte_bucket_gex_reference(frame)
     assert fast.schema == reference.schema
     assert fast.equals(reference)
+
+
+@settings(max_examples=60, deadline=None)
+@given(n=st.integers(1, 60), seed=st.integers(0, 2**32 - 1), with_nulls=st.booleans(), empty=st.booleans())
+def test_group_tables_equal_the_four_aggregations(n, seed, with_nulls, empty):
+    # group_tables (the analysis' four tables, their summed columns extracted once) gives what the four public
+    # calls give, each of them tested against its frame-query reference above
+    from gex.gex import group_tables
+
+    rng = np.random.default_rng(seed)
+    frame = contract_exposures(_contracts(n, seed=seed % 1000), 4700.0, "classic").with_columns(
+        settlement=pl.Series(rng.choice(["AM", "PM"], n), dtype=_SETTLEMENT))
+    if with_nulls:
+        frame = frame.with_columns(open_interest=pl.when(pl.Series(rng.random(n) < 0.3)).then(None)
+                                   .otherwise(pl.col("open_interest")))
+    if empty:
+        frame = frame.head(0)
+    got = group_tables(frame)
+    want = (per_strike_gex(frame), per_strike_gex(frame, by_root=True), per_expiry_gex(frame), per_dte_bucket_gex(frame))
+    for fast, each in zip(got, want):
+        assert fast.schema == each.schema
+        assert fast.equals(each)

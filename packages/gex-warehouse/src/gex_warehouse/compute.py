@@ -16,7 +16,6 @@ Units: GEX in dollars per 1% move of the underlying (``*_gex_usd_per_1pct``), se
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import json
 import uuid
 from dataclasses import dataclass
@@ -26,6 +25,7 @@ import polars as pl
 from gex.analysis import Analysis, analyze
 from gex.calendar import session_close
 from gex.chain import CHAIN_COLUMNS, ChainSnapshot, conform
+from gex.columns import frame_of, with_series
 from gex.conventions import Conventions
 from gex.expected_move import expected_move_table
 
@@ -34,6 +34,7 @@ from gex_warehouse.connect import quote_ident, rollback
 from gex_warehouse.early_exercise_marts import early_exercise_frames
 from gex_warehouse.expiry_marts import expiry_mart_frames
 from gex_warehouse.load import pause_for_tests
+from gex_warehouse.mart_keys import repeated_keys
 
 #: Mart tables :func:`write_marts` replaces per snapshot (underlying, session, valuation_ts, preset), in write order.
 MART_TABLES = (
@@ -391,30 +392,21 @@ class MartFrames:
         return sum(f.height for f in self.tables().values())
 
 
-@functools.lru_cache(maxsize=16)
-def _key_columns(underlying: str, session: dt.date, valuation_ts: dt.datetime, preset: str) -> tuple[pl.Series, ...]:
-    """One-row ``session``, ``underlying``, ``valuation_ts`` and ``preset`` columns of a snapshot's mart rows,
-    built once per analysis (~140 us: the time-zone-aware column is a cast) and reused by its six frames."""
-    return (pl.Series("session", [session], dtype=pl.Date), pl.Series("underlying", [underlying], dtype=pl.String),
-            pl.Series("valuation_ts", [valuation_ts], dtype=pl.Datetime("us", "UTC")),
-            pl.Series("preset", [preset], dtype=pl.String))
-
-
 def _keyed(frame: pl.DataFrame, underlying: str, session: dt.date, valuation_ts: dt.datetime, preset: str) -> pl.DataFrame:
     """``frame`` between the key columns ``session``, ``underlying``, ``valuation_ts`` and ``preset``.
 
     Built from Series, not with a ``select`` of literals: each snapshot keys six frames, and the query path
     cost ~230 us a frame against ~25 us (each key repeated with ``new_from_index``, no query at all).
     """
-    n = frame.height
-    session_col, underlying_col, valuation_col, preset_col = (
-        c.new_from_index(0, n) for c in _key_columns(underlying, session, valuation_ts, preset))
-    return pl.DataFrame([session_col, underlying_col, valuation_col, *frame.get_columns(), preset_col])
+    session_col, underlying_col, valuation_col, preset_col = repeated_keys(underlying, session, valuation_ts, preset,
+                                                                         frame.height)
+    return frame_of([session_col, underlying_col, valuation_col, *frame.get_columns(), preset_col])
 
 
 def _int64(frame: pl.DataFrame, column: str) -> pl.DataFrame:
     """``frame`` with ``column`` as Int64 (a query only when it is not already: the group sums make it so)."""
-    return frame if frame.schema[column] == pl.Int64 else frame.with_columns(pl.col(column).cast(pl.Int64))
+    values = frame.get_column(column)
+    return frame if values.dtype == pl.Int64 else with_series(frame, values.cast(pl.Int64))
 
 
 def compute_chain(chain: ChainInput, conventions: Conventions) -> MartFrames:
@@ -456,21 +448,19 @@ def compute_session(
     strikes, expiries, dtes = a.by_strike, a.by_expiry, a.by_dte
     by_strike = _int64(_keyed(strikes, u, s, v, name), "contracts")
     by_strike_root = _int64(_keyed(a.by_strike_root, u, s, v, name), "contracts")
-    by_expiry = _keyed(expiries, u, s, v, name).with_columns(pl.col("settlement").cast(pl.String), pl.col("contracts").cast(pl.Int64))
+    # settlement as text, contracts as Int64: Series casts in a new frame (with_columns would run a query)
+    cast_to = {"settlement": pl.String, "contracts": pl.Int64}
+    by_expiry = _keyed(frame_of([col.cast(cast_to[col.name]) if col.name in cast_to else col
+                                     for col in expiries.get_columns()]), u, s, v, name)
     by_dte = _int64(_keyed(dtes, u, s, v, name), "contracts")
     profile = _keyed(a.profile, u, s, v, name)
-    crossings = pl.DataFrame(
-        {
-            "session": [s] * len(a.flip_crossings),
-            "underlying": [u] * len(a.flip_crossings),
-            "valuation_ts": [v] * len(a.flip_crossings),
-            "crossing": list(a.flip_crossings),
-            "is_flip": [a.gamma_flip is not None and c == a.gamma_flip for c in a.flip_crossings],
-            "preset": [name] * len(a.flip_crossings),
-        },
-        schema={"session": pl.Date, "underlying": pl.String, "valuation_ts": pl.Datetime("us", "UTC"),
-                "crossing": pl.Float64, "is_flip": pl.Boolean, "preset": pl.String},
-    )
+    session_col, underlying_col, valuation_col, preset_col = repeated_keys(u, s, v, name, len(a.flip_crossings))
+    crossings = frame_of([
+        session_col, underlying_col, valuation_col,
+        pl.Series("crossing", list(a.flip_crossings), dtype=pl.Float64),
+        pl.Series("is_flip", [a.gamma_flip is not None and c == a.gamma_flip for c in a.flip_crossings], dtype=pl.Boolean),
+        preset_col,
+    ])
     lv = a.levels
     early, early_summary = early_exercise_frames(a)
     regime = pl.DataFrame(

@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import polars as pl
 from gex.analysis import Analysis
+from gex.columns import frame_of
 from gex.early_exercise import FLAGGED_SCHEMA, screen_chain
+
+from gex_warehouse.mart_keys import repeated_keys
 
 #: Column -> dtype of ``mart.early_exercise`` rows (the key first).
 EARLY_EXERCISE_SCHEMA: dict[str, pl.DataType] = {
@@ -30,11 +33,9 @@ def early_exercise_frames(a: Analysis) -> tuple[pl.DataFrame, dict[str, object]]
     (fraction 0..1) and ``early_exercise_expiries_without_carry`` (count).
     """
     screen = screen_chain(a.contracts, a.forwards, a.spot)
-    key = {"session": a.as_of, "underlying": a.underlying, "valuation_ts": a.valuation_ts, "preset": a.conventions.name}
     # the key columns repeated from one-value Series, not a select of literals (a query, ~0.2 ms a chain)
-    n = screen.flagged.height
-    rows = pl.DataFrame([*(pl.Series(k, [v], dtype=EARLY_EXERCISE_SCHEMA[k]).new_from_index(0, n) for k, v in key.items()),
-                         *screen.flagged.get_columns()])
+    keys = repeated_keys(a.underlying, a.as_of, a.valuation_ts, a.conventions.name, screen.flagged.height)
+    rows = frame_of([*keys, *screen.flagged.get_columns()])
     summary: dict[str, object] = {
         "exercise_style": screen.exercise_style,
         "early_exercise_contracts": screen.flagged.height,

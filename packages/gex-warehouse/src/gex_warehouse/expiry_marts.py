@@ -11,7 +11,10 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 from gex.analysis import Analysis
+from gex.columns import frame_of
 from gex.expiry_views import expiry_views
+
+from gex_warehouse.mart_keys import repeated_keys
 
 #: Column -> dtype of ``mart.expiry_views`` rows (the key first).
 EXPIRY_VIEW_SCHEMA: dict[str, pl.DataType] = {
@@ -83,12 +86,12 @@ def expiry_mart_frames(a: Analysis) -> tuple[pl.DataFrame, pl.DataFrame]:
     # chain of a whole-market session; equal to _profile_rows_reference (tested)
     heights = [v.profile.height for v in kept]
     n = sum(heights)
-    columns = [pl.Series(k, [val], dtype=PROFILE_BY_EXPIRIES_SCHEMA[k]).new_from_index(0, n) for k, val in key.items()]
+    columns = repeated_keys(a.underlying, a.as_of, a.valuation_ts, a.conventions.name, n)
     columns.append(pl.Series("expiries", np.repeat([v.expiries for v in kept], heights), dtype=pl.String))
     for name in ("spot_level", "gex_usd_per_1pct"):
         values = np.concatenate([v.profile.get_column(name).to_numpy() for v in kept]).astype(np.float64, copy=False)
         columns.append(pl.Series(name, values, dtype=pl.Float64))
-    return summary, pl.DataFrame(columns)
+    return summary, frame_of(columns)
 
 
 def _profile_rows_reference(a: Analysis) -> pl.DataFrame:

@@ -21,6 +21,7 @@ import numpy as np
 import polars as pl
 
 from gex import greeks
+from gex.columns import epoch_microseconds_of, with_series
 from gex.calendar import NEW_YORK, as_of_session, next_session, session_close
 from gex.chain import ChainSnapshot
 from gex.conventions import NATIVE, Conventions
@@ -28,7 +29,7 @@ from gex.coverage import Coverage, chain_coverage
 from gex.expected_move import MOVE_SCHEMA, iv_implied_move, straddle_moves
 from gex.flip import GammaProfile, first_grid_crossing, solve_flip
 from gex.forwards import parity_forwards
-from gex.gex import abs_sum, contract_exposures, exposure_totals, per_dte_bucket_gex, per_expiry_gex, per_strike_gex
+from gex.gex import abs_sum, contract_exposures, exposure_totals, group_tables
 from gex.iv import IVReason, implied_vol
 from gex.levels import LEVEL_DEFINITIONS, Levels, Regime, key_levels, regime_of
 from gex.volatility import atm_iv_constant_maturity
@@ -224,7 +225,7 @@ def utc_microseconds(column: pl.Series) -> np.ndarray | None:
     dtype = column.dtype
     if not isinstance(dtype, pl.Datetime) or dtype.time_unit != "us" or dtype.time_zone is None or column.null_count():
         return None
-    return column.to_physical().to_numpy()
+    return epoch_microseconds_of(column)
 
 
 def screen_contracts(frame: pl.DataFrame, conv: Conventions) -> pl.DataFrame:
@@ -314,18 +315,19 @@ def price_contracts(frame: pl.DataFrame, spot: float) -> pl.DataFrame:
     )
     q = frame["dividend_yield"].to_numpy()
     is_call = (frame["right"] == "C").to_numpy()
-    return frame.with_columns(
-        gamma=pl.Series(np.asarray(greeks.bs_gamma(*args, dividend_yield=q), dtype=np.float64)),
-        delta=pl.Series(np.asarray(greeks.bs_delta(*args, is_call, dividend_yield=q), dtype=np.float64)),
-        vanna=pl.Series(np.asarray(greeks.bs_vanna(*args, dividend_yield=q), dtype=np.float64)),
-        charm=pl.Series(np.asarray(greeks.bs_charm(*args, is_call, dividend_yield=q), dtype=np.float64)),
+    return with_series(
+        frame,
+        pl.Series("gamma", np.asarray(greeks.bs_gamma(*args, dividend_yield=q), dtype=np.float64)),
+        pl.Series("delta", np.asarray(greeks.bs_delta(*args, is_call, dividend_yield=q), dtype=np.float64)),
+        pl.Series("vanna", np.asarray(greeks.bs_vanna(*args, dividend_yield=q), dtype=np.float64)),
+        pl.Series("charm", np.asarray(greeks.bs_charm(*args, is_call, dividend_yield=q), dtype=np.float64)),
     )
 
 
 def attach_carry(frame: pl.DataFrame, spot: float, conv: Conventions) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Per-contract ``rate`` and ``dividend_yield`` (decimal per year, continuous): the flat rate, and
     the parity-implied carry of the contract's expiry where available, else ``conv.dividend_yield``."""
-    frame = frame.with_columns(rate=pl.lit(conv.rate, dtype=pl.Float64))
+    frame = with_series(frame, pl.Series("rate", np.full(frame.height, conv.rate, dtype=np.float64)))
     if not conv.forward_from_parity:
         empty = pl.DataFrame(schema={"expiration": pl.Date, "settlement": frame.schema["settlement"], "forward": pl.Float64,
                                      "parity_dividend_yield": pl.Float64, "parity_pairs": pl.UInt32})
@@ -334,7 +336,7 @@ def attach_carry(frame: pl.DataFrame, spot: float, conv: Conventions) -> tuple[p
     carry = parity_yields(frame, fwd, conv.dividend_yield)
     if carry is None:  # a key the arrays cannot match as the join does: the statement itself
         return attach_parity_yields_reference(frame, fwd, conv.dividend_yield), fwd
-    return frame.with_columns(carry), fwd
+    return with_series(frame, carry), fwd
 
 
 def attach_parity_yields_reference(frame: pl.DataFrame, fwd: pl.DataFrame, default: float) -> pl.DataFrame:
@@ -405,7 +407,7 @@ def analyze(snapshot: ChainSnapshot, conventions: Conventions = NATIVE, *, rate:
         frame = frame.with_columns(pl.col("strike").floor())
     if conv.drop_expired_first_expiry:
         frame = _drop_expired_first_expiry(frame, snapshot, conv)
-    frame = frame.with_columns(contract_tenors(frame, time_origin(snapshot, conv), conv))
+    frame = with_series(frame, contract_tenors(frame, time_origin(snapshot, conv), conv))
     frame = screen_contracts(frame, conv)
     frame, forwards = attach_carry(frame, spot, conv)
     frame = resolve_vols(frame, spot, conv)
@@ -422,7 +424,7 @@ def analyze(snapshot: ChainSnapshot, conventions: Conventions = NATIVE, *, rate:
     totals = exposure_totals(spot_rows)
     # DEX/VEX/CEX always come from the model (the scripts compute no such greeks)
     model_totals = totals if spot_rows is exposures else exposure_totals(exposures)
-    by_strike = per_strike_gex(spot_rows)
+    by_strike, by_strike_root, by_expiry, by_dte = group_tables(spot_rows)
 
     pf = profile_and_flip(exposures, spot, conv, totals["net_gex_usd_per_1pct"])
     profile, (lo, hi), levels_grid, curve = pf.gamma_profile, pf.window, pf.levels, pf.curve
@@ -461,9 +463,9 @@ def analyze(snapshot: ChainSnapshot, conventions: Conventions = NATIVE, *, rate:
         contracts=exposures,
         excluded=excluded,
         by_strike=by_strike,
-        by_strike_root=per_strike_gex(spot_rows, by_root=True),
-        by_expiry=per_expiry_gex(spot_rows),
-        by_dte=per_dte_bucket_gex(spot_rows),
+        by_strike_root=by_strike_root,
+        by_expiry=by_expiry,
+        by_dte=by_dte,
         profile=pl.DataFrame({"spot_level": levels_grid, "gex_usd_per_1pct": curve}),
         forwards=forwards,
         gamma_profile=profile,

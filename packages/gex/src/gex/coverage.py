@@ -13,6 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
+from gex.columns import epoch_days
+
 #: A chain whose furthest expiry is nearer than this (calendar days) is treated as partial.
 MIN_FULL_CHAIN_HORIZON_DAYS = 60
 
@@ -52,7 +54,8 @@ def chain_coverage(frame: pl.DataFrame, session: dt.date) -> Coverage:
     if expiration.dtype != pl.Date or type(session) is not dt.date:
         return chain_coverage_reference(frame, session)
     today = (session - _EPOCH).days
-    days = expiration.drop_nulls().to_physical().to_numpy()  # days since 1970-01-01; nulls are never unexpired
+    all_days = epoch_days(expiration)  # days since 1970-01-01; nulls (NaN) are never unexpired
+    days = all_days[~np.isnan(all_days)].astype(np.int64)
     unique = np.unique(days[days >= today])
     if unique.size == 0:
         return Coverage(0, None, None, 0, True, "no unexpired expirations")

@@ -32,6 +32,7 @@ import polars as pl
 from numpy.typing import ArrayLike
 
 from gex import greeks
+from gex.columns import frame_of
 from gex.exercise_style import EUROPEAN, chain_style, exercise_style
 from gex.forwards import dividend_term_structure
 from gex.gex import gross_gex
@@ -240,7 +241,7 @@ def screen_chain(contracts: pl.DataFrame, forwards: pl.DataFrame, spot: float) -
                                      dtype=pl.String),
     }
     rows = american[at]  # one gather of the frame: cheaper than one per column
-    flagged = pl.DataFrame([
+    flagged = frame_of([
         (computed[c] if c in computed else rows.get_column(c)).cast(d) for c, d in FLAGGED_SCHEMA.items()
     ])
     share = float(np.abs(flagged["gex_usd_per_1pct"].to_numpy()).sum()) / total if total > 0 else 0.0

@@ -37,6 +37,7 @@ Pure: frames in, frames out.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 from dataclasses import dataclass, field
@@ -45,9 +46,10 @@ from functools import lru_cache
 import numpy as np
 import polars as pl
 
+from gex.columns import epoch_days, frame_of
 from gex.analysis import Analysis, ProfileFlip, next_close, profile_and_flip, profile_and_flip_arrays
 from gex.calendar import is_session, previous_session
-from gex.gex import abs_sum, exposure_totals, per_strike_gex
+from gex.gex import abs_sum, exposure_totals, gross_gex, per_strike_gex
 from gex.levels import Levels, Regime, key_levels, key_levels_arrays
 
 #: Filter names, in display order.
@@ -122,7 +124,7 @@ def monthly_mask_array(frame: pl.DataFrame, underlying: str) -> np.ndarray:
     n = frame.height
     if n == 0:
         return np.zeros(0, dtype=bool)
-    days = frame.get_column("expiration").to_physical().to_numpy().astype(np.float64)  # null -> NaN
+    days = epoch_days(frame.get_column("expiration"))  # null -> NaN
     known = np.unique(days[~np.isnan(days)])
     dates = [_EPOCH + dt.timedelta(days=int(d)) for d in known]
     monthly_days = [d for d, date in zip(known, dates) if date == standard_monthly_date(date.year, date.month, underlying)]
@@ -185,10 +187,12 @@ class FilterContext:
         settle = frame.get_column("settlement_ts")
         if getattr(settle.dtype, "time_zone", None) not in (None, "UTC"):
             settle = settle.dt.convert_time_zone("UTC")
-        settles = settle.dt.cast_time_unit("us").to_numpy()  # datetime64[us] in UTC; null: NaT
+        if getattr(settle.dtype, "time_unit", "us") != "us":
+            settle = settle.dt.cast_time_unit("us")
+        settles = settle.to_numpy()  # datetime64[us] in UTC; null: NaT
         cutoff = np.datetime64(valuation_ts.astimezone(dt.timezone.utc).replace(tzinfo=None), "us")
         unexpired = settles > cutoff  # NaT compares false
-        days = frame.get_column("expiration").to_physical().cast(pl.Float64).to_numpy()  # null: NaN
+        days = epoch_days(frame.get_column("expiration"))  # null: NaN
         dated = unexpired & ~np.isnan(days)
         standard = monthly_mask_array(frame, underlying)  # row by row, so the same on any subset
         monthly = dated & standard
@@ -252,7 +256,7 @@ class FilterContext:
         # the instants in the column's own unit, in UTC (NaT for a null: every comparison with it is false)
         cutoff = np.datetime64(self.zero_dte_cutoff.astimezone(dt.timezone.utc).replace(tzinfo=None), "us")
         zero = settle.to_numpy() <= cutoff
-        days = frame.get_column("expiration").to_physical().cast(pl.Float64).to_numpy()  # null: NaN, never equal
+        days = epoch_days(frame.get_column("expiration"))  # null: NaN, never equal
 
         def on(day: dt.date | None) -> np.ndarray:
             return np.zeros(n, dtype=bool) if day is None else days == float((day - _EPOCH).days)
@@ -357,7 +361,13 @@ class ExpiryView:
 
 def _gross(frame: pl.DataFrame) -> float:
     """Gross ``|GEX|`` of rows, dollars per 1% move, summed as :func:`gex.analysis.analyze` sums its
-    ``zero_dte_gamma_share`` (so the 0dte view's share is that figure, bit for bit)."""
+    ``zero_dte_gamma_share`` (so the 0dte view's share is that figure, bit for bit): :func:`gex.gex.gross_gex`,
+    the polars sum without its query (:func:`_gross_reference` is the statement)."""
+    return gross_gex(frame.get_column("gex_usd_per_1pct"))
+
+
+def _gross_reference(frame: pl.DataFrame) -> float:
+    """:func:`_gross` as the polars statement (what :func:`expiry_view_reference` sums with)."""
     return float(frame["gex_usd_per_1pct"].abs().sum())
 
 
@@ -412,7 +422,7 @@ class _Rows:
             strike=strike,
             is_call=(frame["right"] == "C").to_numpy(),
             gex=frame["gex_usd_per_1pct"].to_numpy().astype(np.float64),
-            expiration=frame["expiration"].to_physical().fill_null(np.iinfo(np.int32).min).to_numpy(),
+            expiration=epoch_days(frame["expiration"]),  # null: NaN, one distinct value as np.unique counts it
             by_strike=np.argsort(strike, kind="stable"),
             masks=masks,
             profile_inputs=inputs,
@@ -486,8 +496,8 @@ def _valued_view(base: dict[str, object], spot: float, pf: ProfileFlip, levels: 
         put_wall=None if levels is None else levels.put_wall,
         abs_gamma_strike=None if levels is None else levels.abs_gamma_strike,
         # from Series, not a dict with a schema (~30 us less a view; five views a chain)
-        profile=pl.DataFrame([pl.Series(name, values, dtype=dtype) for (name, dtype), values
-                              in zip(PROFILE_SCHEMA.items(), (pf.levels, pf.curve))]),
+        profile=frame_of([pl.Series(name, values, dtype=dtype) for (name, dtype), values
+                          in zip(PROFILE_SCHEMA.items(), (pf.levels, pf.curve))]),
     )
 
 
@@ -509,8 +519,8 @@ def expiry_view_reference(a: Analysis, name: str, context: FilterContext | None 
     spot_source = a.spot_contracts if a.spot_contracts is not None else a.contracts
     spot_rows = model if a.spot_contracts is None else spot_source.filter(ctx.mask(spot_source, name))
     totals = exposure_totals(spot_rows)
-    gross_all = _gross(a.contracts)
-    share = _gross(model) / gross_all if gross_all > 0 else 0.0
+    gross_all = _gross_reference(a.contracts)
+    share = _gross_reference(model) / gross_all if gross_all > 0 else 0.0
     base = dict(
         expiries=name,
         contracts=model.height,
@@ -555,8 +565,15 @@ def _all_view(a: Analysis) -> ExpiryView:
         call_wall=levels.call_wall if spot_rows.height else None,
         put_wall=levels.put_wall if spot_rows.height else None,
         abs_gamma_strike=levels.abs_gamma_strike if spot_rows.height else None,
-        profile=a.profile.select(pl.col(c).cast(t) for c, t in PROFILE_SCHEMA.items()),
+        profile=_as_profile_schema(a.profile),
     )
+
+
+def _as_profile_schema(profile: pl.DataFrame) -> pl.DataFrame:
+    """``profile`` with :data:`PROFILE_SCHEMA`'s columns and dtypes (a query only when it has others)."""
+    if profile.columns == list(PROFILE_SCHEMA) and profile.dtypes == list(PROFILE_SCHEMA.values()):
+        return profile
+    return profile.select(pl.col(c).cast(t) for c, t in PROFILE_SCHEMA.items())
 
 
 def expiry_views(a: Analysis, names: tuple[str, ...] | list[str] = EXPIRY_FILTERS,
@@ -574,4 +591,19 @@ def expiry_views(a: Analysis, names: tuple[str, ...] | list[str] = EXPIRY_FILTER
     model = _Rows.of(a.contracts, ctx, cut, model=True)
     spot = None if a.spot_contracts is None else _Rows.of(a.spot_contracts, ctx, cut, model=False)
     gross_all = _gross(a.contracts)
-    return [_all_view(a) if n == "all" else _view(a, n, ctx, model, spot, gross_all) for n in names]
+    # Filters that keep the same rows have the same view but for their name and excluded expiration: each set of
+    # rows is valued once. Common: a single stock's ex-0dte keeps everything on most days and its next expiry is
+    # often its next monthly (the 1,000-underlying universe: 1.7 distinct sets of rows of 4.2 valued filters a chain).
+    valued: dict[tuple[bytes, bytes | None], ExpiryView] = {}
+    out = []
+    for n in names:
+        if n == "all":
+            out.append(_all_view(a))
+            continue
+        rows = (model.masks[n].tobytes(), None if spot is None else spot.masks[n].tobytes())
+        same = valued.get(rows)
+        if same is None:
+            out.append(valued.setdefault(rows, _view(a, n, ctx, model, spot, gross_all)))
+        else:
+            out.append(dataclasses.replace(same, expiries=n, excluded_expiration=ctx.excluded_expiration(n)))
+    return out

@@ -14,6 +14,8 @@ import math
 import numpy as np
 import polars as pl
 
+from gex.columns import frame_of
+
 #: A parity forward further than this (log distance) from spot is treated as a bad quote, not carry.
 MAX_ABS_LOG_FORWARD = 0.25
 
@@ -192,7 +194,7 @@ def _parity_forwards_arrays(contracts: pl.DataFrame, spot: float, n_strikes: int
     log_ratio = _log(polars_divide(median, spot))
     ok = (median > 0) & (np.abs(log_ratio) <= MAX_ABS_LOG_FORWARD)
     at = c[starts[ok]]
-    return pl.DataFrame([
+    return frame_of([
         exp[at], settle[at],  # indexing keeps each key's dtype (an Enum settlement stays one)
         pl.Series("forward", median[ok]),
         pl.Series("parity_dividend_yield", r0[ok] - _log(polars_divide(median[ok], spot)) / t0[ok]),
