@@ -21,9 +21,9 @@ import numpy as np
 import polars as pl
 
 from gex import greeks
-from gex.columns import epoch_microseconds_of, with_series
 from gex.calendar import NEW_YORK, as_of_session, next_session, session_close
 from gex.chain import ChainSnapshot
+from gex.columns import epoch_microseconds_of, with_series
 from gex.conventions import NATIVE, Conventions
 from gex.coverage import Coverage, chain_coverage
 from gex.expected_move import MOVE_SCHEMA, iv_implied_move, straddle_moves
