@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gex.columns import epoch_days, epoch_microseconds_of
+from gex.columns import date_days, epoch_days, utc_microseconds
 
 _DATES = st.lists(st.one_of(st.none(), st.dates(dt.date(1900, 1, 1), dt.date(2200, 12, 31))), max_size=40)
 
@@ -34,13 +34,26 @@ _INSTANTS = st.lists(st.datetimes(dt.datetime(1950, 1, 1), dt.datetime(2150, 1, 
 
 @settings(max_examples=200, deadline=None)
 @given(_INSTANTS, st.sampled_from(["UTC", "America/New_York", "Asia/Kolkata"]), st.sampled_from(["us", "ns", "ms"]))
-def test_epoch_microseconds_are_the_physical_values(instants, zone, unit):
+def test_utc_microseconds_are_the_physical_values(instants, zone, unit):
+    # zoned microsecond columns read through numpy; other units (and naive columns) are left to the caller's query
     column = pl.Series("settlement_ts", instants, dtype=pl.Datetime("us")).dt.replace_time_zone("UTC") \
         .dt.convert_time_zone(zone).dt.cast_time_unit(unit)
-    got = epoch_microseconds_of(column)
+    got = utc_microseconds(column)
+    if unit != "us":
+        assert got is None
+        return
     want = column.to_physical().to_numpy()
     assert got.dtype == want.dtype
     np.testing.assert_array_equal(got, want)
+    assert utc_microseconds(column.dt.replace_time_zone(None)) is None
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.dates(dt.date(1900, 1, 1), dt.date(2200, 12, 31)), max_size=40))
+def test_date_days_are_the_physical_values(dates):
+    column = pl.Series("expiration", dates, dtype=pl.Date)
+    np.testing.assert_array_equal(date_days(column), column.to_physical().cast(pl.Int64).to_numpy())
+    assert date_days(column.extend_constant(None, 1)) is None and date_days(column.cast(pl.Datetime("us"))) is None
 
 
 # ---- frames from Series --------------------------------------------------------------------------------------

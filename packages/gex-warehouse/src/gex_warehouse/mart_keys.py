@@ -13,12 +13,10 @@ import functools
 from collections.abc import Sequence
 
 import polars as pl
+from gex.columns import epoch_microseconds
 
 #: dtype of ``valuation_ts`` and every other instant of the marts.
 UTC_MICROSECONDS = pl.Datetime("us", "UTC")
-
-_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
-
 
 def utc_series(name: str, instants: Sequence[dt.datetime | None]) -> pl.Series:
     """A ``Datetime("us", "UTC")`` Series of ``instants`` (time-zone-aware, or ``None``): the Series
@@ -26,7 +24,7 @@ def utc_series(name: str, instants: Sequence[dt.datetime | None]) -> pl.Series:
     takes that constructor itself (whatever it makes of it)."""
     if any(t is not None and t.tzinfo is None for t in instants):
         return pl.Series(name, instants, dtype=UTC_MICROSECONDS)
-    micros = [None if t is None else (t - _EPOCH) // dt.timedelta(microseconds=1) for t in instants]
+    micros = [None if t is None else epoch_microseconds(t) for t in instants]
     return pl.Series(name, micros, dtype=pl.Int64).cast(UTC_MICROSECONDS)
 
 

@@ -23,7 +23,7 @@ import polars as pl
 from gex import greeks
 from gex.calendar import NEW_YORK, as_of_session, next_session, session_close
 from gex.chain import ChainSnapshot
-from gex.columns import epoch_microseconds_of, with_series
+from gex.columns import epoch_microseconds, utc_microseconds, with_series
 from gex.conventions import NATIVE, Conventions
 from gex.coverage import Coverage, chain_coverage
 from gex.expected_move import MOVE_SCHEMA, iv_implied_move, straddle_moves
@@ -206,26 +206,6 @@ def act365_tenors_reference(frame: pl.DataFrame, origin: dt.datetime) -> pl.Seri
     statement the numpy path is tested equal to, bit for bit."""
     seconds = (pl.col("settlement_ts") - pl.lit(origin)).dt.total_microseconds() / 1e6
     return frame.select((seconds / _SECONDS_PER_YEAR).alias("tenor_years")).to_series()
-
-
-_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
-
-
-def epoch_microseconds(instant: dt.datetime) -> int:
-    """Microseconds from 1970-01-01 UTC to the aware ``instant`` (exact integer arithmetic)."""
-    return (instant - _EPOCH) // dt.timedelta(microseconds=1)
-
-
-def utc_microseconds(column: pl.Series) -> np.ndarray | None:
-    """The physical values (microseconds since the epoch, shape ``(n,)``) of a time-zone-aware microsecond
-    ``Datetime`` column without nulls; ``None`` for anything else (callers then run their polars reference).
-
-    Why: comparing or subtracting a Python datetime in polars builds a literal and runs a query, ~0.2-0.7 ms a
-    call, and these run for every chain of a whole-market session."""
-    dtype = column.dtype
-    if not isinstance(dtype, pl.Datetime) or dtype.time_unit != "us" or dtype.time_zone is None or column.null_count():
-        return None
-    return epoch_microseconds_of(column)
 
 
 def screen_contracts(frame: pl.DataFrame, conv: Conventions) -> pl.DataFrame:

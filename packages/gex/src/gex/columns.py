@@ -1,5 +1,5 @@
-"""Columns without polars' per-call query cost: physical values of date and time columns as numpy arrays, and
-frames built from Series.
+"""Columns without polars' per-call query cost: physical values of date and time columns as numpy arrays (the one
+copy of these readers the core has), and frames built from Series.
 
 Why: ``Series.to_physical()`` runs as a polars query (~0.15 ms a call, whatever the column's length), and the
 analysis asks for these values ~10 times a chain, on every chain of a whole-market session; numpy's
@@ -9,6 +9,7 @@ analysis asks for these values ~10 times a chain, on every chain of a whole-mark
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 
 import numpy as np
@@ -26,13 +27,32 @@ def epoch_days(column: pl.Series) -> np.ndarray:
     return days
 
 
-def epoch_microseconds_of(column: pl.Series) -> np.ndarray:
-    """Microseconds since the epoch (UTC) of a time-zone-aware microsecond ``Datetime`` column without nulls, int64
-    shape ``(n,)``: the values of ``column.to_physical().to_numpy()``."""
+def date_days(column: pl.Series) -> np.ndarray | None:
+    """A ``Date`` column without nulls as days since 1970-01-01 (int64, shape ``(n,)``); ``None`` for another
+    dtype or a null (callers then run their polars reference)."""
+    if column.dtype != pl.Date or column.null_count():
+        return None
+    return column.to_numpy().view(np.int64)  # datetime64[D]'s integers
+
+
+def utc_microseconds(column: pl.Series) -> np.ndarray | None:
+    """The physical values (microseconds since the epoch, int64 shape ``(n,)``) of a time-zone-aware microsecond
+    ``Datetime`` column without nulls; ``None`` for anything else (callers then run their polars reference).
+
+    Why: comparing or subtracting a Python datetime in polars builds a literal and runs a query, ~0.2-0.7 ms a
+    call, and these run for every chain of a whole-market session."""
     dtype = column.dtype
-    if not (isinstance(dtype, pl.Datetime) and dtype.time_unit == "us") or column.null_count():
-        return column.to_physical().to_numpy()
+    if not isinstance(dtype, pl.Datetime) or dtype.time_unit != "us" or dtype.time_zone is None or column.null_count():
+        return None
     return column.to_numpy().view(np.int64)  # datetime64[us] in UTC
+
+
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+
+
+def epoch_microseconds(instant: dt.datetime) -> int:
+    """Microseconds from 1970-01-01 UTC to the aware ``instant`` (exact integer arithmetic)."""
+    return (instant - _EPOCH) // dt.timedelta(microseconds=1)
 
 
 # Frames from Series without polars' eager query path: ``pl.DataFrame(list_of_series)`` checks each Series in Python

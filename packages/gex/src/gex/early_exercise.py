@@ -32,7 +32,7 @@ import polars as pl
 from numpy.typing import ArrayLike
 
 from gex import greeks
-from gex.columns import frame_of
+from gex.columns import date_days, frame_of
 from gex.exercise_style import EUROPEAN, chain_style, exercise_style
 from gex.forwards import dividend_term_structure
 from gex.gex import gross_gex
@@ -306,9 +306,10 @@ def _expiry_key(expiration: pl.Series, settlement: pl.Series) -> np.ndarray:
 
     A Date column without nulls is read with numpy (a polars cast and comparison are queries, ~0.1 ms a call);
     anything else as :func:`_expiry_key_reference` reads it (the same integers)."""
-    if expiration.dtype != pl.Date or expiration.null_count() or settlement.null_count():
+    days = date_days(expiration)
+    if days is None or settlement.null_count():
         return _expiry_key_reference(expiration, settlement)
-    return expiration.to_numpy().view(np.int64) * 2 + (settlement.to_numpy() == "AM").astype(np.int64)
+    return days * 2 + (settlement.to_numpy() == "AM").astype(np.int64)
 
 
 def _expiry_key_reference(expiration: pl.Series, settlement: pl.Series) -> np.ndarray:

@@ -24,6 +24,7 @@ import math
 import numpy as np
 import polars as pl
 
+from gex.columns import date_days, epoch_microseconds, utc_microseconds
 from gex.volatility import TRADING_DAYS_PER_YEAR
 
 _SECONDS_PER_DAY = 86_400.0
@@ -88,34 +89,22 @@ def straddle_moves(
     return straddle_moves_reference(contracts, forwards, spot, valuation_ts) if out is None else out
 
 
-def _microseconds(series: pl.Series) -> np.ndarray | None:
-    """An aware ``Datetime("us")`` column as microseconds since the epoch (int64, shape ``(n,)``); ``None`` for
-    another dtype or a null."""
-    dtype = series.dtype
-    if not isinstance(dtype, pl.Datetime) or dtype.time_unit != "us" or dtype.time_zone is None or series.null_count():
-        return None
-    return series.to_numpy().view(np.int64)
-
-
 def _instant_us(ts: dt.datetime) -> int | None:
     """An aware instant as microseconds since the epoch (exact integer); ``None`` for a naive one."""
     if ts.tzinfo is None or ts.utcoffset() is None:
         return None
-    return (ts - _EPOCH) // dt.timedelta(microseconds=1)
-
-
-_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+    return epoch_microseconds(ts)
 
 
 def _straddle_moves_arrays(contracts: pl.DataFrame, forwards: pl.DataFrame, spot: float,
                            valuation_ts: dt.datetime) -> pl.DataFrame | None:
     """:func:`straddle_moves` on numpy arrays, or ``None`` where it could differ from the reference (nulls,
     non-finite values, a repeated (expiration, settlement, strike, right): polars would average its quotes)."""
-    from gex.forwards import _days, _finite_columns, _order_codes, quoted_call_put_pairs
+    from gex.forwards import _finite_columns, _order_codes, quoted_call_put_pairs
 
     cols = _finite_columns(contracts, ("strike", "bid", "ask", "tenor_years", "rate", "dividend_yield"))
     exp, settle, right = contracts["expiration"], contracts["settlement"], contracts["right"]
-    days, codes, ts, now = _days(exp), _order_codes(settle), _microseconds(contracts["settlement_ts"]), _instant_us(valuation_ts)
+    days, codes, ts, now = date_days(exp), _order_codes(settle), utc_microseconds(contracts["settlement_ts"]), _instant_us(valuation_ts)
     if cols is None or days is None or codes is None or ts is None or now is None or right.null_count():
         return None
     if forwards.height and (forwards["expiration"].dtype != pl.Date

@@ -14,7 +14,7 @@ import math
 import numpy as np
 import polars as pl
 
-from gex.columns import frame_of
+from gex.columns import date_days, frame_of
 
 #: A parity forward further than this (log distance) from spot is treated as a bad quote, not carry.
 MAX_ABS_LOG_FORWARD = 0.25
@@ -63,13 +63,6 @@ def _order_codes(series: pl.Series) -> np.ndarray | None:
     if series.dtype == pl.String:
         return np.unique(values, return_inverse=True)[1].astype(np.int64).reshape(-1)
     return None
-
-
-def _days(series: pl.Series) -> np.ndarray | None:
-    """A Date column as days since 1970-01-01 (int64, shape ``(n,)``); ``None`` for another dtype or a null."""
-    if series.dtype != pl.Date or series.null_count():
-        return None
-    return series.to_numpy().view(np.int64)
 
 
 def _finite_columns(contracts: pl.DataFrame, names: tuple[str, ...]) -> list[np.ndarray] | None:
@@ -146,7 +139,7 @@ def _parity_forwards_arrays(contracts: pl.DataFrame, spot: float, n_strikes: int
         return None
     cols = _finite_columns(contracts, ("strike", "bid", "ask", "tenor_years", "rate"))
     exp, settle, right = contracts["expiration"], contracts["settlement"], contracts["right"]
-    days, codes = _days(exp), _order_codes(settle)
+    days, codes = date_days(exp), _order_codes(settle)
     if cols is None or codes is None or days is None or right.null_count():
         return None
     strike, bid, ask, tenor, rate = cols

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from gex.columns import epoch_days, frame_of
+from gex.columns import date_days, epoch_days, frame_of
 from gex.conventions import DealerPositioning
 
 #: Days-to-expiry buckets (calendar days from the as-of session to expiration), inclusive bounds.
@@ -95,7 +95,7 @@ def _key_codes(column: pl.Series) -> np.ndarray | None:
         return None
     dtype = column.dtype
     if dtype == pl.Date:
-        return column.to_numpy().view(np.int64)  # days since the epoch (datetime64[D]'s integers; no nulls here)
+        return date_days(column)  # days since the epoch (no nulls here)
     if isinstance(dtype, pl.Enum):
         return column.to_physical().to_numpy()
     if dtype == pl.String:

@@ -158,11 +158,12 @@ def atm_iv_constant_maturity(
     """
     if contracts.is_empty():
         return None
-    from gex.expected_move import _instant_us, _microseconds
-    from gex.forwards import _days, _order_codes, polars_divide
+    from gex.columns import date_days, utc_microseconds
+    from gex.expected_move import _instant_us
+    from gex.forwards import _order_codes, polars_divide
 
-    ts, now = _microseconds(contracts["settlement_ts"]), _instant_us(valuation_ts)
-    day_codes, codes = _days(contracts["expiration"]), _order_codes(contracts["settlement"])
+    ts, now = utc_microseconds(contracts["settlement_ts"]), _instant_us(valuation_ts)
+    day_codes, codes = date_days(contracts["expiration"]), _order_codes(contracts["settlement"])
     columns = [contracts[c] for c in ("strike", "sigma", "rate", "dividend_yield")]
     if (ts is None or now is None or day_codes is None or codes is None
             or any(c.dtype != pl.Float64 or c.null_count() for c in columns)):
