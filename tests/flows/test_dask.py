@@ -102,6 +102,37 @@ def _same_outcomes(got: list, expected: list) -> None:
         sorted((key(o), o.status, o.rows_in, o.rows_out) for o in expected)
 
 
+def _watch_writer_settings(monkeypatch) -> tuple[list, list]:
+    """(DuckDB's ``threads`` and ``checkpoint_threshold`` as each batch is written, the settings the run
+    applied then restored through ``gex_service.compute.apply_settings``)."""
+    from gex_service import compute as svc
+    from gex_warehouse import compute as c
+
+    seen: list = []
+    applied: list = []
+    write, apply = c.write_results, svc.apply_settings
+
+    def watched_write(con, results):
+        seen.append(con.execute("SELECT current_setting('threads'), current_setting('checkpoint_threshold')").fetchall()[0])
+        return write(con, results)
+
+    def watched_apply(con, values):
+        applied.append(dict(values))
+        return apply(con, values)
+
+    monkeypatch.setattr(c, "write_results", watched_write)
+    monkeypatch.setattr(svc, "apply_settings", watched_apply)
+    return seen, applied
+
+
+def _tuned_then_restored(seen: list, applied: list) -> None:
+    """The batches were written with DuckDB on one thread (the workers are on this machine) and a raised
+    checkpoint threshold (as ``gex compute`` writes), and the run put the earlier settings back."""
+    assert seen and set(seen) == {(1, "61.0 MiB")}, seen  # an eighth of the flows' 512 MB memory limit
+    assert len(applied) == 2 and applied[0] == {"checkpoint_threshold": "61MiB", "threads": "1"}
+    assert applied[1]["checkpoint_threshold"] == "16.0 MiB" and int(applied[1]["threads"]) >= 1
+
+
 @pytest.mark.slow
 def test_universe_backfill_in_batches_on_threads_equals_the_serial_compute(tmp_path, universe_loaded, monkeypatch):
     """A whole-market night's flow path (``pipelines.tasks.FLOW_BATCH_MIN_JOBS`` lowered so 40 jobs take it):
@@ -118,9 +149,11 @@ def test_universe_backfill_in_batches_on_threads_equals_the_serial_compute(tmp_p
     monkeypatch.setattr(tasks, "read_chain", None)  # the per-snapshot tasks must not run
     monkeypatch.setattr(tasks, "write_session", None)
     sessions = sorted({o.session for o in expected})
+    seen, applied = _watch_writer_settings(monkeypatch)
     got = backfill(str(batched), sessions[0], sessions[-1], workers=2)
     _same_outcomes(got, expected)
     assert _marts(batched) == _marts(serial)
+    _tuned_then_restored(seen, applied)
 
 
 @pytest.mark.slow
@@ -138,8 +171,10 @@ def test_universe_backfill_on_a_dask_cluster_equals_the_serial_compute(tmp_path,
     dask.parent.mkdir()
     shutil.copy(universe_loaded, dask)
     sessions = sorted({o.session for o in expected})
+    seen, applied = _watch_writer_settings(monkeypatch)
     got = with_dask(backfill, dask_address)(str(dask), sessions[0], sessions[-1], workers=2)
     _same_outcomes(got, expected)
+    _tuned_then_restored(seen, applied)  # the cluster's workers listen on 127.0.0.1: local
     marts = _marts(dask)
     assert marts == _marts(serial)
     assert all(not d.startswith("0:") for t, d in marts.items() if t in ("mart.regime_daily", "mart.gex_profile"))

@@ -97,7 +97,8 @@ def test_grouped_analysis_submits_groups_and_a_bad_chain_fails_alone(warehouse, 
     class Tasks:  # analyse_sessions.submit, run at once
         @staticmethod
         def submit(items):
-            submitted.append(len(items))
+            assert isinstance(items, t.Opaque)  # Prefect and Dask carry the chunk without walking its frames
+            submitted.append(len(items.value))
             return Done(run_group(items))
 
     monkeypatch.setattr(t, "analyse_sessions", Tasks)
@@ -113,6 +114,57 @@ def test_grouped_analysis_submits_groups_and_a_bad_chain_fails_alone(warehouse, 
     assert submitted == [2, 1]
     assert all(got.tables()[name].equals(frame) for name, frame in expected.tables().items())
     assert futures[0].result().analysis.total_gex == t.analyse_session.fn(chain, preset("native")).analysis.total_gex
+
+
+def test_opaque_arguments_are_carried_whole_and_never_walked():
+    """A batch handed to a task as ``Opaque``: Prefect's argument walk stops at it, Dask names it by its own
+    random token (two batches of equal content are two tasks), and it pickles whole (to a worker)."""
+    import pickle
+
+    from dask.base import tokenize
+    from prefect.utilities.collections import visit_collection
+
+    chunk = [("SPX", [1.0, 2.0]), ("QQQ", [3.0])]
+    wrapped = t.Opaque(chunk)
+    visited: list = []
+    visit_collection({"items": wrapped}, visit_fn=lambda x: visited.append(x) or x, return_data=False)
+    assert not any(x is chunk or isinstance(x, (tuple, float)) for x in visited) and any(x is wrapped for x in visited)
+    twin = t.Opaque(list(chunk))
+    assert tokenize(wrapped) == tokenize(wrapped) and tokenize(wrapped) != tokenize(twin)
+    back = pickle.loads(pickle.dumps(wrapped, protocol=5))
+    assert back.value == chunk and tokenize(back) == tokenize(wrapped)
+    assert repr(wrapped) == "Opaque(list)"
+
+
+def test_workers_are_local_only_for_a_runner_on_this_machine(monkeypatch):
+    from prefect.context import FlowRunContext
+    from prefect.task_runners import ThreadPoolTaskRunner
+    from prefect_dask import DaskTaskRunner
+
+    assert t.workers_are_local() is False  # outside a flow: nothing to tell
+
+    class Client:
+        def __init__(self, workers):
+            self.workers = workers
+
+        def scheduler_info(self):
+            return {"workers": {a: {} for a in self.workers}}
+
+    def under(runner):
+        monkeypatch.setattr(FlowRunContext, "get", classmethod(lambda cls: type("Ctx", (), {"task_runner": runner})()))
+        return t.workers_are_local()
+
+    assert under(ThreadPoolTaskRunner(max_workers=2)) is True
+
+    def dask(*workers):
+        runner = DaskTaskRunner(address="tcp://127.0.0.1:8786")
+        runner._client = Client(workers)
+        return runner
+
+    assert under(dask("tcp://127.0.0.1:40575", "tcp://127.0.0.1:40576")) is True
+    assert under(dask("tcp://127.0.0.1:40575", "tcp://10.0.0.7:40576")) is False  # one worker elsewhere
+    assert under(dask()) is False  # no worker yet: cannot tell
+    assert under(object()) is False
 
 
 def test_read_chain_of_a_missing_session_is_a_key_error(warehouse):

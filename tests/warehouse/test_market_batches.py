@@ -451,6 +451,14 @@ def test_the_checkpoint_threshold_is_a_share_of_the_memory_limit(limit, mib):
             inside = con.execute("SELECT current_setting('checkpoint_threshold')").fetchall()[0][0]
         assert inside == (f"{mib}.0 MiB" if mib > 16 else "16.0 MiB")
         assert con.execute("SELECT current_setting('checkpoint_threshold')").fetchall()[0][0] == "16.0 MiB"
+        # the same values for the flows, which set and restore them through separate borrows of the warehouse
+        tuned = svc.batch_writer_settings(con, single_threaded=True)
+        assert tuned == ({"checkpoint_threshold": f"{mib}MiB"} if mib > 16 else {}) | {"threads": "1"}
+        before = svc.apply_settings(con, tuned)
+        assert con.execute("SELECT current_setting('threads')").fetchall()[0][0] == 1
+        svc.apply_settings(con, before)
+        assert con.execute("SELECT current_setting('checkpoint_threshold'), current_setting('threads')").fetchall()[0] \
+            == ("16.0 MiB", before["threads"])
     finally:
         con.close()
 

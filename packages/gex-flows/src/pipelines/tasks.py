@@ -11,10 +11,14 @@ the single writer. Only :func:`analyse_session` (pure) is submitted to the task 
 from __future__ import annotations
 
 import datetime as dt
+import socket
+import uuid
+import warnings
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, suppress
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
+from urllib.parse import urlsplit
 
 import duckdb
 from gex.conventions import Conventions
@@ -45,6 +49,33 @@ BATCH_PER_WORKER = 2
 #: task and one transaction per batch of :func:`gex_service.compute.batch_for` jobs); below, one read and one
 #: write task per snapshot, so a stop loses at most one snapshot's work.
 FLOW_BATCH_MIN_JOBS = 200
+
+T = TypeVar("T")
+
+
+class Opaque(Generic[T]):
+    """A task argument Prefect and Dask carry as it is, without walking through it: ``value``.
+
+    Why: Prefect walks a task's arguments (``visit_collection``: lists, dicts, dataclasses) to find futures
+    and record inputs, and Dask hashes a submitted task's arguments (``tokenize``) to name it. For a batch of
+    chains or of mart frames both walk every frame: measured on the Dask backfill of 2,000 chains, ~10 s of
+    the flow process's ~40 s of CPU, in the process every worker waits on (``docs/performance.md``). Prefect
+    does not look inside a plain object, and Dask takes its name from ``__dask_tokenize__``: a random one,
+    so two batches are never taken for the same task (as ``pure=False`` would). Pickles as any object does,
+    so it crosses to a worker process or machine.
+    """
+
+    __slots__ = ("value", "_token")
+
+    def __init__(self, value: T) -> None:
+        self.value = value
+        self._token = uuid.uuid4().hex
+
+    def __dask_tokenize__(self) -> str:
+        return self._token
+
+    def __repr__(self) -> str:
+        return f"Opaque({type(self.value).__name__})"
 
 
 def _transient(task: Any, task_run: Any, state: Any) -> bool:
@@ -157,20 +188,28 @@ def analyse_session(chain: c.ChainInput, conventions: Conventions) -> c.MartFram
 
 
 @task(cache_policy=NO_CACHE)
-def analyse_sessions(items: list[tuple[c.ChainInput, Conventions]]) -> mart_batch.PackedMarts:
+def analyse_sessions(items: Opaque[list[tuple[c.ChainInput, Conventions]]]) -> mart_batch.PackedMarts:
     """Pure: :func:`analyse_session` of several chains in one task run, packed
     (:func:`gex_warehouse.mart_batch.analyse_packed`: one frame per mart table for the chunk; a chain whose
     data cannot be analysed gives its ``ValueError``/``KeyError`` in its place, and that job fails alone).
     Why: a task run costs ~1 s of Prefect and Dask bookkeeping whatever its work, more than the analysis of a
     typical single-stock chain (``docs/distributed.md``), and one packed result crosses the network and is
-    unpickled by the writer much faster than a chunk's ~30 frames per chain."""
-    return mart_batch.analyse_packed(items)
+    unpickled by the writer much faster than a chunk's ~30 frames per chain. The chains come as :class:`Opaque`."""
+    return mart_batch.analyse_packed(items.value)
 
 
 def grouped_analysis(size: int) -> svc.GroupedAnalysis:
     """The whole-market flow path's ``analyse`` step: chains buffered into :func:`analyse_sessions` tasks of
     ``size`` (:class:`gex_service.compute.GroupedAnalysis`)."""
-    return svc.GroupedAnalysis(size, lambda items: analyse_sessions.submit(items))
+
+    def submit(items: list[tuple[c.ChainInput, Conventions]]) -> Any:
+        with warnings.catch_warnings():
+            # Dask warns of every task graph over 10 MB, advising to scatter the data first: the chains travel as
+            # the tasks' arguments on purpose, the same bytes either way (docs/distributed.md); not a user's concern
+            warnings.filterwarnings("ignore", message="Sending large graph", category=UserWarning)
+            return analyse_sessions.submit(Opaque(items))
+
+    return svc.GroupedAnalysis(size, submit)
 
 
 @task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2, retry_condition_fn=_transient)
@@ -182,12 +221,13 @@ def read_chains(warehouse_file: str, keys: list[tuple[str, dt.date, dt.datetime 
 
 
 @task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2, retry_condition_fn=_transient)
-def write_sessions(warehouse_file: str, results: list[tuple[c.MartFrames | None, c.RunRecord]]) -> list[int]:
+def write_sessions(warehouse_file: str, results: Opaque[list[tuple[c.MartFrames | None, c.RunRecord]]]) -> list[int]:
     """A batch of jobs' marts and ``mart.runs`` rows in one transaction (:func:`gex_warehouse.compute.write_results`;
-    all or nothing, so a retry or a rerun redoes the whole batch). Returns the mart rows written per job."""
+    all or nothing, so a retry or a rerun redoes the whole batch). Returns the mart rows written per job. The
+    results come as :class:`Opaque` (Prefect would walk every frame of the batch to look for futures)."""
     with warehouse(warehouse_file) as con:
-        rows = c.write_results(con, results)
-        runtime.tally.done("sessions computed", len(results))  # still busy: a Ctrl-C cannot fall in between
+        rows = c.write_results(con, results.value)
+        runtime.tally.done("sessions computed", len(results.value))  # still busy: a Ctrl-C cannot fall in between
     return rows
 
 
@@ -199,6 +239,53 @@ def write_session(warehouse_file: str, frames: c.MartFrames | None, run: c.RunRe
         rows = svc.write_with(con)(frames, run)
         runtime.tally.done("sessions computed")  # still busy: a Ctrl-C cannot fall between the commit and this
     return rows
+
+
+#: Host names a Dask worker on this machine listens on (``LocalCluster``: the loopback address).
+_LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+def workers_are_local() -> bool:
+    """Whether the running flow's task runner analyses on this machine's cores: a thread pool, or a Dask
+    cluster whose workers all listen on a loopback address or this host's name (``--dask local:N``, or a
+    scheduler address whose workers run here). ``False`` for workers elsewhere, or when it cannot be told.
+
+    Why: the writer's DuckDB runs on one thread while local workers hold the cores (as in ``gex compute``);
+    with remote workers this machine's cores are the writer's own."""
+    from prefect.context import FlowRunContext
+    from prefect.task_runners import ThreadPoolTaskRunner
+
+    context = FlowRunContext.get()
+    runner = context.task_runner if context is not None else None
+    if isinstance(runner, ThreadPoolTaskRunner):
+        return True
+    try:
+        from prefect_dask import DaskTaskRunner
+
+        if not isinstance(runner, DaskTaskRunner):
+            return False
+        addresses = list(runner.client.scheduler_info()["workers"])
+    except Exception:  # noqa: BLE001 - a runner that cannot say: treat as remote (DuckDB keeps its threads)
+        return False
+    here = _LOOPBACK | {socket.gethostname().lower(), socket.getfqdn().lower()}
+    hosts = {(urlsplit(a if "://" in a else f"tcp://{a}").hostname or "").lower() for a in addresses}
+    return bool(hosts) and hosts <= here
+
+
+@contextmanager
+def _batch_writer_settings(warehouse_file: str) -> Iterator[None]:
+    """DuckDB tuned for a run of many batches while the block runs, as ``gex compute`` tunes it
+    (:func:`gex_service.compute.batch_writer_settings`: fewer checkpoints; one thread when the workers are
+    local), restored after. Set and restored through short borrows of the held warehouse (the settings are
+    the database's): a cursor kept for the whole run would count as busy and change how Ctrl-C is handled."""
+    with writer(warehouse_file) as con:
+        before = svc.apply_settings(con, svc.batch_writer_settings(con, single_threaded=workers_are_local()))
+    try:
+        yield
+    finally:
+        # after a failure or a stop the flow is leaving with that error: a restore that fails must not replace it
+        with suppress(duckdb.Error), writer(warehouse_file) as con:
+            svc.apply_settings(con, before)
 
 
 def run_sessions(
@@ -238,14 +325,16 @@ def run_sessions(
     # a whole-market night: a batch read by one task and written in one transaction by another, analysed by
     # `workers` tasks of several chains each while the previous batch is written (gex_service.compute.run): the
     # per-task cost is paid per group of chains, not per chain
+    # and DuckDB tuned as `gex compute` tunes it (gex_service.compute.batch_writer_settings)
     batch = max(BATCH_PER_WORKER * workers, svc.batch_for(len(todo)))
-    return svc.run(
-        todo,
-        read_many=lambda keys: read_chains(warehouse_file, keys),
-        write_many=lambda results: write_sessions(warehouse_file, results),
-        analyse=grouped_analysis(-(-batch // max(1, workers))), flow=flow, flow_run_id=flow_run_id,
-        batch=batch, on_outcome=progress, should_stop=stop,
-    )
+    with _batch_writer_settings(warehouse_file):
+        return svc.run(
+            todo,
+            read_many=lambda keys: read_chains(warehouse_file, keys),
+            write_many=lambda results: write_sessions(warehouse_file, Opaque(results)),
+            analyse=grouped_analysis(-(-batch // max(1, workers))), flow=flow, flow_run_id=flow_run_id,
+            batch=batch, on_outcome=progress, should_stop=stop,
+        )
 
 
 @task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=2, retry_condition_fn=_transient)

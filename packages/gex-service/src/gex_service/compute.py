@@ -500,7 +500,7 @@ def _single_threaded(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
     on them and only competes with the workers. Measured on a 5,000-underlying session (this function with 2
     workers, 2 cores, 2 runs each in the order default, one, one, default): 77.6 and 81.2 s against 84.8 and 94.8 s
     with DuckDB's default of one thread per core; the same rows (``docs/performance.md``)."""
-    with _setting(con, "threads", "1"):
+    with _settings(con, {"threads": "1"}):
         yield
 
 
@@ -523,12 +523,33 @@ def _fewer_checkpoints(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
     3.4 and 3.2 s with 256 MiB (plus ~0.9 s for the one checkpoint at the end); the writer process's CPU 15.0 s
     with 16 MiB against 13.1 s with 64 MiB. Crash safety is DuckDB's WAL either way: a commit is durable when it
     returns."""
+    with _settings(con, batch_writer_settings(con, single_threaded=False)):
+        yield
+
+
+def batch_writer_settings(con: duckdb.DuckDBPyConnection, *, single_threaded: bool) -> dict[str, str]:
+    """The DuckDB settings (name -> value) for a run that writes many batches on ``con``: the checkpoint
+    threshold of :func:`_fewer_checkpoints` (when above DuckDB's default), and one thread when
+    ``single_threaded`` (the analysis runs on this machine's cores: :func:`_single_threaded`). For runs that
+    cannot keep one connection for the whole block (the flows borrow a cursor per step):
+    :func:`apply_settings`, then the same with the values it returned."""
+    values = {}
     mib = checkpoint_threshold_mib(con)
-    if mib <= 16:
-        yield
-        return
-    with _setting(con, "checkpoint_threshold", f"{mib}MiB"):
-        yield
+    if mib > 16:
+        values["checkpoint_threshold"] = f"{mib}MiB"
+    if single_threaded:
+        values["threads"] = "1"
+    return values
+
+
+def apply_settings(con: duckdb.DuckDBPyConnection, values: dict[str, str]) -> dict[str, str]:
+    """Set each DuckDB setting of ``values`` (names from this module's constants, never data; database-wide,
+    so any cursor of the database will do). Returns their values before, to restore them the same way."""
+    before: dict[str, str] = {}
+    for name, value in values.items():
+        (before[name],), = con.execute("SELECT current_setting($name)", {"name": name}).fetchall()
+        con.execute(f"SET {name} = '{value}'")
+    return before
 
 
 _SIZE = re.compile(r"^\s*([0-9.]+)\s*(bytes|[KMGTP]i?B)\s*$", re.IGNORECASE)
@@ -549,20 +570,18 @@ def checkpoint_threshold_mib(con: duckdb.DuckDBPyConnection) -> int:
 
 
 @contextmanager
-def _setting(con: duckdb.DuckDBPyConnection, name: str, value: str) -> Iterator[None]:
-    """DuckDB setting ``name`` (a constant of this module, never data) at ``value`` while the block runs."""
-    (old,), = con.execute("SELECT current_setting($name)", {"name": name}).fetchall()
-    restore = f"SET {name} = '{old}'"
-    con.execute(f"SET {name} = '{value}'")
+def _settings(con: duckdb.DuckDBPyConnection, values: dict[str, str]) -> Iterator[None]:
+    """DuckDB's settings at ``values`` (:func:`apply_settings`) while the block runs, restored after."""
+    before = apply_settings(con, values)
     try:
         yield
     except BaseException:
         # the run failed or was stopped and the command is leaving with that error: a restore that fails on the
         # broken connection must not replace it (the setting only matters to a connection that goes on)
         with suppress(duckdb.Error):
-            con.execute(restore)
+            apply_settings(con, before)
         raise
-    con.execute(restore)
+    apply_settings(con, before)
 
 
 class WorkerDiedError(RuntimeError):
