@@ -137,6 +137,8 @@ def test_opaque_arguments_are_carried_whole_and_never_walked():
 
 
 def test_workers_are_local_only_for_a_runner_on_this_machine(monkeypatch):
+    import socket
+
     from prefect.context import FlowRunContext
     from prefect.task_runners import ThreadPoolTaskRunner
     from prefect_dask import DaskTaskRunner
@@ -162,6 +164,7 @@ def test_workers_are_local_only_for_a_runner_on_this_machine(monkeypatch):
         return runner
 
     assert under(dask("tcp://127.0.0.1:40575", "tcp://127.0.0.1:40576")) is True
+    assert under(dask(f"tcp://{socket.gethostname()}:40575", "tcp://[::1]:40576")) is True
     assert under(dask("tcp://127.0.0.1:40575", "tcp://10.0.0.7:40576")) is False  # one worker elsewhere
     assert under(dask()) is False  # no worker yet: cannot tell
     assert under(object()) is False

@@ -267,9 +267,9 @@ def workers_are_local() -> bool:
         addresses = list(runner.client.scheduler_info()["workers"])
     except Exception:  # noqa: BLE001 - a runner that cannot say: treat as remote (DuckDB keeps its threads)
         return False
-    here = _LOOPBACK | {socket.gethostname().lower(), socket.getfqdn().lower()}
     hosts = {(urlsplit(a if "://" in a else f"tcp://{a}").hostname or "").lower() for a in addresses}
-    return bool(hosts) and hosts <= here
+    # the host's own name, not its fully qualified one: socket.getfqdn() asks DNS, which can hang for seconds
+    return bool(hosts) and hosts <= _LOOPBACK | {socket.gethostname().lower()}
 
 
 @contextmanager
