@@ -165,6 +165,20 @@ def test_rate_is_the_curve_at_30_days_else_the_fallback(con):
     assert c.rate_for(con, dt.date(1999, 1, 4)) == pytest.approx(0.045)  # no chain: core.settings directly
 
 
+def test_rates_of_several_sessions_in_one_query_equal_each_sessions_rate(con):
+    """``rates_for`` (one query for a batch's sessions) gives what ``rate_for`` gives session by session: curves,
+    a curve without its 30-day point, the fallback of a session with no recent curve, and a session not loaded."""
+    sessions = [s for _, s in c.loaded_sessions(con)]
+    assert len(set(sessions)) >= 2
+    con.execute("DELETE FROM raw.rates WHERE date <= ? AND tenor_days = 30", [sessions[0]])  # the first without 30 days
+    con.execute("DELETE FROM raw.rates WHERE date = (SELECT max(date) FROM raw.rates)")
+    asked = [*sessions, dt.date(1999, 1, 4), sessions[0]]  # repeats and an unloaded session are fine
+    got = c.rates_for(con, asked)
+    assert set(got) == set(asked)
+    assert got == {s: c.rate_for(con, s) for s in asked}  # bit for bit: the same arithmetic
+    assert c.rates_for(con, []) == {}
+
+
 def test_pending_sessions_follow_loads(con):
     loaded = c.loaded_sessions(con)
     assert c.pending_sessions(con) == loaded
