@@ -39,6 +39,8 @@ from gex_warehouse.load import LoadResult, expand_paths, ingest_file, unchanged_
 from gex_warehouse.writer import hold, writer
 from prefect import task
 from prefect.cache_policies import NO_CACHE
+from prefect.context import FlowRunContext
+from prefect.task_runners import ThreadPoolTaskRunner
 
 from pipelines import runtime
 
@@ -252,9 +254,6 @@ def workers_are_local() -> bool:
 
     Why: the writer's DuckDB runs on one thread while local workers hold the cores (as in ``gex compute``);
     with remote workers this machine's cores are the writer's own."""
-    from prefect.context import FlowRunContext
-    from prefect.task_runners import ThreadPoolTaskRunner
-
     context = FlowRunContext.get()
     runner = context.task_runner if context is not None else None
     if isinstance(runner, ThreadPoolTaskRunner):
@@ -324,8 +323,7 @@ def run_sessions(
         )
     # a whole-market night: a batch read by one task and written in one transaction by another, analysed by
     # `workers` tasks of several chains each while the previous batch is written (gex_service.compute.run): the
-    # per-task cost is paid per group of chains, not per chain
-    # and DuckDB tuned as `gex compute` tunes it (gex_service.compute.batch_writer_settings)
+    # per-task cost is paid per group of chains, not per chain; DuckDB tuned as `gex compute` tunes it
     batch = max(BATCH_PER_WORKER * workers, svc.batch_for(len(todo)))
     with _batch_writer_settings(warehouse_file):
         return svc.run(

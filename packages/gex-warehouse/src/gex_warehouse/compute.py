@@ -20,6 +20,7 @@ import json
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import duckdb
 import polars as pl
@@ -342,19 +343,19 @@ def rate_for(con: duckdb.DuckDBPyConnection, session: dt.date) -> float:
 def rates_for(con: duckdb.DuckDBPyConnection, sessions: Iterable[dt.date]) -> dict[dt.date, float]:
     """:func:`rate_for` of each of ``sessions``, with one query of ``core.rates`` for all of them.
 
-    Why: the view costs about the same for one session as for many (it ranks every loaded session's rate
-    observations), and a batch of a year's backfill spans many sessions (~9 ms a query: py-spy found ~1.7 s of the flow
-    process's CPU over the 2,000-chain year benchmark when it ran per session)."""
+    Why: the view costs about the same for one session as for many (it matches every loaded session with its
+    rate observations), and a batch of a year's backfill spans many sessions: run per session and batch (~200
+    queries), py-spy found ~1.7 s of the flow process's CPU in it over the 2,000-chain year benchmark."""
     wanted = sorted(set(sessions))
     if not wanted:
         return {}
-    curves: dict[dt.date, list[tuple[object, object]]] = {}
+    curves: dict[dt.date, list[tuple[Any, Any]]] = {}
     for session, tenor, rate in con.execute(
         "SELECT session, tenor_days, rate FROM core.rates WHERE list_contains(?, session) "
         "ORDER BY session, tenor_days NULLS FIRST", [wanted]
     ).fetchall():
         curves.setdefault(session, []).append((tenor, rate))
-    fallback: list[tuple[object, object]] | None = None
+    fallback: list[tuple[Any, Any]] | None = None
     out: dict[dt.date, float] = {}
     for session in wanted:
         rows = curves.get(session)
@@ -366,14 +367,14 @@ def rates_for(con: duckdb.DuckDBPyConnection, sessions: Iterable[dt.date]) -> di
     return out
 
 
-def _flat_rate(rows: list[tuple[object, object]]) -> float:
+def _flat_rate(rows: list[tuple[Any, Any]]) -> float:
     """The rate at :data:`RATE_TENOR_DAYS` of one session's ``(tenor_days, rate)`` rows sorted by tenor with
     nulls first (one null-tenor row: the flat fallback; none: 0)."""
     if not rows:
         return 0.0
-    points = [(float(t), float(r)) for t, r in rows if t is not None]  # type: ignore[arg-type]
+    points = [(float(t), float(r)) for t, r in rows if t is not None]
     if not points:  # the fallback row
-        return float(rows[0][1])  # type: ignore[arg-type]
+        return float(rows[0][1])
     x = float(RATE_TENOR_DAYS)
     if x <= points[0][0]:
         return points[0][1]
