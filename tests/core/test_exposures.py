@@ -179,3 +179,40 @@ def test_group_tables_equal_the_four_aggregations(n, seed, with_nulls, empty):
     for fast, each in zip(got, want):
         assert fast.schema == each.schema
         assert fast.equals(each)
+
+
+@settings(max_examples=80, deadline=None)
+@given(sizes=st.lists(st.integers(0, 30), min_size=1, max_size=5), seed=st.integers(0, 2**32 - 1),
+       odd=st.sampled_from(["none", "null_oi", "roots", "nan_strike", "null_date", "spot_per_chain"]))
+def test_stacked_group_tables_equal_each_chains_own(sizes, seed, odd):
+    # group_tables_stacked (several chains' rows one after the other, gex.batch) against group_tables of each
+    # chain alone, bit for bit; keys only the polars reference reads (a NaN strike, a null date) give None
+    from gex.gex import group_tables, group_tables_stacked
+
+    rng = np.random.default_rng(seed)
+    chains = []
+    for k, n in enumerate(sizes):
+        spot = 4700.0 if odd != "spot_per_chain" else float(rng.uniform(50, 5000))
+        # an empty chain keeps the columns' dtypes (a frame built from no rows would have Null columns)
+        frame = contract_exposures(_contracts(max(n, 1), seed=(seed + k) % 1000).head(n), spot, "classic").with_columns(
+            settlement=pl.Series(rng.choice(["AM", "PM"], n), dtype=_SETTLEMENT))
+        if odd == "null_oi":
+            frame = frame.with_columns(open_interest=pl.when(pl.Series(rng.random(n) < 0.3)).then(None)
+                                       .otherwise(pl.col("open_interest")))
+        elif odd == "roots":
+            frame = frame.with_columns(root=pl.Series(rng.choice(["SPX", "SPXW", "SP", "É", ""], n), dtype=pl.String))
+        elif odd == "nan_strike" and n:
+            frame = frame.with_columns(strike=pl.Series(np.where(rng.random(n) < 0.5, np.nan, frame["strike"])))
+        elif odd == "null_date" and n:
+            frame = frame.with_columns(expiration=pl.when(pl.Series(rng.random(n) < 0.5)).then(None)
+                                       .otherwise(pl.col("expiration")))
+        chains.append(frame)
+    got = group_tables_stacked(pl.concat(chains), np.array(sizes))
+    if got is None:
+        assert odd in ("nan_strike", "null_date")
+        return
+    assert len(got) == len(chains)
+    for chain, tables in zip(chains, got):
+        for fast, alone in zip(tables, group_tables(chain)):
+            assert fast.schema == alone.schema
+            assert fast.equals(alone)

@@ -379,6 +379,34 @@ def test_a_packed_chunk_unpacks_to_each_chains_own_marts(universe):
             assert getattr(a, name).height == 0 and getattr(a, name).schema == getattr(b, name).schema
 
 
+def test_a_chunk_packs_the_same_marts_stacked_as_chain_by_chain(universe, monkeypatch):
+    """The stacked contract pass (gex.batch.value_chains) against its reference, every chain valued alone: the
+    same mart tables, bit for bit, for every preset mixed in one chunk; and the stacked pass did run."""
+    from gex.analysis import value_contracts
+
+    from tests.core.test_batch import assert_same_frame
+
+    chains = _chains(universe)
+    items = [(chains[n], preset(p)) for n in sorted(chains) for p in ("native", "perfiliev", "perfiliev-early", "gflows")]
+    alone: list[int] = []
+    real = value_contracts
+
+    def counted(*args, **kwargs):
+        alone.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr("gex.analysis.value_contracts", counted)
+    stacked = mb.analyse_packed(items)
+    stacked_alone = len(alone)
+    reference = mb.analyse_packed(items, stacked=False)
+    assert len(alone) - stacked_alone == len(items)  # the reference values every chain alone
+    small = sum(ch.snapshot.frame.height < 2_000 for ch, _ in items)
+    assert small >= 20 and stacked_alone <= len(items) - small + 4  # the small chains were stacked (a few alone)
+    assert stacked.heights == reference.heights
+    for table in reference.tables:
+        assert_same_frame(stacked.tables[table], reference.tables[table], table)
+
+
 def test_a_table_without_rows_in_the_whole_chunk_unpacks_empty_with_its_schema(universe):
     chains = _chains(universe)
     chain = chains["SPX"]  # European, cash-settled: no early-exercise rows
@@ -425,10 +453,10 @@ def test_a_chain_failing_in_a_chunk_fails_alone_and_the_run_goes_on(universe, tm
     path = _copy(universe, tmp_path, "gex.duckdb")
     real = c.compute_chain
 
-    def broken(chain: c.ChainInput, conventions):
+    def broken(chain: c.ChainInput, conventions, **kwargs):
         if chain.snapshot.underlying == "SPX":
             raise KeyError("no quotes")
-        return real(chain, conventions)
+        return real(chain, conventions, **kwargs)
 
     monkeypatch.setattr(mb, "compute_chain", broken)  # what a chunk runs
     got = _batched(path, ["native"], workers=2, batch=12)

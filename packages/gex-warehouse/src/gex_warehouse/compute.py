@@ -24,7 +24,7 @@ from typing import Any
 
 import duckdb
 import polars as pl
-from gex.analysis import Analysis, analyze
+from gex.analysis import Analysis, Valued, analyze
 from gex.calendar import session_close
 from gex.chain import CHAIN_COLUMNS, ChainSnapshot, conform
 from gex.columns import frame_of, with_series
@@ -437,9 +437,11 @@ def _int64(frame: pl.DataFrame, column: str) -> pl.DataFrame:
     return frame if values.dtype == pl.Int64 else with_series(frame, values.cast(pl.Int64))
 
 
-def compute_chain(chain: ChainInput, conventions: Conventions) -> MartFrames:
-    """Analyse a chain read by :func:`read_chain` under ``conventions`` (pure: no I/O)."""
-    return compute_session(chain.snapshot, conventions, chain.rate, load_id=chain.load_id, oi_source=chain.oi_source)
+def compute_chain(chain: ChainInput, conventions: Conventions, *, valued: Valued | None = None) -> MartFrames:
+    """Analyse a chain read by :func:`read_chain` under ``conventions`` (pure: no I/O); ``valued``: its contract
+    pass when computed already (:func:`gex.batch.value_chains`)."""
+    return compute_session(chain.snapshot, conventions, chain.rate, load_id=chain.load_id, oi_source=chain.oi_source,
+                           valued=valued)
 
 
 def _oi_date(contracts: pl.DataFrame) -> dt.date | None:
@@ -453,7 +455,7 @@ def _oi_date(contracts: pl.DataFrame) -> dt.date | None:
 
 def compute_session(
     snapshot: ChainSnapshot, conventions: Conventions, rate: float | None, *, load_id: str | None = None,
-    oi_source: str = OI_CHAIN,
+    oi_source: str = OI_CHAIN, valued: Valued | None = None,
 ) -> MartFrames:
     """Analyse one snapshot and shape the result as mart rows (pure: no I/O).
 
@@ -469,8 +471,11 @@ def compute_session(
         The chain's ``raw.chain_snapshots.load_id``, stored so :func:`pending` can tell a newer load.
     oi_source:
         Where the chain's open interest came from (:data:`OI_FEED` or :data:`OI_CHAIN`, see :func:`read_chain`).
+    valued:
+        The snapshot's contract pass under ``conventions`` and ``rate``, when computed already
+        (:func:`gex.batch.value_chains`; see :func:`gex.analysis.analyze`).
     """
-    a = analyze(snapshot, conventions, rate=rate)
+    a = analyze(snapshot, conventions, rate=rate, valued=valued)
     u, s, name, v = a.underlying, a.as_of, a.conventions.name, a.valuation_ts
     # gex.gex sums in a fixed order, so these tables are bit-identical when a session is recomputed
     strikes, expiries, dtes = a.by_strike, a.by_expiry, a.by_dte

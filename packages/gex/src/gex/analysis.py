@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -29,8 +31,8 @@ from gex.coverage import Coverage, chain_coverage
 from gex.expected_move import MOVE_SCHEMA, iv_implied_move, straddle_moves
 from gex.flip import GammaProfile, first_grid_crossing, solve_flip
 from gex.forwards import parity_forwards
-from gex.gex import abs_sum, contract_exposures, exposure_totals, group_tables
-from gex.iv import IVReason, implied_vol
+from gex.gex import GroupTables, abs_sum, contract_exposures, exposure_totals, group_tables
+from gex.iv import IV_PARALLEL_MIN_SIZE, IVReason, implied_vol
 from gex.levels import LEVEL_DEFINITIONS, Levels, Regime, key_levels, regime_of
 from gex.volatility import atm_iv_constant_maturity
 
@@ -225,12 +227,14 @@ def screen_contracts(frame: pl.DataFrame, conv: Conventions) -> pl.DataFrame:
     return frame.with_columns(exclude_reason=reason)
 
 
-def resolve_vols(frame: pl.DataFrame, spot: float, conv: Conventions) -> pl.DataFrame:
+def resolve_vols(frame: pl.DataFrame, spot: float | np.ndarray, conv: Conventions, *, serial: bool = False) -> pl.DataFrame:
     """Choose each contract's volatility: ``sigma`` (decimal per year) and ``iv_source``.
 
     Vendor IV when inside ``(iv_min, iv_max]``; otherwise, if allowed, the IV solved from the bid/ask
     mid with the contract's rate and dividend yield; otherwise ``exclude_reason`` is set (with the
-    solver's reason code in ``iv_reason``).
+    solver's reason code in ``iv_reason``). ``spot``: one price, or each row's (shape ``(frame.height,)``: rows
+    of several chains); ``serial``: solve with the solver's serial loop whatever the number of rows
+    (:func:`in_serial_pieces`), as each chain's own call would.
     """
     vendor_ok = pl.col("vendor_iv").is_not_null() & (pl.col("vendor_iv") > conv.iv_min) & (pl.col("vendor_iv") <= conv.iv_max)
     frame = frame.with_columns(
@@ -241,25 +245,23 @@ def resolve_vols(frame: pl.DataFrame, spot: float, conv: Conventions) -> pl.Data
     need = frame["exclude_reason"].is_null() & frame["sigma"].is_null()
     if conv.solve_iv_from_mid and need.any():
         sub = frame.filter(need)
+        need_rows = need.to_numpy()
         bid, ask = sub["bid"].to_numpy(), sub["ask"].to_numpy()
         two_sided = (bid > 0) & (ask >= bid)
         mid = np.where(two_sided, 0.5 * (bid + ask), np.nan)
-        iv, code = implied_vol(
-            mid,
-            spot,
-            sub["strike"].to_numpy(),
-            sub["rate"].to_numpy(),
-            sub["tenor_years"].to_numpy(),
-            (sub["right"] == "C").to_numpy(),
-            sub["dividend_yield"].to_numpy(),
-            return_reason=True,
-        )
+        args = [mid, spot if np.ndim(spot) == 0 else np.asarray(spot, dtype=np.float64)[need_rows],
+                sub["strike"].to_numpy(), sub["rate"].to_numpy(), sub["tenor_years"].to_numpy(),
+                (sub["right"] == "C").to_numpy(), sub["dividend_yield"].to_numpy()]
+        if serial:
+            iv, code = in_serial_pieces(lambda *a: implied_vol(*a, return_reason=True), IV_PARALLEL_MIN_SIZE, args)
+        else:
+            iv, code = implied_vol(*args, return_reason=True)
         ok = np.isfinite(iv) & (iv > conv.iv_min) & (iv <= conv.iv_max)
         code_names = np.array([r.name.lower() for r in IVReason], dtype=object)[np.asarray(code, dtype=np.int64)]
         why = np.where(~two_sided, "no two-sided quote", np.where(np.isfinite(iv), "solved iv out of bounds", code_names))
         solved = pl.DataFrame(
             {
-                "_row": np.flatnonzero(need.to_numpy()),
+                "_row": np.flatnonzero(need_rows),
                 "_sigma": np.where(ok, iv, np.nan),
                 "_why": [None if good else str(w) for good, w in zip(ok, why)],
             },
@@ -267,7 +269,7 @@ def resolve_vols(frame: pl.DataFrame, spot: float, conv: Conventions) -> pl.Data
         )
         frame = (
             frame.with_row_index("_row")
-            .join(solved, on="_row", how="left")
+            .join(solved, on="_row", how="left", maintain_order="left")
             .with_columns(
                 sigma=pl.coalesce("sigma", pl.col("_sigma").fill_nan(None)),
                 iv_source=pl.when(pl.col("_sigma").is_not_nan()).then(pl.lit("mid")).otherwise(pl.col("iv_source")),
@@ -282,26 +284,49 @@ def resolve_vols(frame: pl.DataFrame, spot: float, conv: Conventions) -> pl.Data
     )
 
 
-def price_contracts(frame: pl.DataFrame, spot: float) -> pl.DataFrame:
+def price_contracts(frame: pl.DataFrame, spot: float | np.ndarray, *, serial: bool = False) -> pl.DataFrame:
     """Model greeks at ``spot`` for valuable contracts: ``gamma`` (per point), ``delta``, ``vanna``
     (per unit sigma), ``charm`` (per year). Inputs: ``strike``, ``sigma``, ``tenor_years``, ``rate``,
-    ``dividend_yield``, ``right``."""
-    args = (
-        spot,
+    ``dividend_yield``, ``right``. ``spot``: one price, or each row's (shape ``(frame.height,)``); ``serial``:
+    the kernels' serial loops whatever the number of rows (:func:`in_serial_pieces`)."""
+    args = [
+        spot if np.ndim(spot) == 0 else np.asarray(spot, dtype=np.float64),
         frame["strike"].to_numpy(),
         frame["rate"].to_numpy(),
         frame["sigma"].to_numpy(),
         frame["tenor_years"].to_numpy(),
-    )
+    ]
     q = frame["dividend_yield"].to_numpy()
     is_call = (frame["right"] == "C").to_numpy()
-    return with_series(
-        frame,
-        pl.Series("gamma", np.asarray(greeks.bs_gamma(*args, dividend_yield=q), dtype=np.float64)),
-        pl.Series("delta", np.asarray(greeks.bs_delta(*args, is_call, dividend_yield=q), dtype=np.float64)),
-        pl.Series("vanna", np.asarray(greeks.bs_vanna(*args, dividend_yield=q), dtype=np.float64)),
-        pl.Series("charm", np.asarray(greeks.bs_charm(*args, is_call, dividend_yield=q), dtype=np.float64)),
-    )
+
+    def greek(fn: Callable[..., Any], *extra: np.ndarray) -> pl.Series:
+        if serial:
+            full = [np.full(frame.height, a) if np.ndim(a) == 0 else a for a in args]
+            values = in_serial_pieces(lambda *a: fn(*a[:-1], dividend_yield=a[-1]), greeks.PARALLEL_MIN_SIZE,
+                                      [*full, *extra, q])
+        else:
+            values = fn(*args, *extra, dividend_yield=q)
+        return pl.Series(fn.__name__.removeprefix("bs_"), np.asarray(values, dtype=np.float64))
+
+    return with_series(frame, greek(greeks.bs_gamma), greek(greeks.bs_delta, is_call), greek(greeks.bs_vanna),
+                       greek(greeks.bs_charm, is_call))
+
+
+def in_serial_pieces(fn: Callable[..., Any], limit: int, arrays: list[np.ndarray]) -> Any:
+    """``fn(*arrays)`` (element-wise; each array shape ``(n,)``) evaluated over consecutive pieces of fewer than
+    ``limit`` elements and joined (an array, or a tuple of arrays when ``fn`` returns one).
+
+    Why: a kernel call of ``limit`` elements or more runs the multi-threaded loop, whose last bits may differ
+    from the serial loop's; rows of many small chains valued together must get the bits each chain's own
+    (serial) call gives, so no call may reach the threshold."""
+    n = arrays[0].size if arrays else 0
+    step = max(1, limit - 1)
+    if n <= step:
+        return fn(*arrays)
+    parts = [fn(*(a[i:i + step] for a in arrays)) for i in range(0, n, step)]
+    if isinstance(parts[0], tuple):
+        return tuple(np.concatenate(column) for column in zip(*parts))
+    return np.concatenate(parts)
 
 
 def attach_carry(frame: pl.DataFrame, spot: float, conv: Conventions) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -309,14 +334,20 @@ def attach_carry(frame: pl.DataFrame, spot: float, conv: Conventions) -> tuple[p
     the parity-implied carry of the contract's expiry where available, else ``conv.dividend_yield``."""
     frame = with_series(frame, pl.Series("rate", np.full(frame.height, conv.rate, dtype=np.float64)))
     if not conv.forward_from_parity:
-        empty = pl.DataFrame(schema={"expiration": pl.Date, "settlement": frame.schema["settlement"], "forward": pl.Float64,
-                                     "parity_dividend_yield": pl.Float64, "parity_pairs": pl.UInt32})
-        return frame.with_columns(dividend_yield=pl.lit(conv.dividend_yield, dtype=pl.Float64)), empty
+        return flat_carry(frame, conv)
     fwd = parity_forwards(frame.filter(pl.col("exclude_reason").is_null()), spot)
     carry = parity_yields(frame, fwd, conv.dividend_yield)
     if carry is None:  # a key the arrays cannot match as the join does: the statement itself
         return attach_parity_yields_reference(frame, fwd, conv.dividend_yield), fwd
     return with_series(frame, carry), fwd
+
+
+def flat_carry(frame: pl.DataFrame, conv: Conventions) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """``frame`` with ``dividend_yield`` = ``conv.dividend_yield`` on every contract, and no parity forwards
+    (an empty frame of :func:`gex.forwards.parity_forwards`' columns): the carry without ``forward_from_parity``."""
+    empty = pl.DataFrame(schema={"expiration": pl.Date, "settlement": frame.schema["settlement"], "forward": pl.Float64,
+                                 "parity_dividend_yield": pl.Float64, "parity_pairs": pl.UInt32})
+    return frame.with_columns(dividend_yield=pl.lit(conv.dividend_yield, dtype=pl.Float64)), empty
 
 
 def attach_parity_yields_reference(frame: pl.DataFrame, fwd: pl.DataFrame, default: float) -> pl.DataFrame:
@@ -361,10 +392,66 @@ def parity_yields(frame: pl.DataFrame, fwd: pl.DataFrame, default: float) -> pl.
 
 
 # ---------------------------------------------------------------------------------------------
+# the contract pass
+
+
+@dataclass(frozen=True)
+class Valued:
+    """The contract pass of one snapshot (steps 1-4 of the module docstring, and the dealer exposures): what the
+    rest of :func:`analyze` starts from.
+
+    ``frame``: every contract, with ``tenor_years``, ``exclude_reason`` (null: valued), ``rate``,
+    ``dividend_yield``, ``sigma``, ``iv_source`` and ``iv_reason``; ``forwards``: the parity forwards per
+    expiry (:func:`gex.forwards.parity_forwards`); ``exposures``: the valued contracts (``frame``'s rows with no
+    exclusion reason, in order) with model greeks and dealer exposures (:func:`gex.gex.contract_exposures`);
+    ``excluded``: the other rows of ``frame``, in order."""
+
+    frame: pl.DataFrame
+    forwards: pl.DataFrame
+    exposures: pl.DataFrame
+    excluded: pl.DataFrame
+    #: :func:`gex.gex.group_tables` of ``exposures`` when computed with them (:func:`gex.batch.value_chains`)
+    tables: GroupTables | None = None
+
+
+def checked_spot(snapshot: ChainSnapshot) -> float:
+    """The snapshot's spot as a float; ``ValueError`` naming the source when it is not a positive number."""
+    spot = float(snapshot.spot)
+    if not np.isfinite(spot) or spot <= 0:
+        raise ValueError(f"{snapshot.source}: spot must be a positive number, got {snapshot.spot!r}")
+    return spot
+
+
+def prepared_contracts(snapshot: ChainSnapshot, conv: Conventions) -> pl.DataFrame:
+    """The snapshot's contracts as the presets read them (strikes truncated, an expired first expiry dropped,
+    where the conventions say so), with ``tenor_years`` (:func:`contract_tenors`)."""
+    frame = snapshot.frame
+    if conv.truncate_json_strikes and snapshot.source_format == "cboe_json":
+        frame = frame.with_columns(pl.col("strike").floor())
+    if conv.drop_expired_first_expiry:
+        frame = _drop_expired_first_expiry(frame, snapshot, conv)
+    return with_series(frame, contract_tenors(frame, time_origin(snapshot, conv), conv))
+
+
+def value_contracts(snapshot: ChainSnapshot, conv: Conventions) -> Valued:
+    """The contract pass of one snapshot under ``conv`` (its flat rate included): tenors, screen, carry,
+    volatilities, greeks and dealer exposures. :func:`gex.batch.value_chains` does the same for many
+    snapshots at once and is tested equal to this, bit for bit."""
+    spot = checked_spot(snapshot)
+    frame = screen_contracts(prepared_contracts(snapshot, conv), conv)
+    frame, forwards = attach_carry(frame, spot, conv)
+    frame = resolve_vols(frame, spot, conv)
+    valued = frame.get_column("exclude_reason").is_null()  # a mask Series: no expression to build per chain
+    exposures = contract_exposures(price_contracts(frame.filter(valued), spot), spot, conv.dealer_positioning)
+    return Valued(frame, forwards, exposures, frame.filter(~valued))
+
+
+# ---------------------------------------------------------------------------------------------
 # the whole analysis
 
 
-def analyze(snapshot: ChainSnapshot, conventions: Conventions = NATIVE, *, rate: float | None = None) -> Analysis:
+def analyze(snapshot: ChainSnapshot, conventions: Conventions = NATIVE, *, rate: float | None = None,
+            valued: Valued | None = None) -> Analysis:
     """Analyse one snapshot: exposures, profile, flip, levels and regime under ``conventions``.
 
     Parameters
@@ -375,27 +462,16 @@ def analyze(snapshot: ChainSnapshot, conventions: Conventions = NATIVE, *, rate:
         Modelling conventions (default :data:`gex.conventions.NATIVE`).
     rate:
         Risk-free rate (decimal per year, continuous) overriding ``conventions.rate``.
+    valued:
+        The snapshot's contract pass (:func:`value_contracts` under the same conventions and rate), when it
+        was computed already: :func:`gex.batch.value_chains` values many chains at once.
     """
     conv = conventions if rate is None else conventions.with_rate(float(rate))
-    spot = float(snapshot.spot)
-    if not np.isfinite(spot) or spot <= 0:
-        raise ValueError(f"{snapshot.source}: spot must be a positive number, got {snapshot.spot!r}")
+    spot = checked_spot(snapshot)
+    if valued is None:
+        valued = value_contracts(snapshot, conv)
     warnings: list[str] = list(snapshot.warnings)
-
-    frame = snapshot.frame
-    if conv.truncate_json_strikes and snapshot.source_format == "cboe_json":
-        frame = frame.with_columns(pl.col("strike").floor())
-    if conv.drop_expired_first_expiry:
-        frame = _drop_expired_first_expiry(frame, snapshot, conv)
-    frame = with_series(frame, contract_tenors(frame, time_origin(snapshot, conv), conv))
-    frame = screen_contracts(frame, conv)
-    frame, forwards = attach_carry(frame, spot, conv)
-    frame = resolve_vols(frame, spot, conv)
-
-    valued = frame.get_column("exclude_reason").is_null()  # a mask Series: no expression to build per chain
-    used = frame.filter(valued)
-    excluded = frame.filter(~valued)
-    exposures = contract_exposures(price_contracts(used, spot), spot, conv.dealer_positioning)
+    frame, forwards, exposures, excluded = valued.frame, valued.forwards, valued.exposures, valued.excluded
 
     if conv.spot_gamma == "vendor":
         spot_rows = _vendor_gamma_rows(frame, spot, conv)
@@ -404,7 +480,10 @@ def analyze(snapshot: ChainSnapshot, conventions: Conventions = NATIVE, *, rate:
     totals = exposure_totals(spot_rows)
     # DEX/VEX/CEX always come from the model (the scripts compute no such greeks)
     model_totals = totals if spot_rows is exposures else exposure_totals(exposures)
-    by_strike, by_strike_root, by_expiry, by_dte = group_tables(spot_rows)
+    if spot_rows is exposures and valued.tables is not None:
+        by_strike, by_strike_root, by_expiry, by_dte = valued.tables
+    else:
+        by_strike, by_strike_root, by_expiry, by_dte = group_tables(spot_rows)
 
     pf = profile_and_flip(exposures, spot, conv, totals["net_gex_usd_per_1pct"])
     profile, (lo, hi), levels_grid, curve = pf.gamma_profile, pf.window, pf.levels, pf.curve

@@ -195,6 +195,101 @@ def _parity_forwards_arrays(contracts: pl.DataFrame, spot: float, n_strikes: int
     ])
 
 
+def parity_forwards_stacked(contracts: pl.DataFrame, sizes: np.ndarray, spots: np.ndarray,
+                            n_strikes: int = 5) -> list[pl.DataFrame | None]:
+    """:func:`parity_forwards` of several chains at once: ``contracts`` holds the chains' rows one chain after the
+    other (chain ``k``: ``sizes[k]`` rows, underlying price ``spots[k]``). Returns per chain its frame, equal bit
+    for bit to ``parity_forwards(chain_rows, spots[k], n_strikes)``, or ``None`` where that call must decide (the
+    cases where :func:`_parity_forwards_arrays` hands a chain to the reference, an empty chain, or a column that
+    does not stack as the arrays need).
+
+    The same steps as :func:`_parity_forwards_arrays` with the chain as the leading key of every sort and group,
+    so no pair, expiry or median crosses chains; the divisions by spot follow each chain's own frame heights
+    (:func:`polars_divide`)."""
+    sizes = np.asarray(sizes, dtype=np.int64)
+    spots = np.asarray(spots, dtype=np.float64)
+    k = sizes.size
+    out: list[pl.DataFrame | None] = [None] * k
+    exp, settle, right = contracts["expiration"], contracts["settlement"], contracts["right"]
+    days, codes = date_days(exp), _order_codes(settle)
+    if (n_strikes < 1 or not contracts.height or days is None or codes is None or right.null_count()
+            or any(contracts[n].dtype != pl.Float64 for n in ("strike", "bid", "ask", "tenor_years", "rate"))):
+        return out
+    chain = np.repeat(np.arange(k), sizes)
+    strike, bid, ask, tenor, rate = (contracts[n].to_numpy() for n in ("strike", "bid", "ask", "tenor_years", "rate"))
+    good = (sizes > 0) & np.isfinite(spots) & (spots > 0)
+    finite = np.isfinite(strike) & np.isfinite(bid) & np.isfinite(ask) & np.isfinite(tenor) & np.isfinite(rate)
+    good[np.unique(chain[~finite])] = False  # a null is NaN here: either way the chain's own call decides
+    quoted = good[chain] & (bid > 0) & (ask >= bid) & (tenor > 0)
+    rights = right.to_numpy()
+    is_call, is_put = quoted & (rights == "C"), quoted & (rights == "P")
+    # call_put_pairs with the chain first: rows sorted by (chain, expiration, settlement, strike, put)
+    rows = np.flatnonzero(is_call | is_put)
+    put = is_put[rows]
+    order = np.lexsort((put, strike[rows], codes[rows], days[rows], chain[rows]))
+    rows, put = rows[order], put[order]
+    ch, e, st, kk = chain[rows], days[rows], codes[rows], strike[rows]
+    same = (ch[1:] == ch[:-1]) & (e[1:] == e[:-1]) & (st[1:] == st[:-1]) & (kk[1:] == kk[:-1])
+    good[np.unique(ch[:-1][same & (put[1:] == put[:-1])])] = False  # a repeated key: the chain's own call decides
+    match = np.flatnonzero(same)
+    c, p = rows[match], rows[match + 1]
+    c_chain = chain[c]
+    call_mid, put_mid = (bid[c] + ask[c]) / 2, (bid[p] + ask[p]) / 2
+    t, r = tenor[c], rate[c]
+    rt, at = np.unique(r * t, return_inverse=True)
+    growth = np.array([math.exp(x) for x in rt])[at.reshape(-1)]
+    gap = np.abs(call_mid - put_mid)
+    forward = strike[c] + growth * (call_mid - put_mid)
+    if c.size:
+        new_group = np.r_[True, (c_chain[1:] != c_chain[:-1]) | (days[c][1:] != days[c][:-1])
+                          | (codes[c][1:] != codes[c][:-1])]
+    else:
+        new_group = np.zeros(0, dtype=bool)
+    starts = np.flatnonzero(new_group)
+    size = np.diff(np.r_[starts, c.size])
+    group = np.repeat(np.arange(starts.size), size)
+    g_chain = c_chain[starts]
+    for v in (t.view(np.int64), r.view(np.int64)):
+        if starts.size:
+            good[np.unique(g_chain[np.minimum.reduceat(v, starts) != np.maximum.reduceat(v, starts)])] = False
+    by_gap = np.lexsort((gap, group))
+    rank = np.arange(c.size) - np.repeat(starts, size)
+    sorted_gap = gap[by_gap]
+    cut = np.flatnonzero(rank == n_strikes)
+    good[np.unique(chain[c[by_gap[cut]]][sorted_gap[cut] == sorted_gap[cut - 1]])] = False  # a tie at the cut
+    keep = by_gap[rank < n_strikes]
+    kept_group, kept_forward = group[keep], forward[keep]
+    values = kept_forward[np.lexsort((kept_forward, kept_group))]
+    used = np.minimum(size, n_strikes)
+    first = np.r_[0, np.cumsum(used)[:-1]].astype(np.int64)
+    lower, upper = values[first + (used - 1) // 2], values[first + used // 2]
+    median = np.where(lower == upper, lower, 0.5 * (upper - lower) + lower)
+    t0, r0 = t[starts], r[starts]
+
+    def divide(values: np.ndarray, in_chain: np.ndarray) -> np.ndarray:
+        # polars_divide by each chain's spot, as a frame of that chain's rows (``in_chain``: each value's chain)
+        alone = np.bincount(in_chain, minlength=k)[in_chain] == 1
+        spot_of = spots[in_chain]
+        return np.where(alone, values / spot_of, values * (1.0 / spot_of))
+
+    log_ratio = _log(divide(median, g_chain)) if median.size else median
+    ok = (median > 0) & (np.abs(log_ratio) <= MAX_ABS_LOG_FORWARD)
+    ok_chain = g_chain[ok]
+    at_rows = c[starts[ok]]
+    dividend_yield = r0[ok] - _log(divide(median[ok], ok_chain)) / t0[ok] if ok.any() else r0[ok]
+    stacked = frame_of([
+        exp[at_rows], settle[at_rows],
+        pl.Series("forward", median[ok]),
+        pl.Series("parity_dividend_yield", dividend_yield),
+        pl.Series("parity_pairs", used[ok].astype(_INDEX_NUMPY)),
+    ])
+    counts = np.bincount(ok_chain, minlength=k)
+    offsets = np.r_[0, np.cumsum(counts)[:-1]]
+    for j in np.flatnonzero(good):
+        out[j] = stacked.slice(int(offsets[j]), int(counts[j]))
+    return out
+
+
 def parity_forwards_reference(contracts: pl.DataFrame, spot: float, n_strikes: int = 5) -> pl.DataFrame:
     """:func:`parity_forwards` stated with polars (same arguments and result): the plain statement the fast path is
     tested against, bit for bit, and falls back to where the fast path could not reproduce it.

@@ -18,6 +18,7 @@ The functions take and return polars frames; they never read files or databases.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -51,7 +52,7 @@ def dealer_sign_expr(positioning: DealerPositioning) -> pl.Expr:
     raise ValueError(f"unknown dealer positioning {positioning!r}; use classic, all_short or signed")
 
 
-def contract_exposures(priced: pl.DataFrame, spot: float, positioning: DealerPositioning) -> pl.DataFrame:
+def contract_exposures(priced: pl.DataFrame, spot: float | np.ndarray, positioning: DealerPositioning) -> pl.DataFrame:
     """Add dealer position and dollar exposures to contracts that carry model greeks.
 
     Parameters
@@ -61,7 +62,8 @@ def contract_exposures(priced: pl.DataFrame, spot: float, positioning: DealerPos
         ``multiplier`` and model greeks ``gamma`` (per point), ``delta``, ``vanna`` (per unit sigma),
         ``charm`` (per year). Shape ``(n, ...)``.
     spot:
-        Underlying price the exposures are measured at, currency per share.
+        Underlying price the exposures are measured at, currency per share: one, or each row's (shape
+        ``(n,)``: rows of several chains; the same products, element by element).
     positioning:
         Dealer-positioning convention (see :func:`dealer_sign_expr`).
 
@@ -72,14 +74,16 @@ def contract_exposures(priced: pl.DataFrame, spot: float, positioning: DealerPos
         (``dealer_contracts * multiplier``, the weight of the gamma profile) and the four exposure
         columns in :data:`EXPOSURE_COLUMNS`, shape ``(n, ...)``.
     """
-    s = float(spot)
+    s: Any = float(spot) if np.ndim(spot) == 0 else np.asarray(spot, dtype=np.float64)
+    # per row: a literal Series of each row's factor, computed with the same operations as the one-spot floats
+    factor = (lambda v: v) if np.ndim(s) == 0 else (lambda v: pl.lit(pl.Series(v, dtype=pl.Float64)))
     shares = pl.col("dealer_contracts") * pl.col("multiplier")
     return priced.with_columns(dealer_contracts=dealer_sign_expr(positioning)).with_columns(
         dealer_shares_per_point=shares,
-        gex_usd_per_1pct=shares * pl.col("gamma") * (s * s * 0.01),
-        dex_usd=shares * pl.col("delta") * s,
-        vex_usd_per_volpt=shares * pl.col("vanna") * (s * 0.01),
-        cex_usd_per_day=shares * pl.col("charm") * (s / 365.0),
+        gex_usd_per_1pct=shares * pl.col("gamma") * factor(s * s * 0.01),
+        dex_usd=shares * pl.col("delta") * factor(s),
+        vex_usd_per_volpt=shares * pl.col("vanna") * factor(s * 0.01),
+        cex_usd_per_day=shares * pl.col("charm") * factor(s / 365.0),
     )
 
 
@@ -135,12 +139,81 @@ class _Summands:
         )
 
 
-def group_tables(exposures: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+#: ``(by strike, by root and strike, by expiry, by days-to-expiry bucket)``: :func:`group_tables`' four tables.
+GroupTables = tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame]
+
+
+def group_tables(exposures: pl.DataFrame) -> GroupTables:
     """``(per_strike_gex, per_strike_gex by root, per_expiry_gex, per_dte_bucket_gex)`` of ``exposures``, the
     summed columns extracted once for the four (the same tables, bit for bit, as the four calls)."""
     summands = _Summands.of(exposures)
     return (_aggregate(exposures, ["strike"], summands), _aggregate(exposures, ["root", "strike"], summands),
             _aggregate(exposures, ["expiration", "settlement"], summands), per_dte_bucket_gex(exposures, summands))
+
+
+def group_tables_stacked(exposures: pl.DataFrame, sizes: np.ndarray) -> list[GroupTables] | None:
+    """:func:`group_tables` of several chains at once: ``exposures`` holds the chains' rows one chain after the
+    other (chain ``k``: ``sizes[k]`` rows). Returns each chain's four tables, equal bit for bit to
+    ``group_tables(chain_rows)``, or ``None`` when a key column needs the polars reference (a null, a NaN or a
+    zero strike, a dtype :func:`_key_codes` does not read) in any chain: the caller then groups chain by chain.
+
+    The chain is the leading sort key, so each chain's rows keep their order within a group and every group is
+    one chain's, summed left to right as alone."""
+    sizes = np.asarray(sizes, dtype=np.int64)
+    k = sizes.size
+    chain = np.repeat(np.arange(k, dtype=np.int64), sizes)
+    summands = _Summands.of(exposures)
+    tables = []
+    for keys in (["strike"], ["root", "strike"], ["expiration", "settlement"]):
+        codes = [_key_codes(exposures.get_column(key)) for key in keys]
+        if any(code is None for code in codes):
+            return None
+        order = np.lexsort([*codes[::-1], chain])  # stable; the chain first, then the keys in order
+        changed = np.zeros(order.size, dtype=bool)
+        if order.size:
+            changed[0] = True
+            for code in (chain, *codes):
+                ordered = code[order]
+                changed[1:] |= ordered[1:] != ordered[:-1]
+        starts = np.flatnonzero(changed)
+        table = _group_sums(exposures, keys, order, starts, summands)
+        tables.append(_cut(table, np.bincount(chain[order[starts]], minlength=k)))
+    by_dte = _dte_buckets_stacked(exposures, chain, k, summands)
+    if by_dte is None:
+        return None
+    return [(tables[0][j], tables[1][j], tables[2][j], by_dte[j]) for j in range(k)]
+
+
+def _cut(table: pl.DataFrame, rows: np.ndarray) -> list[pl.DataFrame]:
+    """``table`` cut into consecutive slices of ``rows[j]`` rows (zero-copy)."""
+    offsets = np.r_[0, np.cumsum(rows)[:-1]]
+    return [table.slice(int(o), int(n)) for o, n in zip(offsets, rows)]
+
+
+def _dte_buckets_stacked(exposures: pl.DataFrame, chain: np.ndarray, k: int,
+                         summands: _Summands) -> list[pl.DataFrame] | None:
+    """:func:`per_dte_bucket_gex` of each of the ``k`` stacked chains (``chain``: each row's), or ``None`` where
+    a chain alone would take the reference (dates that are not ``Date`` columns)."""
+    expiration, session = exposures.get_column("expiration"), exposures.get_column("session")
+    if expiration.dtype != pl.Date or session.dtype != pl.Date:
+        return None
+    dte = epoch_days(expiration) - epoch_days(session)
+    bucket = np.full(dte.shape, -1, dtype=np.int64)
+    for index, (_, lo, hi) in enumerate(DTE_BUCKETS):
+        bucket[(dte >= lo) if hi is None else ((dte >= lo) & (dte <= hi))] = index
+    valued = np.flatnonzero(bucket >= 0)
+    order = valued[np.lexsort((bucket[valued], chain[valued]))]
+    present, owner = bucket[order], chain[order]
+    starts = (np.flatnonzero(np.r_[True, (present[1:] != present[:-1]) | (owner[1:] != owner[:-1])])
+              if order.size else order)
+    sums = _group_sums(exposures, [], order, starts, summands)
+    slots = owner[starts] * len(DTE_BUCKETS) + present[starts] if order.size else np.zeros(0, dtype=np.int64)
+    columns = [pl.Series("dte_bucket", [b[0] for b in DTE_BUCKETS] * k, dtype=pl.String)]
+    for column in sums.get_columns():
+        full = np.zeros(k * len(DTE_BUCKETS), dtype=np.int64 if column.dtype == pl.Int64 else np.float64)
+        full[slots] = column.to_numpy()
+        columns.append(pl.Series(column.name, full, dtype=column.dtype))
+    return _cut(frame_of(columns), np.full(k, len(DTE_BUCKETS)))
 
 
 def _aggregate(exposures: pl.DataFrame, keys: list[str], summands: _Summands | None = None) -> pl.DataFrame:

@@ -24,7 +24,9 @@ Invalid inputs
 An element whose spot, strike, sigma or tenor is not a finite positive number, whose rate or
 dividend yield is not finite, whose ``is_call`` is not one of the values above, or that contains NaN
 gives NaN in that element. Nothing raises for bad *values* (arguments that cannot be converted to
-float64 at all, such as arbitrary strings for ``spot``, raise the usual numpy ``ValueError``).
+float64 at all, such as arbitrary strings for ``spot``, raise the usual numpy ``ValueError``). Valid inputs
+whose discounted spot or strike overflows float64 (``S e^{-qT}`` or ``K e^{-rT}`` past ~1.8e308: a negative
+rate or yield over centuries, ``|qT|`` above ~700) may give NaN or infinities.
 
 Accuracy
 --------
