@@ -375,11 +375,20 @@ def parity_yields(frame: pl.DataFrame, fwd: pl.DataFrame, default: float) -> pl.
     width = len(settle.dtype.categories) + 1
     key = exp.to_numpy().astype(np.int64) * width + settle.to_physical().to_numpy().astype(np.int64)
     f_key = f_exp.to_numpy().astype(np.int64) * width + f_settle.to_physical().to_numpy().astype(np.int64)
+    found, _, repeated = yields_by_key(key, f_key, fwd["parity_dividend_yield"], default)
+    return None if repeated.any() else pl.Series("dividend_yield", found)
+
+
+def yields_by_key(key: np.ndarray, f_key: np.ndarray, values: pl.Series,
+                  default: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The lookup of :func:`parity_yields`: ``(found, order, repeated)``. ``found``: shape ``key.shape``, the
+    value (``values``: one per ``f_key``) of each integer key, ``default`` where none matches or the value is
+    null (a NaN is kept, as ``fill_null`` keeps it); ``order``: the stable sort of ``f_key``; ``repeated``: shape
+    ``(max(m - 1, 0),)``, whether each sorted key after the first equals the one before it (a repeated key: the
+    join would repeat contracts, and the callers leave those to it)."""
     order = np.argsort(f_key, kind="stable")
     sorted_keys = f_key[order]
-    if np.any(sorted_keys[1:] == sorted_keys[:-1]):
-        return None
-    values = fwd["parity_dividend_yield"]
+    repeated = sorted_keys[1:] == sorted_keys[:-1]
     found = np.full(key.size, default, dtype=np.float64)
     if sorted_keys.size:
         at = np.minimum(np.searchsorted(sorted_keys, key), sorted_keys.size - 1)
@@ -388,7 +397,7 @@ def parity_yields(frame: pl.DataFrame, fwd: pl.DataFrame, default: float) -> pl.
         if values.null_count():  # a null yield is filled with the default, a NaN is kept (as fill_null does)
             hit &= ~values.is_null().to_numpy()[order][at]
         found[hit] = f_values[hit]
-    return pl.Series("dividend_yield", found)
+    return found, order, repeated
 
 
 # ---------------------------------------------------------------------------------------------

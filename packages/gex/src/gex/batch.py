@@ -34,6 +34,7 @@ from gex.analysis import (
     price_contracts,
     resolve_vols,
     screen_contracts,
+    yields_by_key,
 )
 from gex.chain import ChainSnapshot
 from gex.columns import date_days, with_series
@@ -165,17 +166,7 @@ def _stacked_yields(stacked: pl.DataFrame, heights: np.ndarray, forwards: list[p
     f_chain = np.repeat(np.arange(k, dtype=np.int64), [f.height for f in forwards])
     key = (chain * span + (days - low)) * width + settle.to_physical().to_numpy().astype(np.int64)
     f_key = (f_chain * span + (f_days - low)) * width + f_settle.to_physical().to_numpy().astype(np.int64)
-    order = np.argsort(f_key, kind="stable")
-    sorted_keys = f_key[order]
+    found, order, repeated = yields_by_key(key, f_key, fwd["parity_dividend_yield"], default)
     keep = np.ones(k, dtype=bool)
-    keep[np.unique(f_chain[order][1:][sorted_keys[1:] == sorted_keys[:-1]])] = False
-    values = fwd["parity_dividend_yield"]
-    found = np.full(key.size, default, dtype=np.float64)
-    if sorted_keys.size:
-        at = np.minimum(np.searchsorted(sorted_keys, key), sorted_keys.size - 1)
-        hit = sorted_keys[at] == key
-        f_values = values.to_numpy().astype(np.float64)[order][at]
-        if values.null_count():  # a null yield is filled with the default, a NaN is kept (as fill_null does)
-            hit &= ~values.is_null().to_numpy()[order][at]
-        found[hit] = f_values[hit]
+    keep[np.unique(f_chain[order][1:][repeated])] = False  # keys sort within their chain: a repeat is one chain's
     return found, keep

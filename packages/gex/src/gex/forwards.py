@@ -130,6 +130,18 @@ def quoted_call_put_pairs(exp_days: np.ndarray, settle: np.ndarray, strike: np.n
     return call_put_pairs(exp_days, settle, strike, quoted & (rights == "C"), quoted & (rights == "P"))
 
 
+def _pair_forwards(strike: np.ndarray, bid: np.ndarray, ask: np.ndarray, tenor: np.ndarray, rate: np.ndarray,
+                   c: np.ndarray, p: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per call/put pair (rows ``c[i]`` and ``p[i]``): ``(tenor, rate, |C_mid - P_mid|, K + e^{rT} (C_mid - P_mid))``,
+    each shape ``(m,)``, the call's tenor and rate, in currency per share and years."""
+    call_mid, put_mid = (bid[c] + ask[c]) / 2, (bid[p] + ask[p]) / 2
+    t, r = tenor[c], rate[c]
+    # e^{rT} with the libm exp polars uses (numpy's SIMD exp can differ in the last bit), once per distinct rT
+    rt, at = np.unique(r * t, return_inverse=True)
+    growth = np.array([math.exp(x) for x in rt])[at.reshape(-1)]
+    return t, r, np.abs(call_mid - put_mid), strike[c] + growth * (call_mid - put_mid)
+
+
 def _parity_forwards_arrays(contracts: pl.DataFrame, spot: float, n_strikes: int) -> pl.DataFrame | None:
     """:func:`parity_forwards` with numpy, or ``None`` where it could differ from the reference: nulls or
     non-finite values, a repeated (expiration, settlement, strike, right), a tenor or rate not constant within an
@@ -150,13 +162,7 @@ def _parity_forwards_arrays(contracts: pl.DataFrame, spot: float, n_strikes: int
     if c.size == 0:
         return pl.DataFrame(schema={"expiration": pl.Date, "settlement": settle.dtype, "forward": pl.Float64,
                                     "parity_dividend_yield": pl.Float64, "parity_pairs": INDEX_TYPE})
-    call_mid, put_mid = (bid[c] + ask[c]) / 2, (bid[p] + ask[p]) / 2
-    t, r = tenor[c], rate[c]
-    # e^{rT} with the libm exp polars uses (numpy's SIMD exp can differ in the last bit), once per distinct rT
-    rt, at = np.unique(r * t, return_inverse=True)
-    growth = np.array([math.exp(x) for x in rt])[at.reshape(-1)]
-    gap = np.abs(call_mid - put_mid)
-    forward = strike[c] + growth * (call_mid - put_mid)
+    t, r, gap, forward = _pair_forwards(strike, bid, ask, tenor, rate, c, p)
     key = days[c] * (int(codes.max()) + 1) + codes[c]  # one integer per (expiration, settlement): pairs are sorted by it
     starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
     size = np.diff(np.r_[starts, key.size])
@@ -234,12 +240,7 @@ def parity_forwards_stacked(contracts: pl.DataFrame, sizes: np.ndarray, spots: n
     match = np.flatnonzero(same)
     c, p = rows[match], rows[match + 1]
     c_chain = chain[c]
-    call_mid, put_mid = (bid[c] + ask[c]) / 2, (bid[p] + ask[p]) / 2
-    t, r = tenor[c], rate[c]
-    rt, at = np.unique(r * t, return_inverse=True)
-    growth = np.array([math.exp(x) for x in rt])[at.reshape(-1)]
-    gap = np.abs(call_mid - put_mid)
-    forward = strike[c] + growth * (call_mid - put_mid)
+    t, r, gap, forward = _pair_forwards(strike, bid, ask, tenor, rate, c, p)
     if c.size:
         new_group = np.r_[True, (c_chain[1:] != c_chain[:-1]) | (days[c][1:] != days[c][:-1])
                           | (codes[c][1:] != codes[c][:-1])]
