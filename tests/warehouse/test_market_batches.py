@@ -407,6 +407,42 @@ def test_a_chunk_packs_the_same_marts_stacked_as_chain_by_chain(universe, monkey
         assert_same_frame(stacked.tables[table], reference.tables[table], table)
 
 
+def test_a_batch_of_unpacked_chunks_is_written_as_slices_of_their_frames(universe, tmp_path):
+    """write_results takes consecutive snapshots of one packed chunk as one slice of its frame (PackedOrigin):
+    a batch mixing two chunks, a snapshot analysed alone between them and a chain that failed writes the same
+    marts as each snapshot written on its own, from a few frames a table."""
+    chains = _chains(universe)
+    names = sorted(chains)
+    bad = dataclasses.replace(chains[names[1]], snapshot=dataclasses.replace(chains[names[1]].snapshot, spot=-1.0))
+    first = mb.unpack(mb.analyse_packed([(chains[n], preset("native")) for n in names[:1]] + [(bad, preset("native"))]
+                                        + [(chains[n], preset("native")) for n in names[2:6]]))
+    alone = c.compute_chain(chains[names[6]], preset("native"))
+    second = mb.unpack(mb.analyse_packed([(chains[n], preset("native")) for n in names[7:]]))
+    computed = [f for f in (*first, alone, *second) if not isinstance(f, Exception)]
+    assert alone.origin is None and all(f.origin is not None for f in computed if f is not alone)
+    pieces = c._coalesced(computed, "mart.gex_by_strike")
+    assert len(pieces) == 3  # the first chunk (the failed chain holds no rows), the one alone, the second chunk
+    assert pl.concat(pieces).equals(pl.concat([f.gex_by_strike for f in computed]))
+
+    def run(f: c.MartFrames) -> c.RunRecord:
+        now = dt.datetime(2025, 1, 2, 22, tzinfo=dt.timezone.utc)
+        return c.RunRecord("test", f.underlying, f.session, 1, f.rows, "ok", now, now, "{}", valuation_ts=f.valuation_ts)
+
+    batched, each = _copy(universe, tmp_path / "a", "gex.duckdb"), _copy(universe, tmp_path / "b", "gex.duckdb")
+    con = connect(batched)
+    try:
+        c.write_results(con, [(f, run(f)) for f in computed])
+    finally:
+        con.close()
+    con = connect(each)
+    try:
+        for f in computed:
+            c.write_marts(con, f)
+    finally:
+        con.close()
+    assert _marts(batched) == _marts(each)
+
+
 def test_a_table_without_rows_in_the_whole_chunk_unpacks_empty_with_its_schema(universe):
     chains = _chains(universe)
     chain = chains["SPX"]  # European, cash-settled: no early-exercise rows

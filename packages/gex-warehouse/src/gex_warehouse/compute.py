@@ -389,6 +389,18 @@ def _flat_rate(rows: list[tuple[Any, Any]]) -> float:
 
 
 @dataclass(frozen=True)
+class PackedOrigin:
+    """Where a snapshot's mart rows lie in the packed frames of the chunk they came back in
+    (:func:`gex_warehouse.mart_batch.unpack`): ``tables``, the chunk's frame of each mart table; ``offsets``, the
+    first row of this snapshot's rows in each. :func:`write_results` takes consecutive snapshots of one chunk as
+    one slice of its frame instead of concatenating a slice per snapshot and table (~500 a batch). Describes the
+    tables ``unpack`` set: code that replaces a table of a :class:`MartFrames` drops it (``origin=None``)."""
+
+    tables: dict[str, pl.DataFrame]
+    offsets: dict[str, int]
+
+
+@dataclass(frozen=True)
 class MartFrames:
     """One snapshot's rows of every mart table (polars frames; :func:`write_marts` orders the columns) plus
     the analysis they came from (for checks and reports)."""
@@ -409,6 +421,7 @@ class MartFrames:
     gex_profile_by_expiries: pl.DataFrame  # the profile of every filter but "all"
     expected_move: pl.DataFrame  # :func:`_expected_move_rows`: per expiry straddle moves, 1- and 5-session IV moves
     early_exercise: pl.DataFrame  # gex_warehouse.early_exercise_marts: American contracts where early exercise matters
+    origin: PackedOrigin | None = None  # the tables as slices of a packed chunk's (set by mart_batch.unpack only)
 
     def tables(self) -> dict[str, pl.DataFrame]:
         """``{mart table: frame}`` in :data:`MART_TABLES` order."""
@@ -652,14 +665,10 @@ def write_results(con: duckdb.DuckDBPyConnection, results: list[tuple[MartFrames
         When the batch's rows of a table repeat a key (nothing is written).
     """
     computed = [f for f, _ in results if f is not None]
-    by_table: dict[str, list[pl.DataFrame]] = {t: [] for t in MART_TABLES}
-    for frames in computed:
-        for table, frame in frames.tables().items():
-            by_table[table].append(frame)
-    shapes = {table: _check_shape(con, table, frames[0]) for table, frames in by_table.items() if frames}
+    shapes = {table: _check_shape(con, table, frame) for table, frame in computed[0].tables().items()} if computed else {}
     batch_rows: dict[str, pl.DataFrame | None] = {}
     for table in MART_TABLES:
-        frames = [f for f in by_table[table] if f.height]
+        frames = [f for f in _coalesced(computed, table) if f.height]
         # every frame of a table comes from compute_session with the same columns: one select after the concat
         # (a select per frame was ~500 polars queries per batch); rechunked because DuckDB scans an Arrow table
         # batch by batch: 250 one-chain chunks took ~70 ms a table, one ~5 ms
@@ -700,6 +709,33 @@ def write_results(con: duckdb.DuckDBPyConnection, results: list[tuple[MartFrames
         rollback(con)
         raise
     return [f.rows if f is not None else 0 for f, _ in results]
+
+
+def _coalesced(computed: list[MartFrames], table: str) -> list[pl.DataFrame]:
+    """The frames of ``table`` of ``computed``, in order, the rows of consecutive snapshots that lie back to back in
+    one packed chunk's frame (:class:`PackedOrigin`) taken as one slice of it: the same rows in the same order, a
+    few frames to concatenate instead of one per snapshot."""
+    name = table.split(".", 1)[1]
+    out: list[pl.DataFrame] = []
+    run: tuple[pl.DataFrame, int, int] | None = None  # (packed frame, first row, rows) of the current run
+    for frames in computed:
+        frame, origin = getattr(frames, name), frames.origin
+        packed = origin.tables.get(table) if origin is not None else None
+        start = origin.offsets.get(table) if origin is not None else None
+        if (run is not None and packed is run[0] and start == run[1] + run[2]
+                and start + frame.height <= packed.height):
+            run = (run[0], run[1], run[2] + frame.height)
+            continue
+        if run is not None:
+            out.append(run[0].slice(run[1], run[2]))
+            run = None
+        if packed is None or start is None or start + frame.height > packed.height:
+            out.append(frame)
+        else:
+            run = (packed, start, frame.height)
+    if run is not None:
+        out.append(run[0].slice(run[1], run[2]))
+    return out
 
 
 def computed_presets(con: duckdb.DuckDBPyConnection) -> list[str]:

@@ -21,7 +21,7 @@ from gex.analysis import Valued
 from gex.batch import value_chains
 from gex.conventions import Conventions
 
-from gex_warehouse.compute import MART_TABLES, ChainInput, MartFrames, compute_chain
+from gex_warehouse.compute import MART_TABLES, ChainInput, MartFrames, PackedOrigin, compute_chain
 
 #: The frames of :class:`gex.analysis.Analysis` that :func:`slim` empties: nothing after the analysis reads them
 #: (the marts are shaped from them; the writer and the run log read the analysis' scalars and warnings).
@@ -96,11 +96,12 @@ def unpack(packed: PackedMarts) -> list[Outcome]:
         if isinstance(head, Exception) or heights is None:
             out.append(head)
             continue
-        sliced = {}
+        sliced, starts = {}, {}
         for t, n in zip(MART_TABLES, heights):
             sliced[t.split(".", 1)[1]] = packed.tables[t].slice(offsets[t], n)
+            starts[t] = offsets[t]
             offsets[t] += n
-        out.append(dataclasses.replace(head, **sliced))
+        out.append(dataclasses.replace(head, **sliced, origin=PackedOrigin(packed.tables, starts)))
     return out
 
 
