@@ -716,26 +716,18 @@ def _coalesced(computed: list[MartFrames], table: str) -> list[pl.DataFrame]:
     one packed chunk's frame (:class:`PackedOrigin`) taken as one slice of it: the same rows in the same order, a
     few frames to concatenate instead of one per snapshot."""
     name = table.split(".", 1)[1]
-    out: list[pl.DataFrame] = []
-    run: tuple[pl.DataFrame, int, int] | None = None  # (packed frame, first row, rows) of the current run
+    pieces: list[tuple[pl.DataFrame, int, int]] = []  # (frame, first row, rows): a slice of frame
     for frames in computed:
         frame, origin = getattr(frames, name), frames.origin
         packed = origin.tables.get(table) if origin is not None else None
-        start = origin.offsets.get(table) if origin is not None else None
-        if (run is not None and packed is run[0] and start == run[1] + run[2]
-                and start + frame.height <= packed.height):
-            run = (run[0], run[1], run[2] + frame.height)
-            continue
-        if run is not None:
-            out.append(run[0].slice(run[1], run[2]))
-            run = None
-        if packed is None or start is None or start + frame.height > packed.height:
-            out.append(frame)
+        start = origin.offsets.get(table, -1) if origin is not None else -1
+        if packed is None or start < 0 or start + frame.height > packed.height:  # not a slice of a packed frame
+            pieces.append((frame, 0, frame.height))
+        elif pieces and pieces[-1][0] is packed and start == pieces[-1][1] + pieces[-1][2]:
+            pieces[-1] = (packed, pieces[-1][1], pieces[-1][2] + frame.height)
         else:
-            run = (packed, start, frame.height)
-    if run is not None:
-        out.append(run[0].slice(run[1], run[2]))
-    return out
+            pieces.append((packed, start, frame.height))
+    return [frame.slice(start, rows) for frame, start, rows in pieces]
 
 
 def computed_presets(con: duckdb.DuckDBPyConnection) -> list[str]:

@@ -298,10 +298,10 @@ def price_contracts(frame: pl.DataFrame, spot: float | np.ndarray, *, serial: bo
     ]
     q = frame["dividend_yield"].to_numpy()
     is_call = (frame["right"] == "C").to_numpy()
+    full = [np.full(frame.height, a) if np.ndim(a) == 0 else a for a in args] if serial else args
 
     def greek(fn: Callable[..., Any], *extra: np.ndarray) -> pl.Series:
         if serial:
-            full = [np.full(frame.height, a) if np.ndim(a) == 0 else a for a in args]
             values = in_serial_pieces(lambda *a: fn(*a[:-1], dividend_yield=a[-1]), greeks.PARALLEL_MIN_SIZE,
                                       [*full, *extra, q])
         else:

@@ -146,72 +146,22 @@ def _parity_forwards_arrays(contracts: pl.DataFrame, spot: float, n_strikes: int
     """:func:`parity_forwards` with numpy, or ``None`` where it could differ from the reference: nulls or
     non-finite values, a repeated (expiration, settlement, strike, right), a tenor or rate not constant within an
     expiry, or a tie in ``|C - P|`` across the ``n_strikes`` cut (polars' sort by the gap is unstable: which of the
-    tied strikes it keeps, and so the median, is its choice)."""
-    if not contracts.height or not (math.isfinite(spot) and spot > 0) or n_strikes < 1:
-        return None
-    cols = _finite_columns(contracts, ("strike", "bid", "ask", "tenor_years", "rate"))
-    exp, settle, right = contracts["expiration"], contracts["settlement"], contracts["right"]
-    days, codes = date_days(exp), _order_codes(settle)
-    if cols is None or codes is None or days is None or right.null_count():
-        return None
-    strike, bid, ask, tenor, rate = cols
-    pairs = quoted_call_put_pairs(days, codes, strike, bid, ask, right, tenor > 0)
-    if pairs is None:
-        return None
-    c, p = pairs
-    if c.size == 0:
-        return pl.DataFrame(schema={"expiration": pl.Date, "settlement": settle.dtype, "forward": pl.Float64,
-                                    "parity_dividend_yield": pl.Float64, "parity_pairs": INDEX_TYPE})
-    t, r, gap, forward = _pair_forwards(strike, bid, ask, tenor, rate, c, p)
-    key = days[c] * (int(codes.max()) + 1) + codes[c]  # one integer per (expiration, settlement): pairs are sorted by it
-    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
-    size = np.diff(np.r_[starts, key.size])
-    group = np.repeat(np.arange(starts.size), size)
-    # the first row polars keeps of an expiry has the smallest gap: its tenor and rate are every row's, or the
-    # reference decides (bit patterns, so -0.0 and 0.0 differ)
-    for v in (t.view(np.int64), r.view(np.int64)):
-        if (np.minimum.reduceat(v, starts) != np.maximum.reduceat(v, starts)).any():
-            return None
-    by_gap = np.lexsort((gap, group))  # stable: within an expiry by gap
-    rank = np.arange(key.size) - np.repeat(starts, size)
-    sorted_gap = gap[by_gap]
-    cut = np.flatnonzero(rank == n_strikes)  # the first row left out of an expiry with more than n_strikes pairs
-    if (sorted_gap[cut] == sorted_gap[cut - 1]).any():
-        return None
-    keep = by_gap[rank < n_strikes]
-    kept_group, kept_forward = group[keep], forward[keep]
-    order = np.lexsort((kept_forward, kept_group))
-    values = kept_forward[order]
-    used = np.minimum(size, n_strikes)
-    first = np.r_[0, np.cumsum(used)[:-1]]
-    lower, upper = values[first + (used - 1) // 2], values[first + used // 2]
-    # polars' median of an even count: linear interpolation at the middle, 0.5 * (upper - lower) + lower
-    median = np.where(lower == upper, lower, 0.5 * (upper - lower) + lower)
-    t0, r0 = t[starts], r[starts]
-    # the filter's ln(F / S) over the expiries, the yield's over those kept: the same as the reference's only
-    # when divided as polars divides a frame of that height (see polars_divide)
-    log_ratio = _log(polars_divide(median, spot))
-    ok = (median > 0) & (np.abs(log_ratio) <= MAX_ABS_LOG_FORWARD)
-    at = c[starts[ok]]
-    return frame_of([
-        exp[at], settle[at],  # indexing keeps each key's dtype (an Enum settlement stays one)
-        pl.Series("forward", median[ok]),
-        pl.Series("parity_dividend_yield", r0[ok] - _log(polars_divide(median[ok], spot)) / t0[ok]),
-        pl.Series("parity_pairs", used[ok].astype(_INDEX_NUMPY)),
-    ])
+    tied strikes it keeps, and so the median, is its choice). The one-chain case of
+    :func:`parity_forwards_stacked`."""
+    return parity_forwards_stacked(contracts, np.array([contracts.height]), np.array([spot], dtype=np.float64),
+                                   n_strikes)[0]
 
 
 def parity_forwards_stacked(contracts: pl.DataFrame, sizes: np.ndarray, spots: np.ndarray,
                             n_strikes: int = 5) -> list[pl.DataFrame | None]:
     """:func:`parity_forwards` of several chains at once: ``contracts`` holds the chains' rows one chain after the
     other (chain ``k``: ``sizes[k]`` rows, underlying price ``spots[k]``). Returns per chain its frame, equal bit
-    for bit to ``parity_forwards(chain_rows, spots[k], n_strikes)``, or ``None`` where that call must decide (the
-    cases where :func:`_parity_forwards_arrays` hands a chain to the reference, an empty chain, or a column that
-    does not stack as the arrays need).
+    for bit to ``parity_forwards(chain_rows, spots[k], n_strikes)``, or ``None`` where only the polars statement
+    (:func:`parity_forwards_reference`) can say (see :func:`_parity_forwards_arrays`, this function's one-chain
+    case), for an empty chain, or for columns the arrays cannot read.
 
-    The same steps as :func:`_parity_forwards_arrays` with the chain as the leading key of every sort and group,
-    so no pair, expiry or median crosses chains; the divisions by spot follow each chain's own frame heights
-    (:func:`polars_divide`)."""
+    Every pairing, sort and group has the chain as its leading key, so no pair, expiry or median crosses chains;
+    the divisions by spot follow each chain's own frame heights (:func:`polars_divide`)."""
     sizes = np.asarray(sizes, dtype=np.int64)
     spots = np.asarray(spots, dtype=np.float64)
     k = sizes.size
@@ -225,7 +175,7 @@ def parity_forwards_stacked(contracts: pl.DataFrame, sizes: np.ndarray, spots: n
     strike, bid, ask, tenor, rate = (contracts[n].to_numpy() for n in ("strike", "bid", "ask", "tenor_years", "rate"))
     good = (sizes > 0) & np.isfinite(spots) & (spots > 0)
     finite = np.isfinite(strike) & np.isfinite(bid) & np.isfinite(ask) & np.isfinite(tenor) & np.isfinite(rate)
-    good[np.unique(chain[~finite])] = False  # a null is NaN here: either way the chain's own call decides
+    good[np.unique(chain[~finite])] = False  # a null is NaN here: either way the reference decides that chain
     quoted = good[chain] & (bid > 0) & (ask >= bid) & (tenor > 0)
     rights = right.to_numpy()
     is_call, is_put = quoted & (rights == "C"), quoted & (rights == "P")
@@ -236,7 +186,7 @@ def parity_forwards_stacked(contracts: pl.DataFrame, sizes: np.ndarray, spots: n
     rows, put = rows[order], put[order]
     ch, e, st, kk = chain[rows], days[rows], codes[rows], strike[rows]
     same = (ch[1:] == ch[:-1]) & (e[1:] == e[:-1]) & (st[1:] == st[:-1]) & (kk[1:] == kk[:-1])
-    good[np.unique(ch[:-1][same & (put[1:] == put[:-1])])] = False  # a repeated key: the chain's own call decides
+    good[np.unique(ch[:-1][same & (put[1:] == put[:-1])])] = False  # a repeated key: a join would multiply rows
     match = np.flatnonzero(same)
     c, p = rows[match], rows[match + 1]
     c_chain = chain[c]
@@ -250,13 +200,15 @@ def parity_forwards_stacked(contracts: pl.DataFrame, sizes: np.ndarray, spots: n
     size = np.diff(np.r_[starts, c.size])
     group = np.repeat(np.arange(starts.size), size)
     g_chain = c_chain[starts]
+    # the first row polars keeps of an expiry has the smallest gap: its tenor and rate are every row's, or the
+    # reference decides (bit patterns, so -0.0 and 0.0 differ)
     for v in (t.view(np.int64), r.view(np.int64)):
         if starts.size:
             good[np.unique(g_chain[np.minimum.reduceat(v, starts) != np.maximum.reduceat(v, starts)])] = False
-    by_gap = np.lexsort((gap, group))
+    by_gap = np.lexsort((gap, group))  # stable: within an expiry by gap
     rank = np.arange(c.size) - np.repeat(starts, size)
     sorted_gap = gap[by_gap]
-    cut = np.flatnonzero(rank == n_strikes)
+    cut = np.flatnonzero(rank == n_strikes)  # the first row left out of an expiry with more than n_strikes pairs
     good[np.unique(chain[c[by_gap[cut]]][sorted_gap[cut] == sorted_gap[cut - 1]])] = False  # a tie at the cut
     keep = by_gap[rank < n_strikes]
     kept_group, kept_forward = group[keep], forward[keep]
@@ -264,6 +216,7 @@ def parity_forwards_stacked(contracts: pl.DataFrame, sizes: np.ndarray, spots: n
     used = np.minimum(size, n_strikes)
     first = np.r_[0, np.cumsum(used)[:-1]].astype(np.int64)
     lower, upper = values[first + (used - 1) // 2], values[first + used // 2]
+    # polars' median of an even count: linear interpolation at the middle, 0.5 * (upper - lower) + lower
     median = np.where(lower == upper, lower, 0.5 * (upper - lower) + lower)
     t0, r0 = t[starts], r[starts]
 
@@ -273,13 +226,15 @@ def parity_forwards_stacked(contracts: pl.DataFrame, sizes: np.ndarray, spots: n
         spot_of = spots[in_chain]
         return np.where(alone, values / spot_of, values * (1.0 / spot_of))
 
+    # the filter's ln(F / S) over a chain's expiries, the yield's over those kept: the same as the reference's
+    # only when divided as polars divides a frame of that height
     log_ratio = _log(divide(median, g_chain)) if median.size else median
     ok = (median > 0) & (np.abs(log_ratio) <= MAX_ABS_LOG_FORWARD)
     ok_chain = g_chain[ok]
     at_rows = c[starts[ok]]
     dividend_yield = r0[ok] - _log(divide(median[ok], ok_chain)) / t0[ok] if ok.any() else r0[ok]
     stacked = frame_of([
-        exp[at_rows], settle[at_rows],
+        exp[at_rows], settle[at_rows],  # indexing keeps each key's dtype (an Enum settlement stays one)
         pl.Series("forward", median[ok]),
         pl.Series("parity_dividend_yield", dividend_yield),
         pl.Series("parity_pairs", used[ok].astype(_INDEX_NUMPY)),

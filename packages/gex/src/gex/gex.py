@@ -166,22 +166,30 @@ def group_tables_stacked(exposures: pl.DataFrame, sizes: np.ndarray) -> list[Gro
     tables = []
     for keys in (["strike"], ["root", "strike"], ["expiration", "settlement"]):
         codes = [_key_codes(exposures.get_column(key)) for key in keys]
-        if any(code is None for code in codes):
+        read = [code for code in codes if code is not None]
+        if len(read) < len(codes):
             return None
-        order = np.lexsort([*codes[::-1], chain])  # stable; the chain first, then the keys in order
-        changed = np.zeros(order.size, dtype=bool)
-        if order.size:
-            changed[0] = True
-            for code in (chain, *codes):
-                ordered = code[order]
-                changed[1:] |= ordered[1:] != ordered[:-1]
-        starts = np.flatnonzero(changed)
+        order, starts = _sorted_groups([chain, *read])  # the chain first, then the keys in order
         table = _group_sums(exposures, keys, order, starts, summands)
         tables.append(_cut(table, np.bincount(chain[order[starts]], minlength=k)))
-    by_dte = _dte_buckets_stacked(exposures, chain, k, summands)
-    if by_dte is None:
+    if not _dte_dates(exposures):
         return None
+    by_dte = _dte_buckets(exposures, chain, k, summands)
     return [(tables[0][j], tables[1][j], tables[2][j], by_dte[j]) for j in range(k)]
+
+
+def _sorted_groups(codes: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """``(order, starts)``: the rows stably sorted by ``codes`` (key codes, the first the primary one, each shape
+    ``(n,)``) and the position in ``order`` where each group of equal codes starts (the first 0)."""
+    # lexsort is stable; its last key is the primary one. One key: argsort's stable sort, the same order
+    order = np.argsort(codes[0], kind="stable") if len(codes) == 1 else np.lexsort(codes[::-1])
+    changed = np.zeros(order.size, dtype=bool)
+    if order.size:
+        changed[0] = True
+        for code in codes:
+            ordered = code[order]
+            changed[1:] |= ordered[1:] != ordered[:-1]
+    return order, np.flatnonzero(changed)
 
 
 def _cut(table: pl.DataFrame, rows: np.ndarray) -> list[pl.DataFrame]:
@@ -190,23 +198,29 @@ def _cut(table: pl.DataFrame, rows: np.ndarray) -> list[pl.DataFrame]:
     return [table.slice(int(o), int(n)) for o, n in zip(offsets, rows)]
 
 
-def _dte_buckets_stacked(exposures: pl.DataFrame, chain: np.ndarray, k: int,
-                         summands: _Summands) -> list[pl.DataFrame] | None:
-    """:func:`per_dte_bucket_gex` of each of the ``k`` stacked chains (``chain``: each row's), or ``None`` where
-    a chain alone would take the reference (dates that are not ``Date`` columns)."""
-    expiration, session = exposures.get_column("expiration"), exposures.get_column("session")
-    if expiration.dtype != pl.Date or session.dtype != pl.Date:
-        return None
-    dte = epoch_days(expiration) - epoch_days(session)
+def _dte_dates(exposures: pl.DataFrame) -> bool:
+    """Whether the bucketing reads ``expiration`` and ``session`` itself (``Date`` columns; else the reference)."""
+    return exposures.get_column("expiration").dtype == pl.Date and exposures.get_column("session").dtype == pl.Date
+
+
+def _dte_buckets(exposures: pl.DataFrame, chain: np.ndarray, k: int, summands: _Summands) -> list[pl.DataFrame]:
+    """:func:`per_dte_bucket_gex` of each of ``k`` chains stacked in ``exposures`` (``chain``: each row's chain,
+    ascending; one chain: all 0), every bucket present, zeros for the empty ones. Days are calendar days from
+    ``session`` to ``expiration`` (:func:`_dte_dates` holds); contracts in no bucket (already expired, or a date
+    missing) are left out."""
+    # days as floats: a null date is NaN, in no bucket (every comparison with NaN is false)
+    dte = epoch_days(exposures.get_column("expiration")) - epoch_days(exposures.get_column("session"))
     bucket = np.full(dte.shape, -1, dtype=np.int64)
     for index, (_, lo, hi) in enumerate(DTE_BUCKETS):
         bucket[(dte >= lo) if hi is None else ((dte >= lo) & (dte <= hi))] = index
     valued = np.flatnonzero(bucket >= 0)
+    # the buckets' labels sort in bucket order ("0" < "1-7" < "8-30" < ">30"), as the reference sorts them
     order = valued[np.lexsort((bucket[valued], chain[valued]))]
     present, owner = bucket[order], chain[order]
     starts = (np.flatnonzero(np.r_[True, (present[1:] != present[:-1]) | (owner[1:] != owner[:-1])])
               if order.size else order)
     sums = _group_sums(exposures, [], order, starts, summands)
+    # one row per chain and bucket: the present buckets' sums, zeros for the others (the reference's fill_null(0))
     slots = owner[starts] * len(DTE_BUCKETS) + present[starts] if order.size else np.zeros(0, dtype=np.int64)
     columns = [pl.Series("dte_bucket", [b[0] for b in DTE_BUCKETS] * k, dtype=pl.String)]
     for column in sums.get_columns():
@@ -230,20 +244,10 @@ def _aggregate(exposures: pl.DataFrame, keys: list[str], summands: _Summands | N
     bit (tested).
     """
     codes = [_key_codes(exposures.get_column(k)) for k in keys]
-    if any(code is None for code in codes):
+    read = [code for code in codes if code is not None]
+    if len(read) < len(codes):
         return _aggregate_reference(exposures, keys)
-    n = exposures.height
-    if len(codes) == 1:
-        order = np.argsort(codes[0], kind="stable")
-    else:
-        order = np.lexsort(codes[::-1])  # lexsort is stable; its last key is the primary one
-    changed = np.zeros(n, dtype=bool)
-    if n:
-        changed[0] = True
-        for code in codes:
-            ordered = code[order]
-            changed[1:] |= ordered[1:] != ordered[:-1]
-    starts = np.flatnonzero(changed)
+    order, starts = _sorted_groups(read)
     return _group_sums(exposures, keys, order, starts, summands or _Summands.of(exposures))
 
 
@@ -355,29 +359,10 @@ def per_dte_bucket_gex(exposures: pl.DataFrame, summands: _Summands | None = Non
     expired, or a date missing) are left out. Bucketed with numpy (~4 ms of polars steps a chain before);
     equal bit for bit to :func:`per_dte_bucket_gex_reference` (tested).
     """
-    expiration, session = exposures.get_column("expiration"), exposures.get_column("session")
-    if expiration.dtype != pl.Date or session.dtype != pl.Date:
+    if not _dte_dates(exposures):
         return per_dte_bucket_gex_reference(exposures)
-    # days as floats: a null date is NaN, in no bucket (every comparison with NaN is false)
-    dte = epoch_days(expiration) - epoch_days(session)
-    bucket = np.full(dte.shape, -1, dtype=np.int64)
-    for index, (_, lo, hi) in enumerate(DTE_BUCKETS):
-        bucket[(dte >= lo) if hi is None else ((dte >= lo) & (dte <= hi))] = index
-    # the buckets' labels sort in bucket order ("0" < "1-7" < "8-30" < ">30"), as the reference sorts them
-    valued = np.flatnonzero(bucket >= 0)
-    order = valued[np.argsort(bucket[valued], kind="stable")]
-    present = bucket[order]
-    starts = np.flatnonzero(np.r_[True, present[1:] != present[:-1]]) if order.size else order
-    labels = pl.Series("dte_bucket", [b[0] for b in DTE_BUCKETS], dtype=pl.String)
-    sums = _group_sums(exposures, [], order, starts, summands or _Summands.of(exposures))
-    # one row per bucket: the present buckets' sums, zeros for the others (the reference's fill_null(0))
-    slots = present[starts] if order.size else np.zeros(0, dtype=np.int64)
-    columns = [labels]
-    for column in sums.get_columns():
-        full = np.zeros(len(DTE_BUCKETS), dtype=np.int64 if column.dtype == pl.Int64 else np.float64)
-        full[slots] = column.to_numpy()
-        columns.append(pl.Series(column.name, full, dtype=column.dtype))
-    return frame_of(columns)
+    one_chain = np.zeros(exposures.height, dtype=np.int64)
+    return _dte_buckets(exposures, one_chain, 1, summands or _Summands.of(exposures))[0]
 
 
 def per_dte_bucket_gex_reference(exposures: pl.DataFrame) -> pl.DataFrame:
